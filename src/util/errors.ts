@@ -1,0 +1,55 @@
+// Operating errors: expected failures a caller handles (bad input, not leader, shutting down,
+// store closed, disk full). Each carries the CubeFS numeric code the HTTP layer answers with
+// (spec/cubefs-master.md, section 1.2). Programmer errors are assertions (see assert.ts), not these.
+
+/** CubeFS error codes (proto/errors.go, iota order). Only the ones we emit are named here. */
+export const CubeCode = {
+  Success: 0,
+  InternalError: 1,
+  ParamError: 2,
+  InvalidCfg: 3,
+  PersistenceByRaft: 4,
+  VolNotExists: 7,
+  MetaPartitionNotExists: 10,
+  DataPartitionNotExists: 11,
+  DataNodeNotExists: 12,
+  MetaNodeNotExists: 13,
+  DuplicateVol: 14,
+  NoLeader: 33,
+  VolAuthKeyNotMatch: 34,
+  AccessKeyNotExists: 40,
+  DuplicateUserID: 45,
+  UserNotExists: 46,
+  DuplicateAccessKey: 49,
+  ZoneNotExists: 52,
+  OwnVolExists: 53,
+  InvalidUserID: 55,
+  InvalidUserType: 56,
+  NoPermission: 57,
+  InvalidAccessKey: 59,
+  InvalidSecretKey: 60,
+  NodeSetNotExists: 64,
+} as const;
+export type CubeCode = (typeof CubeCode)[keyof typeof CubeCode];
+
+/**
+ * Base of every operating error. `code` is what a CubeFS client sees in the envelope;
+ * subclasses set `name` so logs and tests can tell them apart without instanceof chains.
+ */
+export class OperatingError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: names the field, changes nothing. */
+export class ParamError extends OperatingError {
+  readonly field: string;
+  constructor(field: string, message: string, code: number = CubeCode.ParamError) {
+    super(code, message);
+    this.field = field;
+  }
+}
