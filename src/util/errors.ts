@@ -9,6 +9,7 @@ export const CubeCode = {
   ParamError: 2,
   InvalidCfg: 3,
   PersistenceByRaft: 4,
+  UnmarshalData: 6,
   VolNotExists: 7,
   MetaPartitionNotExists: 10,
   DataPartitionNotExists: 11,

@@ -1,0 +1,283 @@
+// The in-memory cluster model as plain data: typed, immutable records held in maps keyed the way
+// routes look them up (id, addr, user id, access key), plus derived indexes that make those
+// lookups O(1). Records are replaced, never edited in place: `apply` builds new records and
+// `applyChanges` swaps them in, so a record handed to a caller never changes under it.
+//
+// What is persisted (spec section 3 and 4.2) lives in the record maps and `counters`; the
+// `index` is rebuilt from the records; `live` holds heartbeat-derived fields that are neither
+// replicated nor persisted (see live.ts).
+
+import type { LiveState } from './live.js';
+import { emptyLiveState } from './live.js';
+
+/** `user_type` of `proto.UserInfo` (spec 1.5, 3): 1 root, 2 admin, 3 normal. */
+export const UserType = { Root: 1, Admin: 2, Normal: 3 } as const;
+export type UserType = (typeof UserType)[keyof typeof UserType];
+
+/** Data node media (spec 1.5 `/dataNode/add`): 1 SSD, 2 HDD; 0 = not fixed yet (zones only). */
+export const MediaType = { Unspecified: 0, SSD: 1, HDD: 2 } as const;
+export type MediaType = (typeof MediaType)[keyof typeof MediaType];
+export type DataMediaType = typeof MediaType.SSD | typeof MediaType.HDD;
+
+/** Default node set capacity (`nodeSetCap`, spec 9): 18, minimum 3. */
+export const DEFAULT_NODE_SET_CAPACITY = 18;
+export const MIN_NODE_SET_CAPACITY = 3;
+/** Selectors observed in `/zone/list` (RoundRobin) and the node set default (spec 3: CarryWeight). */
+export const DEFAULT_ZONE_NODESET_SELECTOR = 'RoundRobin';
+export const DEFAULT_NODESET_NODE_SELECTOR = 'CarryWeight';
+
+/**
+ * `#c#<name>` (clusterValue, spec 3). Only the fields some route shows or some command sets are
+ * kept; the rest of clusterValue are constants in views.ts until a command changes them.
+ */
+export interface ClusterRecord {
+  readonly name: string;
+  /** Unix seconds, chosen by the proposer at bootstrap (CubeFS: time.Now() of the first leader). */
+  readonly createTimeUnixSec: number;
+  /** `/cluster/freeze`: while true, no vol create, no automatic dp creation, no mp split. */
+  readonly disableAutoAllocate: boolean;
+  readonly forbidMpDecommission: boolean;
+  /** `/admin/setNodeInfo` tunables shown by `/admin/getNodeInfo` and `/admin/getIp`. */
+  readonly metaNodeDeleteBatchCount: number;
+  readonly metaNodeDeleteWorkerSleepMs: number;
+  readonly dataNodeDeleteLimitRate: number;
+  readonly dataNodeAutoRepairLimitRate: number;
+  readonly dpMaxRepairErrCnt: number;
+  readonly loadFactor: number;
+  /** Per-node partition limits (defaults 3000 and 300, spec 1.5 getNodeInfo). */
+  readonly maxDpCntLimit: number;
+  readonly maxMpCntLimit: number;
+  readonly dirChildrenNumLimit: number;
+}
+
+/**
+ * The id allocators CubeFS keeps as `#max_common_id`, `#max_mp_id`, `#max_dp_id` (spec 4.2,
+ * 4.3): each holds the last id handed out. Vol, node and node set ids share `common`.
+ */
+export interface IdCounters {
+  readonly common: number;
+  readonly metaPartition: number;
+  readonly dataPartition: number;
+}
+export type CounterName = keyof IdCounters;
+export const COUNTER_NAMES: readonly CounterName[] = ['common', 'metaPartition', 'dataPartition'];
+
+/** `#zone#<name>` (zoneValue, spec 3). Zones are created implicitly by the first node added. */
+export interface ZoneRecord {
+  readonly name: string;
+  /** Fixed by the first data node added to the zone (spec 1.5); 0 until then. */
+  readonly dataMediaType: MediaType;
+  readonly dataNodesetSelector: string;
+  readonly metaNodesetSelector: string;
+}
+
+/** `#s#<id>` (spec 3). Membership is derived from the nodes' `nodeSetId`, not stored here. */
+export interface NodeSetRecord {
+  readonly id: number;
+  readonly zoneName: string;
+  /** Max meta nodes and, separately, max data nodes in the set. */
+  readonly capacity: number;
+  readonly dataNodeSelector: string;
+  readonly metaNodeSelector: string;
+}
+
+/** `#mn#<id>#<addr>` (metaNodeValue, spec 3). */
+export interface MetaNodeRecord {
+  readonly id: number;
+  readonly addr: string;
+  readonly zoneName: string;
+  readonly nodeSetId: number;
+  /** Kept as the strings the node sent (views show them as strings, e.g. "17230"). */
+  readonly heartbeatPort: string;
+  readonly replicaPort: string;
+  readonly rdOnly: boolean;
+}
+
+/** `#dn#<id>#<addr>` (dataNodeValue, spec 3). */
+export interface DataNodeRecord {
+  readonly id: number;
+  readonly addr: string;
+  readonly zoneName: string;
+  readonly nodeSetId: number;
+  readonly heartbeatPort: string;
+  readonly replicaPort: string;
+  readonly rdOnly: boolean;
+  readonly toBeOffline: boolean;
+  readonly mediaType: DataMediaType;
+  /** When the proposer accepted `/dataNode/add` (unix ms); the ReportTime shown before the first heartbeat. */
+  readonly createTimeMs: number;
+}
+
+/** `policy` of `proto.UserInfo`. */
+export interface UserPolicy {
+  /** In the order the vols were given to the user (observed: ["vol2","volB"]). */
+  readonly ownVols: readonly string[];
+  /** vol -> actions, e.g. {"volA":["perm:builtin:ReadOnly"]}. */
+  readonly authorizedVols: ReadonlyMap<string, readonly string[]>;
+}
+
+/** `#user#<id>` (proto.UserInfo, spec 3). */
+export interface UserRecord {
+  readonly userId: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly userType: UserType;
+  /** Unix seconds; views format it as "YYYY-MM-DD HH:MM:SS". */
+  readonly createTimeUnixSec: number;
+  readonly description: string;
+  readonly policy: UserPolicy;
+}
+
+/** `#ak#<accessKey>` (spec 3): the access key's owner and the hex sha1 of the password. */
+export interface AccessKeyRecord {
+  readonly accessKey: string;
+  readonly userId: string;
+  readonly passwordSha1: string;
+}
+
+/** Which node sets of a zone still have room for one more node of each kind (ids ascending). */
+export interface ZoneRoom {
+  readonly meta: number[];
+  readonly data: number[];
+}
+
+/** Node ids of one node set, by kind. */
+export interface NodeSetMembers {
+  readonly meta: Set<number>;
+  readonly data: Set<number>;
+}
+
+/** Derived from the records; rebuilt at load; never persisted. */
+export interface ModelIndex {
+  readonly metaNodeIdByAddr: Map<string, number>;
+  readonly dataNodeIdByAddr: Map<string, number>;
+  /** Node set ids per zone, ascending. */
+  readonly nodeSetsByZone: Map<string, number[]>;
+  /** Keyed by node set id even before that node set's record is loaded (load order is key order). */
+  readonly nodeSetMembers: Map<number, NodeSetMembers>;
+  readonly roomByZone: Map<string, ZoneRoom>;
+}
+
+export interface ModelIndexView {
+  readonly metaNodeIdByAddr: ReadonlyMap<string, number>;
+  readonly dataNodeIdByAddr: ReadonlyMap<string, number>;
+  readonly nodeSetsByZone: ReadonlyMap<string, readonly number[]>;
+  readonly nodeSetMembers: ReadonlyMap<number, { readonly meta: ReadonlySet<number>; readonly data: ReadonlySet<number> }>;
+  readonly roomByZone: ReadonlyMap<string, { readonly meta: readonly number[]; readonly data: readonly number[] }>;
+}
+
+/** The model as `apply` and the views see it: nothing here may be changed. */
+export interface ModelView {
+  readonly cluster: ClusterRecord | null;
+  readonly counters: IdCounters;
+  readonly zones: ReadonlyMap<string, ZoneRecord>;
+  readonly nodeSets: ReadonlyMap<number, NodeSetRecord>;
+  readonly metaNodes: ReadonlyMap<number, MetaNodeRecord>;
+  readonly dataNodes: ReadonlyMap<number, DataNodeRecord>;
+  readonly users: ReadonlyMap<string, UserRecord>;
+  readonly accessKeys: ReadonlyMap<string, AccessKeyRecord>;
+  readonly index: ModelIndexView;
+  readonly live: LiveState;
+  // Room for volumes and partitions: `vols` (by id, with a name index), `metaPartitions`,
+  // `dataPartitions` will join here with their own records, keys and changes.
+}
+
+/** The mutable model. Only changes.ts (applyChanges) and live.ts write to it. */
+export interface ModelState extends ModelView {
+  cluster: ClusterRecord | null;
+  counters: IdCounters;
+  readonly zones: Map<string, ZoneRecord>;
+  readonly nodeSets: Map<number, NodeSetRecord>;
+  readonly metaNodes: Map<number, MetaNodeRecord>;
+  readonly dataNodes: Map<number, DataNodeRecord>;
+  readonly users: Map<string, UserRecord>;
+  readonly accessKeys: Map<string, AccessKeyRecord>;
+  readonly index: ModelIndex;
+}
+
+export function emptyState(): ModelState {
+  return {
+    cluster: null,
+    counters: { common: 0, metaPartition: 0, dataPartition: 0 },
+    zones: new Map(),
+    nodeSets: new Map(),
+    metaNodes: new Map(),
+    dataNodes: new Map(),
+    users: new Map(),
+    accessKeys: new Map(),
+    index: {
+      metaNodeIdByAddr: new Map(),
+      dataNodeIdByAddr: new Map(),
+      nodeSetsByZone: new Map(),
+      nodeSetMembers: new Map(),
+      roomByZone: new Map(),
+    },
+    live: emptyLiveState(),
+  };
+}
+
+/** clusterValue defaults for a new cluster (spec 1.5 getNodeInfo, 3, 11 getIp). */
+export function newClusterRecord(name: string, createTimeUnixSec: number): ClusterRecord {
+  return {
+    name,
+    createTimeUnixSec,
+    disableAutoAllocate: false,
+    forbidMpDecommission: false,
+    metaNodeDeleteBatchCount: 0,
+    metaNodeDeleteWorkerSleepMs: 0,
+    dataNodeDeleteLimitRate: 0,
+    dataNodeAutoRepairLimitRate: 0,
+    dpMaxRepairErrCnt: 0,
+    loadFactor: 0,
+    maxDpCntLimit: 3000,
+    maxMpCntLimit: 300,
+    dirChildrenNumLimit: 20_000_000,
+  };
+}
+
+export function newZoneRecord(name: string, dataMediaType: MediaType): ZoneRecord {
+  return {
+    name,
+    dataMediaType,
+    dataNodesetSelector: DEFAULT_ZONE_NODESET_SELECTOR,
+    metaNodesetSelector: DEFAULT_ZONE_NODESET_SELECTOR,
+  };
+}
+
+export function newNodeSetRecord(id: number, zoneName: string, capacity: number): NodeSetRecord {
+  return {
+    id,
+    zoneName,
+    capacity,
+    dataNodeSelector: DEFAULT_NODESET_NODE_SELECTOR,
+    metaNodeSelector: DEFAULT_NODESET_NODE_SELECTOR,
+  };
+}
+
+/** A new user's policy: no vols. A fresh Map each time, so no two users share one. */
+export function emptyPolicy(): UserPolicy {
+  return { ownVols: [], authorizedVols: new Map<string, readonly string[]>() };
+}
+
+// O(1) lookups, the only way routes should reach records.
+
+export function metaNodeByAddr(model: ModelView, addr: string): MetaNodeRecord | undefined {
+  const id = model.index.metaNodeIdByAddr.get(addr);
+  return id === undefined ? undefined : model.metaNodes.get(id);
+}
+
+export function dataNodeByAddr(model: ModelView, addr: string): DataNodeRecord | undefined {
+  const id = model.index.dataNodeIdByAddr.get(addr);
+  return id === undefined ? undefined : model.dataNodes.get(id);
+}
+
+export function userByAccessKey(model: ModelView, accessKey: string): UserRecord | undefined {
+  const ak = model.accessKeys.get(accessKey);
+  return ak === undefined ? undefined : model.users.get(ak.userId);
+}
+
+/** How many nodes of each kind a node set holds. */
+export function nodeSetMemberCounts(model: ModelView, nodeSetId: number): { meta: number; data: number } {
+  const m = model.index.nodeSetMembers.get(nodeSetId);
+  return { meta: m?.meta.size ?? 0, data: m?.data.size ?? 0 };
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pack } from 'msgpackr';
+import type { Command } from '../../src/model/index.js';
+import { COMMAND_TYPES, decodeCommand, encodeCommand, makeCommand } from '../../src/model/index.js';
+import { CodecError } from '../../src/model/errors.js';
+import { bootstrapCmd, dataNodeAddCmd, metaNodeAddCmd, userCreateCmd, userUpdateCmd } from './helpers.js';
+
+const samples: Command[] = [
+  bootstrapCmd(),
+  makeCommand('cluster.setFrozen', { frozen: true }),
+  makeCommand('ids.reserve', { counter: 'dataPartition', count: 7 }),
+  metaNodeAddCmd('127.0.0.1:17210'),
+  dataNodeAddCmd('127.0.0.1:17310', { mediaType: 2 }),
+  userCreateCmd('alice', { description: 'déjà vu ✓' }),
+  userUpdateCmd('alice', { userType: 2, description: '' }),
+  userUpdateCmd('alice'),
+  makeCommand('user.delete', { userId: 'bob' }),
+];
+
+/** Bytes of a command body as msgpack with the 2-byte header. */
+function framed(body: unknown): Uint8Array {
+  const b = pack(body);
+  return Uint8Array.from([0x43, 0x01, ...b]);
+}
+
+function expectCodecError(bytes: Uint8Array, path: string | RegExp): void {
+  assert.throws(
+    () => decodeCommand(bytes),
+    (e: unknown) => {
+      assert.ok(e instanceof CodecError, `expected CodecError, got ${String(e)}`);
+      assert.equal(e.code, 6);
+      if (typeof path === 'string') assert.equal(e.path, path);
+      else assert.match(e.path, path);
+      return true;
+    },
+  );
+}
+
+void describe('command codec', () => {
+  void it('covers every command type in these tests', () => {
+    assert.deepEqual(new Set(samples.map((c) => c.type)), new Set(COMMAND_TYPES));
+  });
+
+  for (const cmd of samples) {
+    void it(`round-trips ${cmd.type}`, () => {
+      const bytes = encodeCommand(cmd);
+      assert.equal(bytes[0], 0x43);
+      assert.equal(bytes[1], 0x01);
+      assert.deepEqual(decodeCommand(bytes), cmd);
+    });
+  }
+
+  void it('decodes a command whose fields arrive in another order', () => {
+    const cmd = userCreateCmd('carol');
+    const reversed = Object.fromEntries(Object.entries(cmd).reverse());
+    assert.deepEqual(decodeCommand(framed(reversed)), cmd);
+  });
+
+  const good = userCreateCmd('carol') as unknown as Record<string, unknown>;
+  const malformed: [string, Uint8Array, string | RegExp][] = [
+    ['empty bytes', new Uint8Array(), ''],
+    ['a bad magic byte', Uint8Array.from([0x00, 0x01, 0x80]), ''],
+    ['an unknown format byte', Uint8Array.from([0x43, 0x02, 0x80]), ''],
+    ['truncated msgpack', encodeCommand(userCreateCmd('carol')).subarray(0, 20), ''],
+    ['trailing bytes', Uint8Array.from([...encodeCommand(userCreateCmd('carol')), 0x00]), ''],
+    ['an array body', framed([1, 2, 3]), ''],
+    ['a string body', framed('user.create'), ''],
+    ['an unknown version', framed({ ...good, v: 2 }), 'v'],
+    ['a missing version', framed({ ...good, v: undefined }), 'v'],
+    ['an unknown type', framed({ ...good, type: 'user.explode' }), 'type'],
+    ['a missing field', framed({ ...good, userId: undefined }), 'userId'],
+    ['an unknown field', framed({ ...good, extra: 1 }), 'extra'],
+    ['a number where a string belongs', framed({ ...good, userId: 42 }), 'userId'],
+    ['a string where a number belongs', framed({ ...good, createTimeUnixSec: '1' }), 'createTimeUnixSec'],
+    ['a fractional time', framed({ ...good, createTimeUnixSec: 1.5 }), 'createTimeUnixSec'],
+    ['a negative time', framed({ ...good, createTimeUnixSec: -1 }), 'createTimeUnixSec'],
+    ['a root user type', framed({ ...good, userType: 1 }), 'userType'],
+    ['a date where a number belongs', framed({ ...good, createTimeUnixSec: new Date(0) }), 'createTimeUnixSec'],
+    ['a map body without a type', framed(new Map([['v', 1]])), 'type'],
+    ['null for a non-nullable field', framed({ ...good, description: null }), 'description'],
+    ['a bad reserve count', framed({ v: 1, type: 'ids.reserve', counter: 'common', count: 0 }), 'count'],
+    ['an unknown counter', framed({ v: 1, type: 'ids.reserve', counter: 'vol', count: 1 }), 'counter'],
+    ['a bad media type', framed({ ...dataNodeAddCmd('1.1.1.1:1'), mediaType: 0 }), 'mediaType'],
+    ['a negative node set id', framed({ ...metaNodeAddCmd('1.1.1.1:1'), nodeSetId: -1 }), 'nodeSetId'],
+    ['a bootstrap without root', framed({ ...bootstrapCmd(), root: undefined }), 'root'],
+    ['a root with an extra field', framed({ ...bootstrapCmd(), root: { ...bootstrapCmd().root, x: 1 } }), 'root.x'],
+    ['a frozen flag as a number', framed({ v: 1, type: 'cluster.setFrozen', frozen: 1 }), 'frozen'],
+    ['an oversized string', framed({ ...good, description: 'x'.repeat(70_000) }), 'description'],
+  ];
+  for (const [what, bytes, path] of malformed) {
+    void it(`rejects ${what} with a CodecError (code 6)`, () => expectCodecError(bytes, path));
+  }
+
+  void it('does not let a __proto__ key reach the prototype', () => {
+    const bytes = framed(JSON.parse('{"v":1,"type":"user.delete","userId":"bob","__proto__":{"polluted":true}}'));
+    expectCodecError(bytes, /proto/);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+});

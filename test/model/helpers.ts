@@ -1,0 +1,221 @@
+// Shared test fixtures for the model: command builders with fixed "non-deterministic" inputs,
+// a runner that applies and commits like the FSM does, and an in-memory key/value store.
+
+import assert from 'node:assert/strict';
+import type {
+  Applied,
+  BatchOp,
+  Command,
+  CommandOf,
+  ModelState,
+  ResultOf,
+} from '../../src/model/index.js';
+import {
+  apply,
+  applyChanges,
+  changesToBatch,
+  emptyState,
+  makeCommand,
+  modelDigest,
+  passwordSha1,
+} from '../../src/model/index.js';
+import type { OperatingError } from '../../src/util/errors.js';
+
+/** 2026-11-25 18:40:41 UTC, the cluster create time of the wire samples. */
+export const T_CLUSTER = Date.UTC(2026, 10, 25, 18, 40, 41) / 1000;
+export const T_USERS = Date.UTC(2026, 10, 25, 18, 41, 11) / 1000;
+export const PW = passwordSha1('pw123');
+export const ROOT_AK = '7WgP0alY4SbpIPNL';
+export const ROOT_SK = 'ClCvrTMW89UlflS2gVhh1VngU0JQ7vca';
+
+/** A deterministic, well-formed access key / secret key from a small number. */
+export function ak(n: number): string {
+  return `AK${String(n).padStart(14, '0')}`;
+}
+export function sk(n: number): string {
+  return `SK${String(n).padStart(30, '0')}`;
+}
+
+export function bootstrapCmd(clusterName = 'test', t = T_CLUSTER): CommandOf<'cluster.bootstrap'> {
+  return makeCommand('cluster.bootstrap', {
+    clusterName,
+    createTimeUnixSec: t,
+    root: { accessKey: ROOT_AK, secretKey: ROOT_SK, passwordSha1: passwordSha1('CubeFSRoot') },
+  });
+}
+
+let nextKey = 1000;
+export function userCreateCmd(
+  userId: string,
+  fields: Partial<Omit<CommandOf<'user.create'>, 'v' | 'type' | 'userId'>> = {},
+): CommandOf<'user.create'> {
+  const n = nextKey++;
+  return makeCommand('user.create', {
+    userId,
+    accessKey: ak(n),
+    secretKey: sk(n),
+    passwordSha1: PW,
+    userType: 3,
+    description: '',
+    createTimeUnixSec: T_USERS,
+    ...fields,
+  });
+}
+
+export function userUpdateCmd(
+  userId: string,
+  fields: Partial<Omit<CommandOf<'user.update'>, 'v' | 'type' | 'userId'>> = {},
+): CommandOf<'user.update'> {
+  return makeCommand('user.update', {
+    userId,
+    accessKey: null,
+    secretKey: null,
+    passwordSha1: null,
+    userType: null,
+    description: null,
+    ...fields,
+  });
+}
+
+export function metaNodeAddCmd(
+  addr: string,
+  fields: Partial<Omit<CommandOf<'metaNode.add'>, 'v' | 'type' | 'addr'>> = {},
+): CommandOf<'metaNode.add'> {
+  return makeCommand('metaNode.add', {
+    addr,
+    zoneName: 'default',
+    heartbeatPort: '17230',
+    replicaPort: '17231',
+    nodeSetId: 0,
+    nodeSetCapacity: 18,
+    ...fields,
+  });
+}
+
+export function dataNodeAddCmd(
+  addr: string,
+  fields: Partial<Omit<CommandOf<'dataNode.add'>, 'v' | 'type' | 'addr'>> = {},
+): CommandOf<'dataNode.add'> {
+  return makeCommand('dataNode.add', {
+    addr,
+    zoneName: 'default',
+    heartbeatPort: '17330',
+    replicaPort: '17331',
+    nodeSetId: 0,
+    nodeSetCapacity: 18,
+    mediaType: 1,
+    createTimeMs: Date.UTC(2026, 10, 25, 18, 42, 6, 869),
+    ...fields,
+  });
+}
+
+/** A key/value store standing in for RocksDB: batches applied in order, scans in key order. */
+export class MemoryStore {
+  readonly data = new Map<string, Uint8Array>();
+  write(batch: readonly BatchOp[]): void {
+    for (const op of batch) {
+      if (op.type === 'put') this.data.set(op.key, op.value);
+      else this.data.delete(op.key);
+    }
+  }
+  entries(): { key: string; value: Uint8Array }[] {
+    return [...this.data.entries()]
+      .map(([key, value]) => ({ key, value }))
+      .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  }
+}
+
+let index = 0;
+/** Apply one command as the FSM would: apply, write the batch, take the changes. */
+export function run<C extends Command>(state: ModelState, command: C, store?: MemoryStore): Applied<ResultOf<C>> {
+  index += 1;
+  const before = modelDigest(state);
+  const applied = apply(state, command, { index, term: 1 });
+  // apply never writes the model, whatever the outcome.
+  assert.equal(modelDigest(state), before, 'apply must not mutate the state');
+  if (!applied.result.ok) assert.equal(applied.changes.length, 0, 'a failed command has no changes');
+  store?.write(changesToBatch(applied.changes));
+  applyChanges(state, applied.changes);
+  return applied;
+}
+
+/** Apply and expect success; returns the value. */
+export function ok<C extends Command>(state: ModelState, command: C, store?: MemoryStore): ResultOf<C> {
+  const applied = run(state, command, store);
+  if (!applied.result.ok) assert.fail(`expected success, got ${applied.result.error.name}: ${applied.result.error.message}`);
+  return applied.result.value;
+}
+
+/** Apply and expect an operating error with `code`; checks the model did not change. */
+export function fails<C extends Command>(state: ModelState, command: C, code: number): OperatingError {
+  const before = modelDigest(state);
+  const applied = run(state, command);
+  assert.equal(applied.result.ok, false, `expected error ${code}`);
+  assert.equal(applied.changes.length, 0);
+  assert.equal(modelDigest(state), before, 'a failed command changes nothing');
+  if (applied.result.ok) throw new Error('unreachable');
+  assert.equal(applied.result.error.code, code, `${applied.result.error.name}: ${applied.result.error.message}`);
+  return applied.result.error;
+}
+
+/** A bootstrapped cluster named "test" with the root user. */
+export function bootstrapped(store?: MemoryStore): ModelState {
+  const state = emptyState();
+  ok(state, bootstrapCmd(), store);
+  return state;
+}
+
+/** A small seeded PRNG (xorshift32) for shuffles and generated command sequences. */
+export function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The model without its live (heartbeat) part, for deep comparisons. */
+export function replicated(state: ModelState): Omit<ModelState, 'live'> {
+  const { live: _live, ...rest } = state;
+  return rest;
+}
+
+/** A mixed sequence touching every record kind, with failures in between. */
+export function scenarioCommands(): Command[] {
+  return [
+    bootstrapCmd(),
+    userCreateCmd('alice', { accessKey: ak(1), secretKey: sk(1) }),
+    userCreateCmd('bob', { accessKey: ak(2), secretKey: sk(2), userType: 2 }),
+    userCreateCmd('alice', { accessKey: ak(50), secretKey: sk(50) }), // 45
+    makeCommand('cluster.setFrozen', { frozen: true }),
+    metaNodeAddCmd('127.0.0.1:17210'),
+    metaNodeAddCmd('127.0.0.1:17211', { zoneName: 'z2', nodeSetCapacity: 3 }),
+    metaNodeAddCmd('127.0.0.1:17212', { zoneName: 'z2', nodeSetCapacity: 3 }),
+    metaNodeAddCmd('127.0.0.1:17213', { zoneName: 'z2', nodeSetCapacity: 3 }),
+    metaNodeAddCmd('127.0.0.1:17214', { zoneName: 'z2', nodeSetCapacity: 3 }),
+    metaNodeAddCmd('127.0.0.1:17210'), // existing
+    dataNodeAddCmd('127.0.0.1:17310'),
+    dataNodeAddCmd('127.0.0.1:17311', { mediaType: 2 }), // 1: media mismatch
+    dataNodeAddCmd('127.0.0.1:17312', { zoneName: 'hdd', mediaType: 2 }),
+    makeCommand('ids.reserve', { counter: 'metaPartition', count: 3 }),
+    makeCommand('ids.reserve', { counter: 'dataPartition', count: 2 }),
+    userUpdateCmd('alice', { accessKey: ak(3), description: 'moved' }),
+    userUpdateCmd('bob', { passwordSha1: 'a'.repeat(40) }),
+    makeCommand('user.delete', { userId: 'bob' }),
+    userCreateCmd('carol', { accessKey: ak(2), secretKey: sk(4) }),
+    makeCommand('user.delete', { userId: 'root' }), // 57
+  ];
+}
