@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { check } from './check.js';
 import { registerModel } from './models/register-model.js';
-import { read, write } from './register-history-builder.js';
+import { LOST, read, write } from './register-history-builder.js';
 import { formatAnomaly } from './report/anomaly-text.js';
 import { writeTimelineHtml } from './report/timeline-html.js';
 
@@ -49,6 +49,13 @@ void describe('anomaly report', () => {
     const a = concurrent.anomaly!;
     assert.deepEqual(a.window.map((i) => a.historyIds[i]).sort(), [1, 2, 3]);
     assert.equal(a.historyIds[a.blockedOpIndex], 3);
+  });
+
+  void it('does not stretch the window back to an early indeterminate operation', () => {
+    const early = check(registerModel, [write(9, 0, LOST, 7), write(0, 10, 11, 1), write(1, 12, 13, 2), read(2, 14, 15, 1)]);
+    const a = early.anomaly!;
+    assert.equal(a.windowStart, 14);
+    assert.deepEqual(a.window.map((i) => a.historyIds[i]), [0, 3]);
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'lincheck-'));

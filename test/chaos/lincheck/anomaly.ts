@@ -5,10 +5,10 @@
 // not linearized. Every operation returning before that point is in the longest prefix; the
 // ones left are all pending at that point (called before it, returning at or after it), and
 // none of them can extend the prefix into a full linearization. The window spans from the
-// earliest call among them to the failure point.
+// earliest call among them to the failure point, and holds every operation overlapping it.
 
 import type { Model } from './model.js';
-import type { Operation } from './operation.js';
+import { isIndeterminate, type Operation } from './operation.js';
 import type { FurthestPoint } from './search.js';
 
 export interface PendingAtFailure {
@@ -58,7 +58,13 @@ export function buildAnomaly<I, O, S>(
       const op = operations[opIndex];
       return { opIndex, acceptedAfterPrefix: model.step(furthest.stateAfterPrefix, op.input, op.output).ok };
     });
-  const windowStart = Math.min(failureTime, ...pending.map((p) => operations[p.opIndex].call));
+  // Indeterminate operations stay pending forever, so one called near the start would stretch
+  // the window over the whole history; the window starts at the earliest *determinate* pending
+  // call instead (the indeterminate ones still show: they overlap it).
+  const windowStart = Math.min(
+    failureTime,
+    ...pending.filter((p) => !isIndeterminate(operations[p.opIndex])).map((p) => operations[p.opIndex].call),
+  );
   const window = operations
     .map((_, opIndex) => opIndex)
     .filter((opIndex) => operations[opIndex].call <= failureTime && operations[opIndex].return >= windowStart)

@@ -101,7 +101,7 @@ export function check<I, O, S>(
 function checkLimits<I, O, S>(limits: SearchLimits, startedMs: number, steps: number, inFlight: readonly PartitionSearch<I, O, S>[]): LimitReached | null {
   if (performance.now() - startedMs > limits.timeoutMs) return 'timeout';
   if (steps > limits.stepsMax) return 'step-limit';
-  let memoEntries = 0;
-  for (const { search } of inFlight) memoEntries += search.memoEntries;
-  return memoEntries > limits.memoEntriesMax ? 'memo-limit' : null;
+  let memoBytes = 0;
+  for (const { search } of inFlight) memoBytes += search.memoBytes;
+  return memoBytes > limits.memoBytesMax ? 'memo-limit' : null;
 }

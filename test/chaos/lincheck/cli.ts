@@ -30,21 +30,24 @@ const EXIT_UNDECIDED = 2;
 
 class UsageError extends Error {}
 
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      jepsen: { type: 'string' },
+      kv: { type: 'string' },
+      timeline: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
 function main(argv: string[]): number {
-  let args;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        jepsen: { type: 'string' },
-        kv: { type: 'string' },
-        timeline: { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    const args = parseCommandLine(argv);
     if (args.help) {
       console.log(USAGE);
       return EXIT_UNDECIDED;

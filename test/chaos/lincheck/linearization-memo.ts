@@ -17,6 +17,8 @@ interface Bucket<S> {
   readonly indeterminateSets: number[];
 }
 
+/** What one configuration costs besides its sets: map and bucket entries, array slots. */
+const ENTRY_OVERHEAD_BYTES = 96;
 /** Initial arena size in words; it doubles as needed. */
 const ARENA_WORDS_INITIAL = 1 << 12;
 
@@ -42,8 +44,9 @@ export class LinearizationMemo<S> {
     this.indeterminateWords = Math.ceil(indeterminateCount / 32);
   }
 
-  get size(): number {
-    return this.entries;
+  /** An estimate of the memory held, for the search's memory limit. */
+  get approximateBytes(): number {
+    return this.arena.byteLength + this.entries * ENTRY_OVERHEAD_BYTES;
   }
 
   /**

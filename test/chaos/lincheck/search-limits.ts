@@ -7,13 +7,15 @@ export interface SearchLimits {
   readonly timeoutMs: number;
   /** Search steps over all partitions; one step looks at one event. */
   readonly stepsMax: number;
-  /** Configurations held in the memos of the partitions being searched at once. */
-  readonly memoEntriesMax: number;
+  /**
+   * Memory held by the memos of the partitions being searched at once, estimated (the sets
+   * stored, plus a fixed overhead per configuration; the states themselves are shared).
+   */
+  readonly memoBytesMax: number;
 }
 
 export const DEFAULT_LIMITS: SearchLimits = {
   timeoutMs: 10_000,
   stepsMax: 1_000_000_000,
-  // Roughly 100 bytes each plus the states they hold: well under a gigabyte.
-  memoEntriesMax: 5_000_000,
+  memoBytesMax: 1 << 30,
 };

@@ -89,7 +89,7 @@ void describe('search', () => {
 
   void it('answers unknown when the memo grows past its limit', () => {
     const writers = Array.from({ length: 12 }, (_, i) => write(i, 0, 100, i + 1));
-    const result = check(registerModel, [...writers, read(99, 101, 102, 42)], { memoEntriesMax: 100 });
+    const result = check(registerModel, [...writers, read(99, 101, 102, 42)], { memoBytesMax: 64 * 1024 });
     assert.equal(result.verdict, 'unknown');
     assert.equal(result.unknownReason, 'memo-limit');
   });

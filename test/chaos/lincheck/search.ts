@@ -96,8 +96,8 @@ export class LinearizationSearch<I, O, S> {
     return this.stepsTaken;
   }
 
-  get memoEntries(): number {
-    return this.memo.size;
+  get memoBytes(): number {
+    return this.memo.approximateBytes;
   }
 
   /** Searches for at most `stepsMax` more steps; returns the outcome, or null if not done. */
@@ -166,7 +166,9 @@ export class LinearizationSearch<I, O, S> {
     for (;;) {
       const frame = this.stack.pop();
       if (!frame) {
-        this.outcome = { kind: 'not-linearizable', furthest: this.furthest! };
+        // The first backtrack of a search is always at a return, which sets `furthest`.
+        assert(this.furthest !== null, 'search exhausted without reaching any return');
+        this.outcome = { kind: 'not-linearizable', furthest: this.furthest };
         return;
       }
       this.state = frame.stateBefore;

@@ -43,7 +43,7 @@ export function formatAnomaly<I, O, S>(model: Model<I, O, S>, anomaly: Anomaly<I
     lines.push(`  ${name(opIndex)}: ${why}${marker}`);
   }
 
-  lines.push(`Failing window [${formatTime(anomaly.windowStart)}, ${formatTime(anomaly.failureTime)}]: ${anomaly.window.length} operations overlap it:`);
+  lines.push(`Failing window [${formatTime(anomaly.windowStart)}, ${formatTime(anomaly.failureTime)}]: ${anomaly.window.length === 1 ? '1 operation overlaps' : `${anomaly.window.length} operations overlap`} it:`);
   for (const opIndex of anomaly.window.slice(0, windowLinesMax)) {
     const position = prefixPosition.get(opIndex);
     const role = position === undefined ? 'not linearized' : `linearized ${ordinal(position)}`;
