@@ -1,0 +1,84 @@
+// Segment files on disk: naming, listing, and the directory fsync that makes a create or an
+// unlink durable (a new file's data is useless after a crash if its directory entry is lost).
+
+import fs from 'node:fs';
+import { join } from 'node:path';
+
+const SEGMENT_NAME = /^(\d{20})\.seg$/;
+
+/** Zero-padded so that name order is number order (ls, sorting, humans). */
+export function segmentFileName(segment: number): string {
+  return `${String(segment).padStart(20, '0')}.seg`;
+}
+
+export function segmentPath(dir: string, segment: number): string {
+  return join(dir, segmentFileName(segment));
+}
+
+/** Segment numbers present in `dir`, ascending. Other files are ignored. */
+export function listSegmentNumbers(dir: string): number[] {
+  const numbers: number[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const match = SEGMENT_NAME.exec(name);
+    if (match !== null) numbers.push(Number(match[1]));
+  }
+  return numbers.sort((a, b) => a - b);
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Asynchronous versions, for the steps that wait on the disk while the process keeps working
+// (fdatasync is milliseconds here). Callback API through the `fs` object, so tests can
+// substitute a failing call with mock.method(fs, ...).
+
+export function writeAllAtAsync(fd: number, data: Buffer, positionBytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const writeFrom = (doneBytes: number): void => {
+      if (doneBytes === data.length) {
+        resolve();
+        return;
+      }
+      fs.write(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes, (err, writtenBytes) => {
+        if (err !== null) reject(err);
+        else if (writtenBytes <= 0) reject(new Error('pwrite wrote 0 bytes'));
+        else writeFrom(doneBytes + writtenBytes);
+      });
+    };
+    writeFrom(0);
+  });
+}
+
+export function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.fdatasync(fd, (err) => (err === null ? resolve() : reject(err)));
+  });
+}
+
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `path` exclusively; returns its fd, open for writing. */
+export function createFileAsync(path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, 'wx', (err, fd) => (err === null ? resolve(fd) : reject(err)));
+  });
+}
+
+export function closeFileAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.close(fd, (err) => (err === null || err === undefined ? resolve() : reject(err)));
+  });
+}
