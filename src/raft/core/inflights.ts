@@ -38,6 +38,11 @@ export class Inflights {
     if (this.count === 0) this.start = 0;
   }
 
+  /** Frees the oldest append: it is presumed lost, so that one more can probe the follower. */
+  freeFirstOne(): void {
+    if (this.count > 0) this.freeLE(this.indexes[this.start]);
+  }
+
   full(): boolean {
     return this.count === this.maxMsgs || (this.maxBytes > 0 && this.bytes >= this.maxBytes);
   }

@@ -80,18 +80,21 @@ export class RaftLog {
   /**
    * Handles a leader's append after (index, logTerm) (5.3): if our log holds that entry, the
    * entries are merged (a conflicting suffix truncated) and the commit index advances up to the
-   * last entry this append proves we share. Returns that last index, or null on mismatch.
+   * last entry this append proves we share. Returns that last index and the entries actually
+   * written (none when we held them all), or null on mismatch.
    */
-  maybeAppend(index: number, logTerm: number, leaderCommit: number, entries: readonly Entry[]): number | null {
+  maybeAppend(index: number, logTerm: number, leaderCommit: number, entries: readonly Entry[]): { lastNewIndex: number; written: readonly Entry[] } | null {
     if (!this.matchTerm(index, logTerm)) return null;
     const lastNewIndex = index + entries.length;
     const conflict = this.findConflict(entries);
+    let written: readonly Entry[] = [];
     if (conflict !== 0) {
       assert(conflict > this.committed, () => `conflict at ${conflict} within committed ${this.committed}`);
-      this.append(entries.slice(conflict - (index + 1)));
+      written = entries.slice(conflict - (index + 1));
+      this.append(written);
     }
     this.commitTo(Math.min(leaderCommit, this.commitBoundAfterAppend(lastNewIndex)));
-    return lastNewIndex;
+    return { lastNewIndex, written };
   }
 
   /** How far a follower may commit after an append: only what the append proved we share. */

@@ -593,10 +593,11 @@ export class Raft {
       this.send({ type: MessageType.AppResp, to: m.from, index: this.log.committed });
       return;
     }
-    const lastNewIndex = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNewIndex !== null) {
-      this.onLogAppended(m.entries);
-      this.send({ type: MessageType.AppResp, to: m.from, index: lastNewIndex });
+    const appended = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (appended !== null) {
+      // Only what was written can change the configuration: entries we already held did not.
+      this.onLogAppended(appended.written);
+      this.send({ type: MessageType.AppResp, to: m.from, index: appended.lastNewIndex });
       return;
     }
     // Our log does not hold (m.index, m.logTerm). Suggest where the leader should probe next:
@@ -650,6 +651,10 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.probeSent = false;
+    // The follower is alive but the window is still full: its acks (or our appends) were lost.
+    // Free one slot so that an append goes out; a gap makes the follower reject it, and the
+    // rejection puts it back in probe state, which resends from its match.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
     if (m.context === '') return;
     const acks = this.reads.recordAck(m.context, m.from);
@@ -920,6 +925,7 @@ export class Raft {
   }
 
   private startReadRound(context: string, from: NodeId): void {
+    if (this.reads.has(context)) return; // a duplicate of a request already in a round
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
       this.answerRead(context, this.log.committed, from);
       return;
