@@ -1,5 +1,8 @@
 // The interpreter behind the scenario tests: a set of cores over MemoryStorage, with a message
 // queue the script delivers explicitly, so every step of the protocol shows in the trace.
+// `log-level none` hides the Ready and message trace (for the set-up of a scenario); INFO lines,
+// refusals and the printing commands (raft-state, raft-log, status, applied) always print;
+// `log-level info` shows the trace again.
 import {
   applyConfChange,
   bootstrapLog,
@@ -10,6 +13,7 @@ import {
   describeHardState,
   describeMessage,
   describeReady,
+  describeSnapshot,
   EMPTY_CONF_STATE,
   EntryType,
   MemoryStorage,
@@ -32,7 +36,8 @@ interface EnvNode {
   /** The state machine: the applied entries, described. */
   applied: string[];
   appliedIndex: number;
-  appliedConf: ConfState;
+  /** The configuration after each applied conf entry (and after an installed snapshot), oldest first. */
+  appliedConfs: { index: number; conf: ConfState }[];
 }
 
 interface StoredSnapshot {
@@ -51,6 +56,7 @@ export class InteractionEnv {
   /** Snapshot data by "term/index", shared like a snapshot stream between members. */
   private readonly snapshots = new Map<string, StoredSnapshot>();
   private out: string[] = [];
+  private verbose = true;
 
   run(line: string): string {
     this.out = [];
@@ -120,6 +126,9 @@ export class InteractionEnv {
       case 'applied':
         this.printApplied(this.node(args.positional[0]));
         break;
+      case 'log-level':
+        this.verbose = args.positional[0] !== 'none';
+        break;
       default:
         throw new Error(`unknown command ${command}`);
     }
@@ -139,7 +148,8 @@ export class InteractionEnv {
         storage.append(boot.entries);
         storage.setHardState(boot.hardState);
       }
-      const node: EnvNode = { id, raw: this.newRawNode(id, storage, 0, preVote, limits), storage, applied: [], appliedIndex: 0, appliedConf: EMPTY_CONF_STATE };
+      const raw = this.newRawNode(id, storage, 0, preVote, limits);
+      const node: EnvNode = { id, raw, storage, applied: [], appliedIndex: 0, appliedConfs: [{ index: 0, conf: EMPTY_CONF_STATE }] };
       this.nodes.set(id, node);
       this.out.push(`INFO ${id} created: ${describeConf(node.raw.status().conf)} ${describeHardState(storage.hardState())} LastIndex:${storage.lastIndex()}`);
     }
@@ -176,8 +186,8 @@ export class InteractionEnv {
   private processReady(node: EnvNode): boolean {
     if (!node.raw.hasReady()) return false;
     const ready = node.raw.ready();
-    this.out.push(`> ${node.id} handling Ready`);
-    this.out.push(describeReady(ready, '  '));
+    this.trace(`> ${node.id} handling Ready`);
+    this.trace(describeReady(ready, '  '));
     this.persist(node, ready);
     this.queue.push(...ready.leaderMessages, ...ready.messages);
     this.apply(node, ready);
@@ -192,7 +202,7 @@ export class InteractionEnv {
       node.storage.applySnapshot(ready.snapshot);
       node.applied = data.applied.slice();
       node.appliedIndex = ready.snapshot.index;
-      node.appliedConf = ready.snapshot.conf;
+      node.appliedConfs = [{ index: ready.snapshot.index, conf: ready.snapshot.conf }];
     }
     node.storage.append(ready.entries);
     if (ready.hardState !== null) node.storage.setHardState(ready.hardState);
@@ -202,7 +212,9 @@ export class InteractionEnv {
     for (const e of ready.committedEntries) {
       node.applied.push(describeEntry(e));
       node.appliedIndex = e.index;
-      if (e.type === EntryType.ConfChange) node.appliedConf = applyConfChange(node.appliedConf, decodeConfChange(e.data));
+      if (e.type === EntryType.ConfChange) {
+        node.appliedConfs.push({ index: e.index, conf: applyConfChange(confAt(node, e.index), decodeConfChange(e.data)) });
+      }
     }
   }
 
@@ -214,10 +226,10 @@ export class InteractionEnv {
     for (const m of now) {
       const target = this.nodes.get(m.to);
       if (target === undefined || drop.has(m.to) || drop.has(m.from) || this.isolated.has(m.to) || this.isolated.has(m.from)) {
-        this.out.push(`dropped: ${describeMessage(m)}`);
+        this.trace(`dropped: ${describeMessage(m)}`);
         continue;
       }
-      this.out.push(describeMessage(m));
+      this.trace(describeMessage(m));
       target.raw.step(m);
       if (m.type === MessageType.Snap) {
         // The stream finished: tell the sender, as the driver does after the last chunk.
@@ -242,8 +254,10 @@ export class InteractionEnv {
     // The state machine's state at `index`: what was applied up to it.
     const keep = node.applied.length - (node.appliedIndex - index);
     const term = node.storage.term(index);
-    node.storage.compact(index, node.appliedConf);
-    this.snapshots.set(`${term}/${index}`, { applied: node.applied.slice(0, keep), conf: node.appliedConf });
+    // The snapshot's configuration is the one in force at `index`, not at the applied index.
+    const conf = confAt(node, index);
+    node.storage.compact(index, conf);
+    this.snapshots.set(`${term}/${index}`, { applied: node.applied.slice(0, keep), conf });
     this.out.push(`INFO ${node.id} compacted to ${term}/${index}, first index ${node.storage.firstIndex()}`);
   }
 
@@ -258,6 +272,8 @@ export class InteractionEnv {
   private printLog(node: EnvNode): void {
     const first = node.storage.firstIndex();
     const last = node.storage.lastIndex();
+    const snapshot = node.storage.snapshot();
+    if (snapshot.index > 0) this.out.push(`snapshot ${describeSnapshot(snapshot)}`);
     if (first > last) this.out.push('log is empty: first index=' + first + ', last index=' + last);
     else for (const e of node.storage.entries(first, last + 1, Infinity)) this.out.push(describeEntry(e));
   }
@@ -283,6 +299,10 @@ export class InteractionEnv {
     this.out.push(`applied index ${node.appliedIndex}: ${node.applied.join(', ')}`);
   }
 
+  private trace(line: string): void {
+    if (this.verbose) this.out.push(line);
+  }
+
   private ids(positional: string[]): NodeId[] {
     return positional.length > 0 ? positional.map(Number) : [...this.nodes.keys()];
   }
@@ -292,6 +312,13 @@ export class InteractionEnv {
     if (node === undefined) throw new Error(`no node ${idText}`);
     return node;
   }
+}
+
+/** The configuration the state machine of `node` had after applying `index`. */
+function confAt(node: EnvNode, index: number): ConfState {
+  let conf = node.appliedConfs[0].conf;
+  for (const c of node.appliedConfs) if (c.index <= index) conf = c.conf;
+  return conf;
 }
 
 function roleName(role: string): string {
