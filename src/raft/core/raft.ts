@@ -122,6 +122,8 @@ export class Raft {
 
   // Configuration: the one of the newest conf entry in the log, else the snapshot's.
   private confBase: ConfState;
+  /** Index of the conf entry that made confBase (0: the snapshot's). */
+  private confBaseIndex = 0;
   /** Conf entries in the log after the base, oldest first, with the configuration each one makes. */
   private confHistory: { index: number; conf: ConfState }[] = [];
   conf: ConfState;
@@ -215,7 +217,8 @@ export class Raft {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
-    this.abortLeaderTransfer();
+    // Leaving the role ends a transfer quietly: usually because it succeeded (the target won).
+    this.leadTransferee = NONE;
     this.votes.clear();
     this.uncommittedSizeBytes = 0;
     this.failPendingReads();
@@ -730,6 +733,7 @@ export class Raft {
     }
     this.log.restore(snapshot);
     this.confBase = snapshot.conf;
+    this.confBaseIndex = snapshot.index;
     this.confHistory = [];
     this.setConf(snapshot.conf, snapshot.index);
     this.events.push({ kind: 'snapshot-restored', index: snapshot.index, term: snapshot.term });
@@ -788,7 +792,9 @@ export class Raft {
     const problem = confChangeProblem(this.conf, change);
     if (problem !== null) throw new ConfChangeRejectedError(problem);
     const index = this.log.lastIndex() + 1;
-    this.appendEntries([{ term: this.term, index, type: EntryType.ConfChange, data: encodeConfChange(change) }]);
+    const data = encodeConfChange(change);
+    this.uncommittedSizeBytes += data.byteLength;
+    this.appendEntries([{ term: this.term, index, type: EntryType.ConfChange, data }]);
     this.broadcastAppend(false);
     return { term: this.term, firstIndex: index, lastIndex: index };
   }
@@ -845,7 +851,7 @@ export class Raft {
     }
     this.trimConfHistory();
     if (!changed) return;
-    const latest = this.confHistory.length > 0 ? this.confHistory[this.confHistory.length - 1] : { index: 0, conf: this.confBase };
+    const latest = this.confHistory.length > 0 ? this.confHistory[this.confHistory.length - 1] : { index: this.confBaseIndex, conf: this.confBase };
     if (emitEvents) this.setConf(latest.conf, latest.index);
     else this.conf = latest.conf;
   }
@@ -872,6 +878,7 @@ export class Raft {
   private trimConfHistory(): void {
     while (this.confHistory.length > 0 && this.confHistory[0].index <= this.log.committed) {
       this.confBase = this.confHistory[0].conf;
+      this.confBaseIndex = this.confHistory[0].index;
       this.confHistory.shift();
     }
   }
