@@ -1,0 +1,69 @@
+// What the leader-side services and the HTTP layer need from the replicated core, as interfaces:
+// the server (src/server) implements them over the Raft node and the MetadataFsm; tests of the
+// API can implement them in memory.
+import type { Command, ModelView, ResultOf } from '../model/index.js';
+
+export interface CallOptions {
+  /** Aborted when the HTTP request is gone or the server stops. */
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** Writes through Raft, and reads of the replicated model. */
+export interface Replicator {
+  /**
+   * Proposes `command` on the leader; resolves with its apply result once applied here.
+   * Rejects with an OperatingError: the command's own (duplicate user, ...) or Raft's
+   * (NotLeaderError with the leader hint, ShuttingDownError, RaftTimeoutError, BackpressureError,
+   * ProposalDroppedError).
+   */
+  propose<C extends Command>(command: C, options?: CallOptions): Promise<ResultOf<C>>;
+  /** Resolves once `model` reflects every write committed before the call (ReadIndex). */
+  readBarrier(options?: CallOptions): Promise<void>;
+  /** The local, fully applied model. Read it after readBarrier() for linearizable answers. */
+  readonly model: ModelView;
+}
+
+export interface MasterPeerInfo {
+  readonly id: number;
+  /** host:port of its HTTP API (CubeFS `peers` entry), what clients and forwarding use. */
+  readonly httpAddr: string;
+  readonly raftAddr: string;
+  readonly isLearner: boolean;
+}
+
+export interface ReplicaProgress {
+  readonly id: number;
+  readonly match: number;
+  readonly next: number;
+  readonly state: string;
+  readonly active: boolean;
+}
+
+/** A snapshot of this member's Raft state for /get/raftStatus and /admin/getCluster. */
+export interface RaftInfo {
+  readonly nodeId: number;
+  readonly term: number;
+  readonly vote: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly leaderId: number;
+  /** The leader's HTTP address, or '' when no leader is known. */
+  readonly leaderHttpAddr: string;
+  readonly role: 'leader' | 'follower' | 'candidate' | 'pre-candidate';
+  readonly peers: readonly MasterPeerInfo[];
+  /** Leader only. */
+  readonly replicas: readonly ReplicaProgress[];
+  readonly stopping: boolean;
+}
+
+/** Membership and leadership operations (leader only unless noted). */
+export interface RaftControl {
+  info(): RaftInfo;
+  /** Adds a master as a learner, waits until it caught up (bounded), then promotes it to voter. */
+  addMember(id: number, httpAddr: string, options?: CallOptions): Promise<void>;
+  removeMember(id: number, options?: CallOptions): Promise<void>;
+  /** Moves leadership to `targetId` (0: the most up-to-date follower); resolves when it moved. */
+  transferLeadership(targetId: number, options?: CallOptions): Promise<void>;
+}

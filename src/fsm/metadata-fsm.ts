@@ -1,0 +1,280 @@
+// MetadataFsm: the replicated state machine of the master. Each member applies the same
+// committed entries to the same in-memory model and the same RocksDB state:
+// - per Ready, every entry is decided by the model's pure apply() (checks, then changes), the
+//   changes go to the in-memory model at once (the next entry's apply depends on them) and into
+//   ONE RocksDB write batch together with the applied index; the batch commits before any
+//   result is handed back, so no proposer hears "done" before the store has it. A failed commit
+//   is fatal (the member stops and replays from its durable applied index on restart).
+// - snapshots are a consistent RocksDB view streamed in chunks; a received snapshot is built in
+//   a new database beside the live one and swapped in (store-dir.ts).
+import { rm } from 'node:fs/promises';
+import {
+  apply as applyCommand,
+  applyChanges,
+  changesToBatch,
+  checkModel,
+  decodeCommand,
+  emptyState,
+  loadRecord,
+  modelDigest,
+  type ApplyResult,
+  type ModelState,
+  type ModelView,
+} from '../model/index.js';
+import { applyConfChange, decodeConfChange, EntryType, type ConfState, type Entry, type NodeId, type SnapshotMeta } from '../raft/core/index.js';
+import { decodeMemberContext, type MemberAddress } from '../raft/member-context.js';
+import type { SnapshotSource, StateMachine } from '../raft/state-machine.js';
+import type { StoreLogger } from '../storage/logger.js';
+import { StateStore } from '../storage/state-store.js';
+import { assert } from '../util/assert.js';
+import { OperatingError } from '../util/errors.js';
+import {
+  APPLIED_KEY,
+  decodeApplied,
+  decodeMembership,
+  EMPTY_MEMBERSHIP,
+  encodeApplied,
+  encodeMembership,
+  isFsmKey,
+  MEMBERS_KEY,
+  type Membership,
+} from './fsm-keys.js';
+import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
+import { StoreDir } from './store-dir.js';
+
+export interface MetadataFsmOptions {
+  readonly storeDir: string;
+  readonly logger: StoreLogger;
+  readonly snapshotChunkSizeBytes?: number;
+  readonly closeWarnAfterMs?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** The result handed to a proposer: the command's own result, or null for entries without one. */
+export type EntryResult = ApplyResult<unknown> | null;
+
+export class MetadataFsm implements StateMachine {
+  private store: StateStore;
+  private model: ModelState;
+  private applied = { index: 0, term: 0 };
+  private membership: Membership = EMPTY_MEMBERSHIP;
+  private staged: { path: string; store: StateStore | null; meta: SnapshotMeta } | null = null;
+  private readonly membershipListeners: ((m: Membership) => void)[] = [];
+
+  private constructor(
+    private readonly dir: StoreDir,
+    store: StateStore,
+    private readonly options: MetadataFsmOptions,
+  ) {
+    this.store = store;
+    this.model = emptyState();
+  }
+
+  /** Opens the live database named by CURRENT and loads the model from it. */
+  static async open(options: MetadataFsmOptions): Promise<MetadataFsm> {
+    const dir = await StoreDir.open(options.storeDir);
+    const store = await StateStore.open(dir.livePath, { logger: options.logger, name: 'state', closeWarnAfterMs: options.closeWarnAfterMs });
+    const fsm = new MetadataFsm(dir, store, options);
+    try {
+      await fsm.load();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return fsm;
+  }
+
+  /** The in-memory model, fully applied up to appliedIndex(). */
+  get view(): ModelView {
+    return this.model;
+  }
+
+  get members(): Membership {
+    return this.membership;
+  }
+
+  onMembershipChange(listener: (m: Membership) => void): void {
+    this.membershipListeners.push(listener);
+  }
+
+  appliedIndex(): number {
+    return this.applied.index;
+  }
+
+  appliedTerm(): number {
+    return this.applied.term;
+  }
+
+  confState(): ConfState {
+    return this.membership.conf;
+  }
+
+  digest(): string {
+    return modelDigest(this.model);
+  }
+
+  async apply(entries: readonly Entry[]): Promise<readonly EntryResult[]> {
+    if (entries.length === 0) return [];
+    assert(entries[0].index === this.applied.index + 1, () => `apply ${entries[0].index} after ${this.applied.index}`);
+    const batch = this.store.batch();
+    const results: EntryResult[] = [];
+    let membershipChanged = false;
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        this.membership = applyMembershipChange(this.membership, e.data);
+        membershipChanged = true;
+        results.push(null);
+        continue;
+      }
+      if (e.data.byteLength === 0) {
+        results.push(null); // a leader's no-op
+        continue;
+      }
+      let command;
+      try {
+        command = decodeCommand(e.data);
+      } catch (error) {
+        // The same bytes fail the same way on every member: a deterministic error result.
+        results.push({ ok: false, error: error instanceof OperatingError ? error : new OperatingError(6, String(error)) });
+        continue;
+      }
+      const applied = applyCommand(this.model, command, { index: e.index, term: e.term });
+      for (const op of changesToBatch(applied.changes)) {
+        if (op.type === 'put') batch.put(encoder.encode(op.key), op.value);
+        else batch.delete(encoder.encode(op.key));
+      }
+      applyChanges(this.model, applied.changes);
+      results.push(applied.result);
+    }
+    const last = entries[entries.length - 1];
+    if (membershipChanged) batch.put(MEMBERS_KEY, encodeMembership(this.membership));
+    batch.put(APPLIED_KEY, encodeApplied({ index: last.index, term: last.term }));
+    await batch.commit();
+    this.applied = { index: last.index, term: last.term };
+    if (membershipChanged) for (const listener of this.membershipListeners) listener(this.membership);
+    return results;
+  }
+
+  async flush(): Promise<number> {
+    // Everything applied before the flush starts is in the memtable the flush writes out.
+    const index = this.applied.index;
+    await this.store.flush();
+    return index;
+  }
+
+  async openSnapshot(): Promise<SnapshotSource> {
+    const snapshot = this.store.snapshot();
+    try {
+      // The meta comes from inside the view, so that it describes exactly these bytes.
+      const appliedValue = await snapshot.get(APPLIED_KEY);
+      const membersValue = await snapshot.get(MEMBERS_KEY);
+      assert(appliedValue !== null, 'snapshot of a state that applied nothing');
+      const applied = decodeApplied(appliedValue);
+      const membership = membersValue === null ? EMPTY_MEMBERSHIP : decodeMembership(membersValue);
+      const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
+      return {
+        meta: { index: applied.index, term: applied.term, conf: membership.conf },
+        chunks: (signal) => encodeSnapshotChunks(abortable(snapshot.iterate(), signal), chunkSizeBytes),
+        release: () => snapshot.release(),
+      };
+    } catch (error) {
+      await snapshot.release();
+      throw error;
+    }
+  }
+
+  async stageSnapshot(meta: SnapshotMeta, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    assert(this.staged === null, 'a snapshot is already staged');
+    const path = await this.dir.newStagingPath();
+    const store = await StateStore.open(path, { logger: this.options.logger, name: 'state-staging' });
+    this.staged = { path, store, meta };
+    let batch = store.batch();
+    let appliedSeen = null;
+    for await (const { key, value } of decodeSnapshotChunks(chunks)) {
+      if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
+      batch.put(key, value);
+      if (batch.sizeBytes >= 4 * 1024 * 1024) {
+        await batch.commit();
+        batch = store.batch();
+      }
+    }
+    await batch.commit();
+    if (appliedSeen === null || appliedSeen.index !== meta.index || appliedSeen.term !== meta.term) {
+      throw new SnapshotStreamError(`snapshot stream holds applied ${JSON.stringify(appliedSeen)}, announced ${meta.term}/${meta.index}`);
+    }
+    // Durable before it can become live: SST files and manifest synced.
+    await store.flush();
+    await store.close();
+    this.staged.store = null;
+  }
+
+  async discardStagedSnapshot(): Promise<void> {
+    const staged = this.staged;
+    this.staged = null;
+    if (staged === null) return;
+    if (staged.store !== null) await staged.store.close();
+    await rm(staged.path, { recursive: true, force: true });
+  }
+
+  async installStagedSnapshot(meta: SnapshotMeta): Promise<void> {
+    const staged = this.staged;
+    assert(staged !== null && staged.store === null, 'install without a complete staged snapshot');
+    assert(staged.meta.index === meta.index && staged.meta.term === meta.term, 'installing a different snapshot than staged');
+    this.staged = null;
+    await this.store.close();
+    const { livePath, oldPath } = await this.dir.promote(staged.path);
+    this.store = await StateStore.open(livePath, { logger: this.options.logger, name: 'state', closeWarnAfterMs: this.options.closeWarnAfterMs });
+    await this.load();
+    await rm(oldPath, { recursive: true, force: true });
+    for (const listener of this.membershipListeners) listener(this.membership);
+  }
+
+  async close(): Promise<void> {
+    await this.discardStagedSnapshot();
+    await this.store.close();
+  }
+
+  /** Rebuilds the model, applied index and membership from a scan of the live store. */
+  private async load(): Promise<void> {
+    const model = emptyState();
+    let applied = { index: 0, term: 0 };
+    let membership = EMPTY_MEMBERSHIP;
+    for await (const { key, value } of this.store.iterate()) {
+      if (isFsmKey(key)) {
+        if (bytesEqual(key, APPLIED_KEY)) applied = decodeApplied(value);
+        else if (bytesEqual(key, MEMBERS_KEY)) membership = decodeMembership(value);
+        continue;
+      }
+      loadRecord(model, key, value);
+    }
+    const problems = checkModel(model);
+    if (problems.length > 0) throw new Error(`state store is inconsistent: ${problems.slice(0, 5).join('; ')}`);
+    this.model = model;
+    this.applied = applied;
+    this.membership = membership;
+  }
+}
+
+function applyMembershipChange(m: Membership, data: Uint8Array): Membership {
+  const change = decodeConfChange(data);
+  const addresses = new Map<NodeId, MemberAddress>(m.addresses);
+  const address = decodeMemberContext(change.context);
+  if (address !== null) addresses.set(change.nodeId, address);
+  const conf = applyConfChange(m.conf, change);
+  for (const id of [...addresses.keys()]) if (!conf.voters.includes(id) && !conf.learners.includes(id)) addresses.delete(id);
+  return { conf, addresses };
+}
+
+async function* abortable<T>(source: AsyncIterable<T> & { release?: () => Promise<void> }, signal: AbortSignal): AsyncGenerator<T> {
+  for await (const item of source) {
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('snapshot stream aborted');
+    yield item;
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

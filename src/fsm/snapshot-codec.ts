@@ -1,0 +1,81 @@
+// The byte stream of a state snapshot: every key/value pair of the store, in key order, framed
+// as [u32 key length][key][u32 value length][value], cut into chunks of about chunkSizeBytes.
+// The decoder takes chunks cut anywhere and yields whole pairs.
+/** A snapshot stream that does not decode: the transfer fails and the staged copy is dropped. */
+export class SnapshotStreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotStreamError';
+  }
+}
+
+export interface KeyValue {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** Bound on one key or value, so a corrupt length cannot make the decoder buffer without limit. */
+export const MAX_FIELD_BYTES = 64 * 1024 * 1024;
+
+export async function* encodeSnapshotChunks(pairs: AsyncIterable<KeyValue>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const { key, value } of pairs) {
+    const header = new Uint8Array(8);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, key.byteLength);
+    parts.push(header.subarray(0, 4), key);
+    view.setUint32(4, value.byteLength);
+    parts.push(header.subarray(4, 8), value);
+    size += 8 + key.byteLength + value.byteLength;
+    if (size >= chunkSizeBytes) {
+      yield concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield concat(parts, size);
+}
+
+export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<KeyValue> {
+  let buffer: Uint8Array = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
+    let offset = 0;
+    for (;;) {
+      const pair = readPair(buffer, offset);
+      if (pair === null) break;
+      offset = pair.next;
+      yield { key: pair.key, value: pair.value };
+    }
+    buffer = buffer.subarray(offset);
+  }
+  if (buffer.byteLength !== 0) throw new SnapshotStreamError(`snapshot stream ends inside a record (${buffer.byteLength} bytes left)`);
+}
+
+function readPair(buffer: Uint8Array, offset: number): { key: Uint8Array; value: Uint8Array; next: number } | null {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  if (buffer.byteLength - offset < 4) return null;
+  const keyLength = view.getUint32(offset);
+  if (keyLength > MAX_FIELD_BYTES) throw new SnapshotStreamError(`snapshot key length ${keyLength} exceeds the limit`);
+  if (buffer.byteLength - offset < 8 + keyLength) return null;
+  const valueLength = view.getUint32(offset + 4 + keyLength);
+  if (valueLength > MAX_FIELD_BYTES) throw new SnapshotStreamError(`snapshot value length ${valueLength} exceeds the limit`);
+  const end = offset + 8 + keyLength + valueLength;
+  if (end > buffer.byteLength) return null;
+  return {
+    key: buffer.slice(offset + 4, offset + 4 + keyLength),
+    value: buffer.slice(offset + 8 + keyLength, end),
+    next: end,
+  };
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

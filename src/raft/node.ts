@@ -1,0 +1,682 @@
+// The Raft driver: runs the pure core (core/) against real time, disk and network.
+//
+// - A timer ticks the core; the transport steps peer messages into it; callers propose and read.
+// - One loop takes a Ready at a time: leader messages out at once, then the snapshot (state
+//   machine first, then the log), entries and hard state made durable with ONE fdatasync, then
+//   the other messages, then the committed entries applied (one store write), then advance().
+//   While the loop awaits the disk, new proposals pile up in the core and form the next Ready:
+//   that is the group commit.
+// - Proposals are batched per event-loop turn into one core call, and settle exactly once.
+// - Stop (ARCHITECTURE.md, lifecycle): stopAccepting() refuses new work, drain() waits for work in
+//   flight, stop() ends ticking, transport, snapshot streams and the loop, in that order. The
+//   stores are closed by their owner afterwards.
+import type { Logger } from 'pino';
+import { assert } from '../util/assert.js';
+import {
+  BackpressureError,
+  ConfChangeRejectedError,
+  ConfChangeType,
+  EntryType,
+  MessageType,
+  NONE,
+  NotLeaderError,
+  Raft,
+  RawNode,
+  SeededRandom,
+  StateRole,
+  applyConfChange,
+  bootstrapLog,
+  decodeConfChange,
+  isMember,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type RaftStatus,
+  type RaftStorage,
+  type Ready,
+  type SnapshotMeta,
+} from './core/index.js';
+import { RaftTimeoutError, ShuttingDownError } from './errors.js';
+import { decodeMemberContext, encodeMemberContext, type MemberAddress } from './member-context.js';
+import { ProposalTracker } from './proposal-tracker.js';
+import { ReadTracker } from './read-tracker.js';
+import type { StateMachine } from './state-machine.js';
+import type { IncomingSnapshot, PeerAddress, Transport } from './transport.js';
+
+/** The durable log the node writes each Ready to (src/raft/log-store.ts). */
+export interface DurableLog extends RaftStorage {
+  isEmpty(): boolean;
+  save(update: { snapshot: SnapshotMeta | null; entries: readonly Entry[]; hardState: HardState | null }): Promise<void>;
+  compact(index: number, conf: ConfState): Promise<void>;
+}
+
+export interface RaftNodeOptions {
+  readonly id: NodeId;
+  readonly log: DurableLog;
+  readonly stateMachine: StateMachine;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  /** Initial members when the log is empty (a new cluster); empty for a member joining one. */
+  readonly bootstrap: readonly { id: NodeId; address: MemberAddress }[];
+  /** Addresses known from configuration, used until the log says otherwise. */
+  readonly knownAddresses: ReadonlyMap<NodeId, MemberAddress>;
+  readonly tickIntervalMs: number;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  /** Entries kept in the log beyond what is compacted, for followers to catch up without a snapshot. */
+  readonly retainLogs: number;
+  readonly proposalTimeoutMs: number;
+  readonly maxPendingProposals: number;
+  readonly maxPendingReads: number;
+  readonly randomSeed: number;
+  /** Called once if the node cannot go on (a store failed): the process must stop. */
+  readonly onFatal: (error: Error) => void;
+}
+
+export interface CallOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+interface QueuedProposal {
+  readonly data: Uint8Array;
+  readonly timeoutMs: number;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+type NodeState = 'running' | 'refusing' | 'stopping' | 'stopped';
+
+export class RaftNode {
+  private readonly raw: RawNode;
+  private readonly options: RaftNodeOptions;
+  private readonly logger: Logger;
+  private state: NodeState = 'running';
+  private readonly proposals = new ProposalTracker();
+  private readonly reads: ReadTracker;
+  private queuedProposals: QueuedProposal[] = [];
+  private proposalFlushScheduled: NodeJS.Immediate | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private wakeLoop: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly snapshotStreams = new Map<NodeId, { controller: AbortController; done: Promise<void> }>();
+  /** A snapshot received and staged, waiting for the loop to install it. */
+  private stagedSnapshot: SnapshotMeta | null = null;
+  private compaction: Promise<void> | null = null;
+  private compactableIndex = 0;
+  private readonly addresses: Map<NodeId, MemberAddress>;
+  private readonly leaderListeners: ((leader: NodeId, term: number) => void)[] = [];
+  private readonly leaderWaiters = new Set<{ target: NodeId; resolve: () => void }>();
+  private lastLeader: NodeId = NONE;
+  private fatal: Error | null = null;
+
+  private constructor(options: RaftNodeOptions, raw: RawNode) {
+    this.options = options;
+    this.raw = raw;
+    this.logger = options.logger;
+    this.addresses = new Map(options.knownAddresses);
+    this.reads = new ReadTracker({
+      selfId: options.id,
+      maxPendingReads: options.maxPendingReads,
+      roundTimeoutMs: options.tickIntervalMs * options.electionTick,
+      requestReadIndex: (context) => {
+        this.raw.readIndex(context);
+        this.wake();
+      },
+      appliedIndex: () => this.options.stateMachine.appliedIndex(),
+      nowMs: () => performance.now(),
+    });
+  }
+
+  /** Opens the node: bootstraps an empty log, reconciles log and state machine, starts everything. */
+  static async start(options: RaftNodeOptions): Promise<RaftNode> {
+    const { log, stateMachine: sm, logger } = options;
+    if (log.isEmpty() && options.bootstrap.length > 0) {
+      const boot = bootstrapLog(
+        options.bootstrap.map((m) => m.id),
+        (id) => encodeMemberContext(options.bootstrap.find((m) => m.id === id)!.address),
+      );
+      await log.save({ snapshot: null, entries: boot.entries, hardState: boot.hardState });
+      logger.info({ voters: options.bootstrap.map((m) => m.id) }, 'raft: bootstrapped a new cluster log');
+    }
+    await reconcileLogWithStateMachine(log, sm, logger);
+    const raft = new Raft({
+      id: options.id,
+      storage: log,
+      random: new SeededRandom(options.randomSeed),
+      electionTick: options.electionTick,
+      heartbeatTick: options.heartbeatTick,
+      applied: sm.appliedIndex(),
+    });
+    const node = new RaftNode(options, new RawNode(raft));
+    node.learnAddressesFromLog();
+    await options.transport.start({
+      onMessage: (m) => node.onMessage(m),
+      onSnapshot: (s) => node.onSnapshot(s),
+      onUnreachable: (peer) => node.onUnreachable(peer),
+    });
+    node.updateTransportPeers();
+    node.tickTimer = setInterval(() => node.tick(), options.tickIntervalMs);
+    node.loop = node.runLoop().catch((error: unknown) => node.die(error));
+    logger.info({ id: options.id, term: raft.term, applied: sm.appliedIndex(), lastIndex: log.lastIndex(), conf: raft.conf }, 'raft: node started');
+    return node;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  get id(): NodeId {
+    return this.options.id;
+  }
+
+  status(): RaftStatus {
+    return this.raw.status();
+  }
+
+  isLeader(): boolean {
+    return this.raw.raft.role === StateRole.Leader;
+  }
+
+  leaderId(): NodeId {
+    return this.raw.raft.lead;
+  }
+
+  address(id: NodeId): MemberAddress | undefined {
+    return this.addresses.get(id);
+  }
+
+  conf(): ConfState {
+    return this.raw.raft.conf;
+  }
+
+  get stopping(): boolean {
+    return this.state !== 'running';
+  }
+
+  onLeaderChange(listener: (leader: NodeId, term: number) => void): void {
+    this.leaderListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------------ proposals and reads
+
+  /** Proposes `data`; resolves with the state machine's result once applied here (leader). */
+  propose(data: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+    const refusal = this.refusal('proposal');
+    if (refusal !== null) return Promise.reject(refusal);
+    if (this.queuedProposals.length + this.proposals.size >= this.options.maxPendingProposals) {
+      return Promise.reject(new BackpressureError(`${this.options.maxPendingProposals} proposals pending`));
+    }
+    return new Promise((resolve, reject) => {
+      this.queuedProposals.push({ data, timeoutMs: options.timeoutMs ?? this.options.proposalTimeoutMs, resolve, reject });
+      this.proposalFlushScheduled ??= setImmediate(() => this.flushProposals());
+    });
+  }
+
+  /** Resolves once the local state machine reflects every write committed before the call. */
+  readBarrier(options: CallOptions = {}): Promise<void> {
+    const refusal = this.refusal('read');
+    if (refusal !== null) return Promise.reject(refusal);
+    return this.reads.read(options.timeoutMs ?? this.options.proposalTimeoutMs);
+  }
+
+  /** Proposes one membership change (leader only) and waits until it is applied here. */
+  async proposeConfChange(change: ConfChange, options: CallOptions = {}): Promise<void> {
+    const refusal = this.refusal('configuration change');
+    if (refusal !== null) throw refusal;
+    const position = this.raw.proposeConfChange(change);
+    this.wake();
+    await this.proposals.track(position.lastIndex, position.term, options.timeoutMs ?? this.options.proposalTimeoutMs);
+  }
+
+  /**
+   * Adds a member as a learner, waits until it has caught up with the leader's commit index,
+   * then promotes it: an unreachable new member never costs the cluster its quorum.
+   */
+  async addMember(id: NodeId, address: MemberAddress, options: { catchUpTimeoutMs: number; timeoutMs?: number }): Promise<void> {
+    const context = encodeMemberContext(address);
+    this.addresses.set(id, address);
+    this.updateTransportPeers();
+    const conf = this.raw.raft.conf;
+    if (!conf.learners.includes(id) && !conf.voters.includes(id)) {
+      await this.retryConfChange({ type: ConfChangeType.AddLearner, nodeId: id, context }, options);
+    }
+    const deadline = performance.now() + options.catchUpTimeoutMs;
+    for (;;) {
+      if (!this.isLeader()) throw new NotLeaderError(this.leaderId(), 'member catch-up');
+      const pr = this.raw.status().progress.get(id);
+      if (pr !== undefined && pr.match >= this.raw.raft.log.committed) break;
+      if (performance.now() > deadline) throw new RaftTimeoutError(`catch-up of new member ${id}`, options.catchUpTimeoutMs);
+      await sleep(this.options.tickIntervalMs);
+    }
+    if (!this.raw.raft.conf.voters.includes(id)) {
+      await this.retryConfChange({ type: ConfChangeType.AddVoter, nodeId: id, context }, options);
+    }
+  }
+
+  async removeMember(id: NodeId, options: { timeoutMs?: number } = {}): Promise<void> {
+    if (!isMember(this.raw.raft.conf, id)) return;
+    await this.retryConfChange({ type: ConfChangeType.RemoveNode, nodeId: id, context: new Uint8Array(0) }, options);
+  }
+
+  /** A change refused only because another one is still in flight is retried until the deadline. */
+  private async retryConfChange(change: ConfChange, options: { timeoutMs?: number }): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? this.options.proposalTimeoutMs;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.proposeConfChange(change, { timeoutMs: Math.max(1, deadline - performance.now()) });
+        return;
+      } catch (error) {
+        const retryable = error instanceof ConfChangeRejectedError && /not committed yet|has not committed/.test(error.message);
+        if (!retryable || performance.now() > deadline) throw error;
+        await sleep(this.options.tickIntervalMs);
+      }
+    }
+  }
+
+  /**
+   * Moves leadership to `target` (NONE: the most up-to-date voter) and resolves when this
+   * member sees it lead. Works on a follower too: the request is forwarded to the leader.
+   */
+  async transferLeadership(target: NodeId, options: CallOptions = {}): Promise<NodeId> {
+    const timeoutMs = options.timeoutMs ?? this.options.tickIntervalMs * this.options.electionTick * 2;
+    if (target === NONE) target = this.mostUpToDateFollower();
+    if (target === NONE) throw new NotLeaderError(this.leaderId(), 'leadership transfer');
+    if (this.leaderId() === target) return target;
+    this.raw.transferLeader(target);
+    this.wake();
+    let waiter: { target: NodeId; resolve: () => void } | undefined;
+    const moved = new Promise<void>((resolve) => {
+      waiter = { target, resolve };
+      this.leaderWaiters.add(waiter);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RaftTimeoutError(`leadership transfer to ${target}`, timeoutMs)), timeoutMs);
+    });
+    try {
+      await Promise.race([moved, timedOut]);
+      return target;
+    } finally {
+      clearTimeout(timer);
+      this.leaderWaiters.delete(waiter!);
+    }
+  }
+
+  private mostUpToDateFollower(): NodeId {
+    if (!this.isLeader()) return NONE;
+    let best = NONE;
+    let bestMatch = -1;
+    for (const [id, pr] of this.raw.status().progress) {
+      if (id === this.id || !this.raw.raft.conf.voters.includes(id)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    return best;
+  }
+
+  private refusal(what: string): Error | null {
+    if (this.fatal !== null) return new ShuttingDownError(what);
+    if (this.state !== 'running') return new ShuttingDownError(what);
+    return null;
+  }
+
+  /** Hands every proposal queued during this event-loop turn to the core as one batch. */
+  private flushProposals(): void {
+    this.proposalFlushScheduled = null;
+    const batch = this.queuedProposals;
+    this.queuedProposals = [];
+    if (batch.length === 0) return;
+    const refusal = this.refusal('proposal');
+    if (refusal !== null) {
+      for (const p of batch) p.reject(refusal);
+      return;
+    }
+    let position;
+    try {
+      position = this.raw.propose(batch.map((p) => p.data));
+    } catch (error) {
+      for (const p of batch) p.reject(error as Error);
+      return;
+    }
+    batch.forEach((p, i) => {
+      this.proposals.track(position.firstIndex + i, position.term, p.timeoutMs).then(p.resolve, p.reject);
+    });
+    this.wake();
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  private tick(): void {
+    if (this.state === 'stopped') return;
+    this.raw.tick();
+    this.reads.onTick();
+    this.wake();
+  }
+
+  private onMessage(m: Message): void {
+    if (this.state === 'stopped' || m.to !== this.id) return;
+    this.raw.step(m);
+    this.wake();
+  }
+
+  private onUnreachable(peer: NodeId): void {
+    if (this.state === 'stopped') return;
+    this.raw.reportUnreachable(peer);
+  }
+
+  /** A leader's snapshot arrives: stage it beside the live state, then let the core decide. */
+  private async onSnapshot(incoming: IncomingSnapshot): Promise<void> {
+    const meta = incoming.message.snapshot;
+    assert(meta !== null, 'snapshot stream without snapshot meta');
+    if (this.state !== 'running') throw new ShuttingDownError('snapshot');
+    if (this.stagedSnapshot !== null) throw new Error(`snapshot ${this.stagedSnapshot.index} is still being installed`);
+    const sm = this.options.stateMachine;
+    this.stagedSnapshot = meta;
+    try {
+      await sm.stageSnapshot(meta, incoming.chunks);
+      this.raw.step(incoming.message);
+      this.wake();
+      const pending = this.raw.raft.log.unstable.snapshot;
+      if (pending === null || pending.index !== meta.index || pending.term !== meta.term) {
+        // The core did not need it (it already had those entries): drop the staged copy.
+        await sm.discardStagedSnapshot();
+        this.stagedSnapshot = null;
+      }
+      this.logger.info({ from: incoming.from, index: meta.index, term: meta.term, accepted: this.stagedSnapshot !== null }, 'raft: snapshot received');
+    } catch (error) {
+      this.stagedSnapshot = null;
+      await sm.discardStagedSnapshot().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private wake(): void {
+    const wake = this.wakeLoop;
+    if (wake !== null) {
+      this.wakeLoop = null;
+      wake();
+    }
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private async runLoop(): Promise<void> {
+    while (this.state !== 'stopped') {
+      if (!this.raw.hasReady()) {
+        if (this.compactableIndex > 0) {
+          await this.compactLog();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          this.wakeLoop = resolve;
+        });
+        continue;
+      }
+      await this.handleReady(this.raw.ready());
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    const { log, stateMachine: sm, transport } = this.options;
+    this.sendLeaderMessages(rd.leaderMessages);
+    if (rd.snapshot !== null) {
+      // State machine first: if we crash before the log records the snapshot, start-up finds
+      // the state ahead of the log and records it then (reconcileLogWithStateMachine).
+      await sm.installStagedSnapshot(rd.snapshot);
+      this.stagedSnapshot = null;
+      this.proposals.replacedBySnapshot(rd.snapshot.index);
+      this.logger.info({ index: rd.snapshot.index, term: rd.snapshot.term }, 'raft: snapshot installed');
+    }
+    if (rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null) {
+      await log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    }
+    if (rd.messages.length > 0) transport.send(rd.messages);
+    if (rd.entries.length > 0) this.learnAddresses(rd.entries);
+    if (rd.committedEntries.length > 0) {
+      const results = await sm.apply(rd.committedEntries);
+      this.proposals.applied(rd.committedEntries, results);
+    }
+    this.reads.onReadStates(rd.readStates);
+    this.reads.onReadFailures(rd.readFailures);
+    this.reads.onApplied(sm.appliedIndex());
+    this.raw.advance();
+    this.handleEvents(rd);
+    this.maybeScheduleCompaction();
+  }
+
+  private sendLeaderMessages(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    let plain = messages;
+    if (messages.some((m) => m.type === MessageType.Snap)) {
+      plain = messages.filter((m) => m.type !== MessageType.Snap);
+      for (const m of messages) if (m.type === MessageType.Snap) this.startSnapshotStream(m);
+    }
+    if (plain.length > 0) this.options.transport.send(plain);
+  }
+
+  /** Streams the state machine's current snapshot to a follower that needs one. */
+  private startSnapshotStream(m: Message): void {
+    if (this.snapshotStreams.has(m.to) || this.state === 'stopped') return;
+    const controller = new AbortController();
+    const done = this.streamSnapshot(m, controller.signal).finally(() => this.snapshotStreams.delete(m.to));
+    this.snapshotStreams.set(m.to, { controller, done });
+  }
+
+  private async streamSnapshot(m: Message, signal: AbortSignal): Promise<void> {
+    let ok = false;
+    try {
+      const source = await this.options.stateMachine.openSnapshot();
+      try {
+        this.logger.info({ peer: m.to, index: source.meta.index, term: source.meta.term }, 'raft: streaming snapshot');
+        await this.options.transport.sendSnapshot({ message: { ...m, snapshot: source.meta }, chunks: source.chunks(signal) }, signal);
+        ok = true;
+      } finally {
+        await source.release();
+      }
+    } catch (error) {
+      this.logger.warn({ peer: m.to, err: error }, 'raft: snapshot stream failed');
+    }
+    if (this.state !== 'stopped') {
+      this.raw.reportSnapshot(m.to, ok);
+      this.wake();
+    }
+  }
+
+  private handleEvents(rd: Ready): void {
+    for (const e of rd.events) {
+      switch (e.kind) {
+        case 'became-leader':
+        case 'became-candidate':
+        case 'leader-stepped-down':
+        case 'transfer-started':
+        case 'transfer-aborted':
+        case 'snapshot-restored':
+          this.logger.info({ term: e.term, event: e.kind }, `raft: ${e.kind}`);
+          break;
+        case 'conf-changed':
+          this.logger.info({ index: e.index, voters: e.conf.voters, learners: e.conf.learners }, 'raft: configuration changed');
+          this.updateTransportPeers();
+          break;
+        default:
+          break;
+      }
+    }
+    const leader = this.raw.raft.lead;
+    if (leader !== this.lastLeader) {
+      this.lastLeader = leader;
+      this.logger.info({ leader, term: this.raw.raft.term }, 'raft: leader changed');
+      for (const listener of this.leaderListeners) listener(leader, this.raw.raft.term);
+      for (const w of this.leaderWaiters) if (w.target === leader) w.resolve();
+    }
+  }
+
+  // ------------------------------------------------------------------ compaction
+
+  /**
+   * When the log holds more than retainLogs entries past its snapshot, flush the state machine
+   * (so the entries' effects are durable) and then compact up to what the flush covered.
+   */
+  private maybeScheduleCompaction(): void {
+    if (this.compaction !== null || this.state === 'stopped') return;
+    const { log, stateMachine: sm, retainLogs } = this.options;
+    const target = sm.appliedIndex() - retainLogs;
+    // Compact in steps of at least a tenth of the retained window, not on every entry.
+    if (target - (log.firstIndex() - 1) < Math.max(1, Math.floor(retainLogs / 10))) return;
+    this.compaction = sm
+      .flush()
+      .then((flushed) => {
+        this.compactableIndex = Math.min(flushed, target);
+        this.wake();
+      })
+      .catch((error: unknown) => this.die(error))
+      .finally(() => {
+        this.compaction = null;
+      });
+  }
+
+  /** Runs inside the loop, between Readies, so that it never overlaps a save. */
+  private async compactLog(): Promise<void> {
+    const index = this.compactableIndex;
+    this.compactableIndex = 0;
+    const log = this.options.log;
+    if (index <= log.firstIndex() - 1 || index > log.lastIndex()) return;
+    await log.compact(index, confAt(log, index));
+    this.logger.debug({ index, firstIndex: log.firstIndex() }, 'raft: log compacted');
+  }
+
+  // ------------------------------------------------------------------ addresses
+
+  private learnAddressesFromLog(): void {
+    const log = this.options.log;
+    const last = log.lastIndex();
+    for (let lo = log.firstIndex(); lo <= last; ) {
+      const batch = log.entries(lo, last + 1, 4 * 1024 * 1024);
+      this.learnAddresses(batch);
+      lo += batch.length;
+    }
+  }
+
+  private learnAddresses(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.type !== EntryType.ConfChange) continue;
+      const change = decodeConfChange(e.data);
+      const address = decodeMemberContext(change.context);
+      if (address !== null) this.addresses.set(change.nodeId, address);
+    }
+  }
+
+  private updateTransportPeers(): void {
+    const conf = this.raw.raft.conf;
+    const peers: PeerAddress[] = [];
+    for (const id of new Set([...conf.voters, ...conf.learners, ...this.addresses.keys()])) {
+      const address = this.addresses.get(id);
+      if (id !== this.id && address !== undefined) peers.push({ id, raftAddr: address.raftAddr });
+    }
+    this.options.transport.setPeers(peers);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Lifecycle step 3: from now on new proposals and reads get ShuttingDownError. */
+  stopAccepting(): void {
+    if (this.state === 'running') this.state = 'refusing';
+  }
+
+  /** Waits for proposals in flight to settle, at most `timeoutMs`; the rest fail with ShuttingDownError. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopAccepting();
+    this.flushPendingQueue();
+    const deadline = performance.now() + timeoutMs;
+    while (this.proposals.size > 0 && performance.now() < deadline && this.fatal === null) {
+      await sleep(Math.min(5, this.options.tickIntervalMs));
+    }
+    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.reads.failAll(new ShuttingDownError('read'));
+  }
+
+  /** Lifecycle step 5: stop ticking and the transport, abort snapshot streams, end the loop. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.stopAccepting();
+    this.flushPendingQueue();
+    this.state = 'stopping';
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    await this.options.transport.close();
+    for (const s of this.snapshotStreams.values()) s.controller.abort();
+    await Promise.allSettled([...this.snapshotStreams.values()].map((s) => s.done));
+    this.state = 'stopped';
+    this.wake();
+    await this.loop;
+    await this.compaction;
+    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.reads.failAll(new ShuttingDownError('read'));
+    this.logger.info({ id: this.id }, 'raft: node stopped');
+  }
+
+  private flushPendingQueue(): void {
+    if (this.proposalFlushScheduled !== null) {
+      clearImmediate(this.proposalFlushScheduled);
+      this.proposalFlushScheduled = null;
+    }
+    const queued = this.queuedProposals;
+    this.queuedProposals = [];
+    for (const p of queued) p.reject(new ShuttingDownError('proposal'));
+  }
+
+  /** A store failed under the loop: nothing can be trusted to go on. Fail everything and report once. */
+  private die(error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (this.fatal !== null) return;
+    this.fatal = err;
+    this.state = 'stopped';
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.reads.failAll(new ShuttingDownError('read'));
+    this.logger.error({ err }, 'raft: fatal error in the Ready loop');
+    this.options.onFatal(err);
+  }
+}
+
+/** The configuration at `index`, from the log's snapshot and its conf entries up to `index`. */
+export function confAt(log: RaftStorage, index: number): ConfState {
+  let conf = log.snapshot().conf;
+  const first = log.firstIndex();
+  for (let lo = first; lo <= index; ) {
+    const batch = log.entries(lo, index + 1, 4 * 1024 * 1024);
+    for (const e of batch) if (e.type === EntryType.ConfChange) conf = applyConfChange(conf, decodeConfChange(e.data));
+    lo += batch.length;
+  }
+  return conf;
+}
+
+/**
+ * The state machine may be ahead of the log (a crash after a snapshot install, before the log
+ * recorded it) or the log may hold a conflicting suffix the snapshot replaced: then the log is
+ * reset to the state machine's position. A state machine behind the compacted log cannot
+ * recover by replay: that is a fatal inconsistency.
+ */
+async function reconcileLogWithStateMachine(log: DurableLog, sm: StateMachine, logger: Logger): Promise<void> {
+  const applied = sm.appliedIndex();
+  if (applied === 0) return;
+  const snapshotIndex = log.snapshot().index;
+  if (applied < snapshotIndex) {
+    throw new Error(`state machine at ${applied} is behind the compacted log (snapshot ${snapshotIndex}): state lost`);
+  }
+  let term = 0;
+  if (applied <= log.lastIndex()) term = log.term(applied);
+  if (term === sm.appliedTerm()) return;
+  const meta: SnapshotMeta = { index: applied, term: sm.appliedTerm(), conf: sm.confState() };
+  logger.warn({ applied, logTermAtApplied: term, lastIndex: log.lastIndex() }, 'raft: log behind the state machine; recording its snapshot');
+  await log.save({ snapshot: meta, entries: [], hardState: null });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,86 @@
+// The replicated core as the cluster services and the HTTP layer see it (src/cluster/ports.ts):
+// commands encoded and proposed through the Raft node, results unwrapped, reads through ReadIndex.
+import type { CallOptions, MasterPeerInfo, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
+import type { MetadataFsm, EntryResult } from '../fsm/metadata-fsm.js';
+import { encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
+import { NONE, type NodeId } from '../raft/core/index.js';
+import type { MemberAddress } from '../raft/member-context.js';
+import type { RaftNode } from '../raft/node.js';
+import { assert } from '../util/assert.js';
+
+export class RaftReplicator implements Replicator {
+  constructor(
+    private readonly node: RaftNode,
+    private readonly fsm: MetadataFsm,
+  ) {}
+
+  async propose<C extends Command>(command: C, options: CallOptions = {}): Promise<ResultOf<C>> {
+    const result = (await this.node.propose(encodeCommand(command), options)) as EntryResult;
+    assert(result !== null, `command ${command.type} applied without a result`);
+    if (!result.ok) throw result.error;
+    return result.value as ResultOf<C>;
+  }
+
+  readBarrier(options: CallOptions = {}): Promise<void> {
+    return this.node.readBarrier(options);
+  }
+
+  get model(): ModelView {
+    return this.fsm.view;
+  }
+}
+
+export interface RaftControlOptions {
+  /** Where a master added by id and HTTP address listens for Raft: CubeFS derives it from its IP and our replicaPort. */
+  readonly raftAddrFor: (httpAddr: string) => string;
+  readonly memberCatchUpTimeoutMs: number;
+  readonly transferLeaderTimeoutMs: number;
+}
+
+export class NodeRaftControl implements RaftControl {
+  constructor(
+    private readonly node: RaftNode,
+    private readonly fsm: MetadataFsm,
+    private readonly options: RaftControlOptions,
+  ) {}
+
+  info(): RaftInfo {
+    const s = this.node.status();
+    const conf = s.conf;
+    const peers: MasterPeerInfo[] = [...conf.voters, ...conf.learners].map((id) => {
+      const address = this.addressOf(id);
+      return { id, httpAddr: address?.httpAddr ?? '', raftAddr: address?.raftAddr ?? '', isLearner: conf.learners.includes(id) };
+    });
+    return {
+      nodeId: s.id,
+      term: s.term,
+      vote: s.vote,
+      commit: s.commit,
+      applied: this.fsm.appliedIndex(),
+      lastIndex: s.lastIndex,
+      leaderId: s.lead,
+      leaderHttpAddr: s.lead === NONE ? '' : (this.addressOf(s.lead)?.httpAddr ?? ''),
+      role: s.role,
+      peers,
+      replicas: [...s.progress].map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state, active: p.recentActive })),
+      stopping: this.node.stopping,
+    };
+  }
+
+  async addMember(id: number, httpAddr: string, options: CallOptions = {}): Promise<void> {
+    const address: MemberAddress = { httpAddr, raftAddr: this.options.raftAddrFor(httpAddr) };
+    await this.node.addMember(id, address, { catchUpTimeoutMs: options.timeoutMs ?? this.options.memberCatchUpTimeoutMs });
+  }
+
+  async removeMember(id: number, options: CallOptions = {}): Promise<void> {
+    await this.node.removeMember(id, { timeoutMs: options.timeoutMs });
+  }
+
+  async transferLeadership(targetId: number, options: CallOptions = {}): Promise<void> {
+    await this.node.transferLeadership(targetId, { timeoutMs: options.timeoutMs ?? this.options.transferLeaderTimeoutMs });
+  }
+
+  private addressOf(id: NodeId): MemberAddress | undefined {
+    return this.node.address(id) ?? this.fsm.members.addresses.get(id);
+  }
+}
