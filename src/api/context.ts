@@ -1,0 +1,56 @@
+// What every route plugin receives: the ports, the leader-side services and the API's own
+// pieces. Built once by createApiServer.
+
+import type { ClusterService } from '../cluster/cluster.js';
+import type { NodeService } from '../cluster/nodes.js';
+import type { RaftControl, Replicator } from '../cluster/ports.js';
+import type { UserService } from '../cluster/users.js';
+import type { ViewOptions } from '../model/index.js';
+import type { LeaderForwarder } from './forward.js';
+import type { ApiMetrics } from './metrics.js';
+
+/** This member's identity and the config values routes print or put into commands. */
+export interface ApiClusterConfig {
+  readonly clusterName: string;
+  /** Raft node id of this member (config `id`). */
+  readonly selfId: number;
+  /** host:port of this member's HTTP API (its `peers` entry). */
+  readonly selfHttpAddr: string;
+  /** `nodeSetCap` (spec 9): default 18, at least 3. */
+  readonly nodeSetCapacity?: number;
+  /** `legacyDataMediaType` (spec 9): 0 none, 1 SSD, 2 HDD. */
+  readonly legacyDataMediaType?: number;
+  /** Zone local times are printed in, seconds east of UTC (CubeFS prints local time). Default 0. */
+  readonly utcOffsetSec?: number;
+  /** `ebsAddr` / `ebsServicePath` / `enableSnapshot`, shown by /admin/getIp. */
+  readonly ebsAddr?: string;
+  readonly servicePath?: string;
+  readonly enableSnapshot?: boolean;
+}
+
+/** Deadlines handed to the replicated core (CallOptions.timeoutMs). */
+export interface ApiTimeouts {
+  /** propose / readBarrier. Default 10 s. */
+  readonly proposeMs: number;
+  /** addMember (learner catch-up included) / removeMember. Default 25 s. */
+  readonly membershipMs: number;
+  /** transferLeadership. Default 10 s. */
+  readonly transferMs: number;
+}
+
+export interface ApiContext {
+  readonly cluster: Required<ApiClusterConfig>;
+  readonly timeouts: ApiTimeouts;
+  readonly replicator: Replicator;
+  readonly raft: RaftControl;
+  readonly services: {
+    readonly users: UserService;
+    readonly nodes: NodeService;
+    readonly cluster: ClusterService;
+  };
+  readonly forwarder: LeaderForwarder;
+  readonly metrics: ApiMetrics;
+  readonly viewOptions: ViewOptions;
+  /** Every registered path and its methods, for 404 vs 405 (spec 1.1). */
+  readonly methodsByPath: Map<string, Set<string>>;
+}

@@ -1,0 +1,76 @@
+// The one place where an error becomes a reply (spec 1.1, 1.2, 8.2). The Go SDK decides what to
+// do from the HTTP status first and the envelope code second:
+// - HTTP 200 with code != 0 is a final error for the caller; codes must match CubeFS, and the
+//   text matters only for codes 1 and 2 (cfs-cli prints it);
+// - any other status (400, 429, 502, 503...) makes the SDK try the next master.
+// So errors that are about *this member* (shutting down, overloaded, not the leader, leader
+// unreachable) are plain-text statuses, and errors about the *request* are envelopes.
+//
+// | error                                   | reply                                            |
+// |-----------------------------------------|--------------------------------------------------|
+// | ShuttingDownError                       | 503 text (the request gate's answer)             |
+// | BackpressureError                       | 429 text, as CubeFS's API limiter (spec 1.1)     |
+// | NotLeaderError (could not forward)      | 400 text: the leader's addr, or "no leader" (§2) |
+// | ForwardError                            | 502 text, as httputil.ReverseProxy               |
+// | ParamError, model errors, other         | 200 envelope with the error's code and message   |
+// |   OperatingErrors (RaftTimeoutError,    |   (Raft failures carry 4, PersistenceByRaft)     |
+// |   ProposalDroppedError: code 4)         |                                                  |
+// | fastify client errors (body too large)  | 200 envelope, code 2                             |
+// | anything else (a bug)                   | 200 envelope, code 1, logged once with reqId     |
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ShuttingDownError } from '../raft/errors.js';
+import { BackpressureError, NotLeaderError } from '../raft/core/errors.js';
+import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
+import { sendErrorEnvelope, sendText } from './envelope.js';
+import { ForwardError } from './forward.js';
+import { pathOf } from './params.js';
+
+export const NO_LEADER_TEXT = 'no leader';
+export const SHUTTING_DOWN_TEXT = 'master is shutting down, try another master';
+
+/** 400 text/plain, body = the leader's HTTP addr or "no leader" (spec 2, steps 4-6). */
+export function sendNoLeader(request: FastifyRequest, reply: FastifyReply, leaderAddr: string): FastifyReply {
+  return sendText(request, reply, 400, leaderAddr === '' ? NO_LEADER_TEXT : leaderAddr);
+}
+
+/** 503 with `Connection: close`: new requests while draining, and ShuttingDownError. */
+export function sendShuttingDown(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  void reply.header('connection', 'close');
+  return sendText(request, reply, 503, SHUTTING_DOWN_TEXT);
+}
+
+export function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof ShuttingDownError) return sendShuttingDown(request, reply);
+  if (error instanceof BackpressureError) {
+    request.log.warn({ err: error.message }, 'backpressure');
+    return sendText(request, reply, 429, `too many requests for api: ${pathOf(request.raw.url ?? '')}: ${error.message}`);
+  }
+  if (error instanceof NotLeaderError) return sendNoLeader(request, reply, '');
+  if (error instanceof ForwardError) {
+    request.log.warn({ leader: error.leaderAddr, err: error.message }, 'forward to leader failed');
+    return sendText(request, reply, 502, error.message);
+  }
+  if (error instanceof ParamError) {
+    request.log.debug({ field: error.field, code: error.code, err: error.message }, 'bad parameter');
+    return sendErrorEnvelope(request, reply, error.code, error.message);
+  }
+  if (error instanceof OperatingError) {
+    request.log.debug({ code: error.code, err: error.message, kind: error.name }, 'request refused');
+    return sendErrorEnvelope(request, reply, error.code, error.message);
+  }
+  const clientError = fastifyClientError(error);
+  if (clientError !== null) return sendErrorEnvelope(request, reply, CubeCode.ParamError, clientError);
+  // A bug: CubeFS answers an unmapped error with code 1 (spec 1.2). Logged here, once.
+  request.log.error({ err: error, reqId: request.id }, 'unexpected error in request');
+  return sendErrorEnvelope(request, reply, CubeCode.InternalError, `internal error (reqId ${request.id})`);
+}
+
+/** A fastify error about the request itself (4xx: body too large, bad body), as text. */
+function fastifyClientError(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const e = error as Error & { statusCode?: unknown; code?: unknown };
+  if (typeof e.code !== 'string' || !e.code.startsWith('FST_')) return null;
+  if (typeof e.statusCode !== 'number' || e.statusCode < 400 || e.statusCode >= 500) return null;
+  return `bad request: ${e.message}`;
+}

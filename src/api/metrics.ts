@@ -1,0 +1,73 @@
+// Prometheus metrics of the API (prom-client), served at `/metrics` by every member (spec 1.4:
+// `/metrics` is on the API port; spec 2: served locally, never proxied). Labels are bounded:
+// `route` is a registered path pattern or "unmatched", `code` an envelope code, "forwarded",
+// or "none" for plain-text replies, `status` an HTTP status.
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestGate } from './gate.js';
+
+export interface ApiRequestSample {
+  readonly route: string;
+  readonly method: string;
+  readonly status: number;
+  readonly code: string;
+  readonly seconds: number;
+}
+
+export type ForwardResult = 'ok' | 'failed' | 'refused';
+
+export class ApiMetrics {
+  private readonly requests: Counter<'route' | 'method' | 'status' | 'code'>;
+  private readonly latency: Histogram<'route' | 'code'>;
+  private readonly forwards: Counter<'route' | 'result'>;
+
+  constructor(
+    readonly registry: Registry,
+    gate: RequestGate,
+  ) {
+    this.requests = new Counter({
+      name: 'cubemaster_api_requests_total',
+      help: 'HTTP API requests answered, by route, method, HTTP status and envelope code.',
+      labelNames: ['route', 'method', 'status', 'code'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'cubemaster_api_request_duration_seconds',
+      help: 'HTTP API request latency, from the first hook to the end of the response.',
+      labelNames: ['route', 'code'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.forwards = new Counter({
+      name: 'cubemaster_api_forwarded_total',
+      help: 'Requests this member sent on to the leader (ok, failed: 502) or refused to (refused: 400).',
+      labelNames: ['route', 'result'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'cubemaster_api_requests_in_flight',
+      help: 'Requests admitted by the request gate and not finished yet.',
+      registers: [registry],
+      collect() {
+        this.set(gate.inFlightCount);
+      },
+    });
+    new Gauge({
+      name: 'cubemaster_api_draining',
+      help: '1 while the request gate refuses new requests (shutdown).',
+      registers: [registry],
+      collect() {
+        this.set(gate.isDraining ? 1 : 0);
+      },
+    });
+  }
+
+  observe(sample: ApiRequestSample): void {
+    this.requests.inc({ route: sample.route, method: sample.method, status: String(sample.status), code: sample.code });
+    this.latency.observe({ route: sample.route, code: sample.code }, sample.seconds);
+  }
+
+  forwarded(route: string, result: ForwardResult): void {
+    this.forwards.inc({ route, result });
+  }
+}

@@ -1,0 +1,200 @@
+// The HTTP API of a master (spec 1, 2): a fastify instance with the CubeFS transport conventions,
+// the routes as plugins, one error handler, follower -> leader forwarding, the shutdown request
+// gate and Prometheus metrics. The caller (src/server) listens, and on stop: gate.startDraining(),
+// await gate.drained(ms), then app.close() (which also closes the forwarding sockets).
+
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import { Registry } from 'prom-client';
+import { ClusterService } from '../cluster/cluster.js';
+import type { HostResolver } from '../cluster/nodes.js';
+import { NodeService } from '../cluster/nodes.js';
+import type { RaftControl, Replicator } from '../cluster/ports.js';
+import type { Clock, RandomSource } from '../cluster/sources.js';
+import { cryptoRandom, systemClock } from '../cluster/sources.js';
+import { UserService } from '../cluster/users.js';
+import { DEFAULT_NODE_SET_CAPACITY } from '../model/index.js';
+import type { ApiClusterConfig, ApiContext, ApiTimeouts } from './context.js';
+import { sendMethodNotAllowed, sendNotFound } from './envelope.js';
+import { sendFailure, sendShuttingDown } from './errors.js';
+import type { ForwardOptions } from './forward.js';
+import { LeaderForwarder } from './forward.js';
+import { RequestGate } from './gate.js';
+import { ApiMetrics } from './metrics.js';
+import { parseQueryInto, pathOf } from './params.js';
+import { rawUrlClientErrorHandler } from './raw-url.js';
+import { initRequestState, requestState } from './request-state.js';
+import { adminRoutes } from './routes/admin.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { raftRoutes } from './routes/raft.js';
+import { userRoutes } from './routes/users.js';
+
+export interface ApiLimits {
+  /** Largest request body accepted (form or JSON). Default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Node's server.requestTimeout: the whole request must arrive within it. Default 60 s. */
+  readonly requestTimeoutMs?: number;
+  /** Idle keep-alive connections are closed after this. Default 65 s. */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+export interface ApiServerOptions {
+  readonly replicator: Replicator;
+  readonly raft: RaftControl;
+  readonly cluster: ApiClusterConfig;
+  /** A pino logger (or any fastify-compatible one); none = silent. */
+  readonly logger?: FastifyBaseLogger;
+  /** Where the API's metrics register; default a registry of its own. */
+  readonly metricsRegistry?: Registry;
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly forward?: ForwardOptions;
+  readonly timeouts?: Partial<ApiTimeouts>;
+  readonly limits?: ApiLimits;
+  /** Host name resolution for node addrs (spec 1.3); default DNS. */
+  readonly resolveHost?: HostResolver;
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  readonly gate: RequestGate;
+  readonly metricsRegistry: Registry;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_TIMEOUTS: ApiTimeouts = { proposeMs: 10_000, membershipMs: 25_000, transferMs: 10_000 };
+
+// A Content-Type fastify can parse ("type/subtype" plus parameters); anything else is replaced
+// so that fastify's 415 never happens (Go reads FormValue whatever the type says).
+const VALID_CONTENT_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+\s*(;.*)?$/;
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const cluster: Required<ApiClusterConfig> = {
+    nodeSetCapacity: DEFAULT_NODE_SET_CAPACITY,
+    legacyDataMediaType: 0,
+    utcOffsetSec: 0,
+    ebsAddr: '',
+    servicePath: '',
+    enableSnapshot: false,
+    ...options.cluster,
+  };
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const bodyLimit = options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const gate = new RequestGate();
+  const metricsRegistry = options.metricsRegistry ?? new Registry();
+  let nextRequestId = 0;
+
+  let replayTarget: FastifyInstance | null = null;
+  const app = Fastify({
+    ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
+    // One log line per request, written when it closes (finishRequest), not fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => `m${cluster.selfId}-${++nextRequestId}`,
+    bodyLimit,
+    requestTimeout: options.limits?.requestTimeoutMs ?? 60_000,
+    keepAliveTimeout: options.limits?.keepAliveTimeoutMs ?? 65_000,
+    // gorilla/mux: exact paths, GET routes do not answer HEAD (405), case-sensitive.
+    exposeHeadRoutes: false,
+    routerOptions: {
+      ignoreTrailingSlash: false,
+      ignoreDuplicateSlashes: false,
+      caseSensitive: true,
+      // The Go SDK's unencoded query strings: parsed by our own Go-like parser (params.ts).
+      querystringParser: rawQueryToRecord,
+    },
+    return503OnClosing: true,
+    // Stop drains the gate first; whatever connection is left then (idle keep-alive, or a
+    // client's half-closed socket) is destroyed so that close() cannot hang on it.
+    forceCloseConnections: true,
+    // Spec 8.2: raw UTF-8 in the SDK's unencoded query strings, which Node's parser refuses.
+    clientErrorHandler: rawUrlClientErrorHandler(() => replayTarget),
+  });
+
+  replayTarget = app;
+
+  const ctx: ApiContext = {
+    cluster,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+    replicator: options.replicator,
+    raft: options.raft,
+    services: {
+      users: new UserService({ replicator: options.replicator, clock, random }),
+      nodes: new NodeService({
+        replicator: options.replicator,
+        clock,
+        nodeSetCapacity: cluster.nodeSetCapacity,
+        legacyDataMediaType: cluster.legacyDataMediaType,
+        resolveHost: options.resolveHost,
+      }),
+      cluster: new ClusterService({ replicator: options.replicator, clock, random, clusterName: cluster.clusterName }),
+    },
+    forwarder: new LeaderForwarder(cluster.selfId, options.forward),
+    metrics: new ApiMetrics(metricsRegistry, gate),
+    viewOptions: { utcOffsetSec: cluster.utcOffsetSec },
+    methodsByPath: new Map(),
+  };
+
+  // Bodies are kept as raw bytes: handlers decode form or JSON themselves, and a forwarded
+  // request carries exactly the bytes the client sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const raw = request.headers['content-type'];
+    const state = initRequestState(request, raw);
+    if (raw !== undefined && !VALID_CONTENT_TYPE.test(raw)) request.headers['content-type'] = 'application/octet-stream';
+    reply.raw.once('close', () => finishRequest(ctx, gate, request, reply));
+    if (!gate.tryEnter()) {
+      // Answered here: fastify runs no further hook and no handler for a sent reply.
+      sendShuttingDown(request, reply);
+      return;
+    }
+    state.admitted = true;
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => sendFailure(request, reply, error));
+  app.setNotFoundHandler((request, reply) => {
+    const known = ctx.methodsByPath.get(pathOf(request.raw.url ?? ''));
+    return known !== undefined && !known.has(request.method) ? sendMethodNotAllowed(request, reply) : sendNotFound(request, reply);
+  });
+  app.addHook('onClose', (_instance, done) => {
+    ctx.forwarder.close();
+    done();
+  });
+
+  void app.register(adminRoutes, { ctx });
+  void app.register(raftRoutes, { ctx });
+  void app.register(nodeRoutes, { ctx });
+  void app.register(userRoutes, { ctx });
+  void app.register(metricsRoutes, { ctx });
+
+  return { app, gate, metricsRegistry };
+}
+
+/** Runs once per request when its response closes (finished or abandoned by the client). */
+function finishRequest(ctx: ApiContext, gate: RequestGate, request: FastifyRequest, reply: FastifyReply): void {
+  const state = requestState(request);
+  const finished = reply.raw.writableEnded;
+  if (!finished) state.abort.abort(new Error('client closed the connection'));
+  if (state.admitted) gate.leave();
+  const seconds = Number(process.hrtime.bigint() - state.startNs) / 1e9;
+  const code = !finished ? 'aborted' : state.outcome === 'forwarded' ? 'forwarded' : state.code === null ? 'none' : String(state.code);
+  ctx.metrics.observe({ route: state.route, method: request.method, status: reply.raw.statusCode, code, seconds });
+  request.log.debug(
+    { reqId: request.id, method: request.method, url: request.raw.url, status: reply.raw.statusCode, code, ms: Math.round(seconds * 1000) },
+    'request',
+  );
+}
+
+/** fastify's querystringParser hook (request.query): first value per key, like Go's FormValue. */
+function rawQueryToRecord(raw: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const values = new Map<string, string[]>();
+  parseQueryInto(raw, values);
+  for (const [k, v] of values) out[k] = v[0];
+  return out;
+}
