@@ -1,0 +1,181 @@
+// The Raft driver with real log stores and state machines (RocksDB, segment files) over an
+// in-process network: replication, forwarding errors, linearizable reads on followers, restart
+// from disk, catch-up by snapshot after compaction, leadership transfer, adding a member.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
+import { makeCommand, passwordSha1 } from '../../src/model/index.js';
+import { NotLeaderError, type NodeId } from '../../src/raft/core/index.js';
+import { RaftLogStore } from '../../src/raft/log-store.js';
+import { RaftNode } from '../../src/raft/node.js';
+import { RaftReplicator } from '../../src/server/raft-adapters.js';
+import { MemoryNetwork } from './memory-transport.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'raft-node-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+let clusterSeq = 0;
+
+interface Member {
+  id: NodeId;
+  dir: string;
+  node: RaftNode;
+  fsm: MetadataFsm;
+  log: RaftLogStore;
+  replicator: RaftReplicator;
+}
+
+const address = (id: NodeId) => ({ httpAddr: `h${id}:1`, raftAddr: `r${id}:1` });
+
+async function startMember(network: MemoryNetwork, id: NodeId, dir: string, voters: NodeId[], retainLogs = 1000): Promise<Member> {
+  const fsm = await MetadataFsm.open({ storeDir: path.join(dir, 'store'), logger, snapshotChunkSizeBytes: 256 });
+  const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger });
+  const node = await RaftNode.start({
+    id,
+    log,
+    stateMachine: fsm,
+    transport: network.transport(id),
+    logger,
+    bootstrap: voters.map((v) => ({ id: v, address: address(v) })),
+    knownAddresses: new Map(voters.map((v) => [v, address(v)])),
+    tickIntervalMs: 10,
+    electionTick: 10,
+    heartbeatTick: 1,
+    retainLogs,
+    proposalTimeoutMs: 5000,
+    maxPendingProposals: 10_000,
+    maxPendingReads: 10_000,
+    randomSeed: id * 7919,
+    onFatal: (error) => assert.fail(`node ${id} fatal: ${error.message}`),
+  });
+  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm) };
+}
+
+async function stopMember(m: Member): Promise<void> {
+  await m.node.drain(1000);
+  await m.node.stop();
+  await m.log.close();
+  await m.fsm.close();
+}
+
+async function startCluster(n: number, retainLogs = 1000): Promise<{ network: MemoryNetwork; members: Member[] }> {
+  const network = new MemoryNetwork();
+  const voters = Array.from({ length: n }, (_, i) => i + 1);
+  const dirBase = path.join(root, `c${++clusterSeq}`);
+  const members = await Promise.all(voters.map((id) => startMember(network, id, path.join(dirBase, `m${id}`), voters, retainLogs)));
+  return { network, members };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const leaderOf = (members: Member[]) => waitFor('a leader', () => members.find((m) => m.node.isLeader()));
+
+function createUser(userId: string) {
+  return makeCommand('user.create', {
+    userId,
+    accessKey: userId.padEnd(16, 'k').slice(0, 16).toUpperCase().replace(/[^A-Z0-9]/g, 'K'),
+    secretKey: 'S'.repeat(32),
+    passwordSha1: passwordSha1('pw'),
+    userType: 2,
+    description: '',
+    createTimeUnixSec: 1_700_000_000,
+  });
+}
+
+void test('writes replicate to every member and the proposer gets the apply result', async () => {
+  const { members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => leader.replicator.propose(createUser(`user${i}`))));
+  assert.equal(results.length, 50);
+  await assert.rejects(leader.replicator.propose(createUser('user1')), (e: Error & { code?: number }) => e.code === 45);
+  const applied = leader.fsm.appliedIndex();
+  await waitFor('followers to apply', () => members.every((m) => m.fsm.appliedIndex() === applied));
+  assert.equal(new Set(members.map((m) => m.fsm.digest())).size, 1);
+  await Promise.all(members.map(stopMember));
+});
+
+void test('a follower refuses proposals with the leader hint, and serves linearizable reads', async () => {
+  const { members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  const follower = members.find((m) => m !== leader)!;
+  await waitFor('the follower to know the leader', () => follower.node.leaderId() === leader.id);
+  await assert.rejects(follower.replicator.propose(createUser('x')), (e: unknown) => e instanceof NotLeaderError && e.leaderHint === leader.id);
+  await leader.replicator.propose(createUser('written'));
+  // A read barrier on the follower waits until it applied the write acknowledged before it.
+  await follower.replicator.readBarrier();
+  assert.ok(follower.fsm.view.users.has('written'));
+  await Promise.all(members.map(stopMember));
+});
+
+void test('a member restarts from its disk with the same state and rejoins', async () => {
+  const { network, members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  for (let i = 0; i < 20; i++) await leader.replicator.propose(createUser(`u${i}`));
+  const victim = members.find((m) => m !== leader)!;
+  const digestBefore = await waitFor('victim applied', () => victim.fsm.appliedIndex() === leader.fsm.appliedIndex() && victim.fsm.digest());
+  await stopMember(victim);
+  const restarted = await startMember(network, victim.id, victim.dir, [1, 2, 3]);
+  assert.equal(restarted.fsm.digest(), digestBefore);
+  await leader.replicator.propose(createUser('afterRestart'));
+  await waitFor('restarted member to catch up', () => restarted.fsm.view.users.has('afterRestart'));
+  await Promise.all([...members.filter((m) => m !== victim), restarted].map(stopMember));
+});
+
+void test('a member cut off while the leader compacts catches up by snapshot', async () => {
+  const { network, members } = await startCluster(3, 100);
+  const leader = await leaderOf(members);
+  const lagging = members.find((m) => m !== leader)!;
+  network.isolate(lagging.id);
+  for (let i = 0; i < 400; i++) await leader.replicator.propose(createUser(`v${i}`));
+  await waitFor('leader log compacted', () => leader.log.firstIndex() > lagging.fsm.appliedIndex() + 1);
+  network.heal();
+  await waitFor('lagging member caught up', () => lagging.fsm.appliedIndex() >= leader.fsm.appliedIndex() - 1, 20_000);
+  await waitFor('same state', () => lagging.fsm.digest() === leader.fsm.digest());
+  // The log records the snapshot right after the state machine installed it.
+  await waitFor('the log to record the snapshot', () => lagging.log.snapshot().index > 0);
+  await Promise.all(members.map(stopMember));
+});
+
+void test('leadership moves to the target on request', async () => {
+  const { members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  const target = members.find((m) => m !== leader)!;
+  await leader.node.transferLeadership(target.id);
+  await waitFor('target leads', () => target.node.isLeader());
+  await target.replicator.propose(createUser('afterTransfer'));
+  await Promise.all(members.map(stopMember));
+});
+
+void test('a new member joins as a learner, catches up, then becomes a voter', async () => {
+  const { network, members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  for (let i = 0; i < 30; i++) await leader.replicator.propose(createUser(`w${i}`));
+  const joiner = await startMember(network, 4, path.join(root, `join${clusterSeq}`), []);
+  await leader.node.addMember(4, address(4), { catchUpTimeoutMs: 10_000 });
+  assert.deepEqual(leader.node.conf().voters, [1, 2, 3, 4]);
+  await waitFor('joiner applied', () => joiner.fsm.view.users.has('w29'));
+  await Promise.all([...members, joiner].map(stopMember));
+});
+
+void test('stop fails new work with ShuttingDown and leaves nothing running', async () => {
+  const { members } = await startCluster(1);
+  const [only] = members;
+  await leaderOf(members);
+  await only.replicator.propose(createUser('beforeStop'));
+  only.node.stopAccepting();
+  await assert.rejects(only.replicator.propose(createUser('refused')), /shutting down/);
+  await assert.rejects(only.replicator.readBarrier(), /shutting down/);
+  await stopMember(only);
+});
