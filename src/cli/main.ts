@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// cubemaster: the command line. `cubemaster server --config master.json` runs a master.
+import { Command } from 'commander';
+import { runServer } from './server-command.js';
+
+const program = new Command();
+program.name('cubemaster').description('A CubeFS-compatible master service');
+
+program
+  .command('server')
+  .description('run a master (single node with no config: 127.0.0.1:17010, data in ./data)')
+  .option('-c, --config <file>', 'CubeFS master.json')
+  .option('--id <id>', 'this master\'s raft id (config key "id")')
+  .option('--ip <ip>', 'address to bind (config key "ip")')
+  .option('--listen <port>', 'HTTP port (config key "listen")')
+  .option('--peers <peers>', 'id:ip:httpPort[:raftPort],... (config key "peers")')
+  .option('--wal-dir <dir>', 'Raft log directory (config key "walDir")')
+  .option('--store-dir <dir>', 'RocksDB directory (config key "storeDir")')
+  .option('--replica-port <port>', 'Raft port (config key "replicaPort")')
+  .option('--cluster-name <name>', 'config key "clusterName"')
+  .option('--log-level <level>', 'config key "logLevel"')
+  .option('--shutdown-timeout-ms <ms>', 'bound on waiting for work in flight at stop')
+  .action(async (options: Record<string, string | undefined>) => {
+    await runServer(options);
+  });
+
+await program.parseAsync(process.argv);

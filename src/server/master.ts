@@ -1,0 +1,193 @@
+// The composition root of one master: it opens the stores, starts Raft and the HTTP API, and
+// stops them in the strict order of ARCHITECTURE.md ("Lifecycle"):
+//   1. the request gate answers every new request with 503;
+//   2. a leader hands leadership to the most up-to-date follower (bounded wait);
+//   3. no new proposals; proposals in flight finish or fail with ShuttingDown (bounded);
+//   4. leader-side background work stops (and is awaited);
+//   5. ticking, transport, snapshot streams and the Ready loop stop;
+//   6. the HTTP listener closes, then the Raft log and the state store close through their gates.
+// A second stop request (second signal) skips the waits of 2-3, never the order of 5-6.
+import type { Logger } from 'pino';
+import { createApiServer, type ApiServer } from '../api/server.js';
+import { ClusterService } from '../cluster/cluster.js';
+import { cryptoRandom, systemClock } from '../cluster/sources.js';
+import { MetadataFsm } from '../fsm/metadata-fsm.js';
+import { NONE } from '../raft/core/index.js';
+import type { MemberAddress } from '../raft/member-context.js';
+import { RaftLogStore } from '../raft/log-store.js';
+import { RaftNode } from '../raft/node.js';
+import { TcpTransport } from '../raft/tcp-transport.js';
+import type { MasterConfig, PeerConfig } from './config.js';
+import { LifecycleStack } from './lifecycle.js';
+import { NodeRaftControl, RaftReplicator } from './raft-adapters.js';
+
+export interface Master {
+  readonly config: MasterConfig;
+  readonly api: ApiServer;
+  readonly node: RaftNode;
+  readonly fsm: MetadataFsm;
+  /** Ordered stop; `hurry()` during it skips the remaining waits. Resolves when everything is closed. */
+  stop(): Promise<void>;
+  hurry(): void;
+}
+
+function addressOf(peer: PeerConfig): MemberAddress {
+  return { httpAddr: `${peer.host}:${peer.httpPort}`, raftAddr: `${peer.host}:${peer.raftPort}` };
+}
+
+export async function startMaster(config: MasterConfig, logger: Logger, onFatal: (error: Error) => void): Promise<Master> {
+  const stack = new LifecycleStack(logger);
+  try {
+    return await compose(config, logger, stack, onFatal);
+  } catch (error) {
+    // A failed start releases what it acquired, in reverse order, before reporting.
+    await stack.disposeAll();
+    throw error;
+  }
+}
+
+async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void): Promise<Master> {
+  const self = config.peers.find((p) => p.id === config.id)!;
+  const storeLogger = logger.child({ component: 'storage' });
+
+  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger });
+  stack.defer('state store', () => fsm.close());
+
+  const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
+  stack.defer('raft log', () => log.close());
+
+  const transport = new TcpTransport({
+    selfId: config.id,
+    clusterId: config.clusterName,
+    listenHost: config.ip,
+    listenPort: self.raftPort,
+    logger: logger.child({ component: 'transport' }),
+  });
+  const knownAddresses = new Map(config.peers.map((p) => [p.id, addressOf(p)]));
+  const node = await RaftNode.start({
+    id: config.id,
+    log,
+    stateMachine: fsm,
+    transport,
+    logger: logger.child({ component: 'raft' }),
+    bootstrap: config.peers.map((p) => ({ id: p.id, address: addressOf(p) })),
+    knownAddresses,
+    tickIntervalMs: config.tickIntervalMs,
+    electionTick: config.electionTick,
+    heartbeatTick: config.heartbeatTick,
+    retainLogs: config.retainLogs,
+    proposalTimeoutMs: config.proposalTimeoutMs,
+    maxPendingProposals: config.maxPendingProposals,
+    maxPendingReads: config.maxPendingReads,
+    randomSeed: (process.pid * 2654435761 + Date.now()) >>> 0,
+    onFatal,
+  });
+  // Step 5 (the node's own stop runs ticking, transport, streams and loop in that order).
+  stack.defer('raft node', () => node.stop());
+
+  const replicator = new RaftReplicator(node, fsm);
+  const raftControl = new NodeRaftControl(node, fsm, {
+    raftAddrFor: (httpAddr) => `${httpAddr.slice(0, httpAddr.lastIndexOf(':'))}:${config.replicaPort}`,
+    memberCatchUpTimeoutMs: config.memberCatchUpTimeoutMs,
+    transferLeaderTimeoutMs: config.transferLeaderTimeoutMs,
+  });
+
+  // Leader-side background work: the one-time cluster bootstrap when this member first leads.
+  const leaderWork = new LeaderWork(logger, new ClusterService({ replicator, clock: systemClock, random: cryptoRandom, clusterName: config.clusterName }));
+  node.onLeaderChange((leader) => {
+    if (leader === config.id) leaderWork.onBecameLeader(() => fsm.view.cluster === null);
+  });
+  stack.defer('leader work', () => leaderWork.stop());
+
+  const api = createApiServer({
+    replicator,
+    raft: raftControl,
+    cluster: {
+      clusterName: config.clusterName,
+      selfId: config.id,
+      selfHttpAddr: `${self.host}:${self.httpPort}`,
+      nodeSetCapacity: config.nodeSetCap,
+      legacyDataMediaType: config.legacyDataMediaType,
+    },
+    logger: logger.child({ component: 'http' }),
+    timeouts: { proposeMs: config.proposalTimeoutMs },
+  });
+  await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
+  stack.defer('http listener', () => api.app.close());
+  logger.info({ id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, raft: `${config.ip}:${self.raftPort}`, peers: config.peers.map((p) => p.id) }, 'master started');
+
+  let stopping: Promise<void> | null = null;
+  let hurried: () => void = () => undefined;
+  const hurry = new Promise<void>((resolve) => {
+    hurried = resolve;
+  });
+
+  async function stop(): Promise<void> {
+    const started = performance.now();
+    logger.info({ leader: node.isLeader() }, 'stopping');
+    // 1. New requests get 503 from now on.
+    api.gate.startDraining();
+    // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
+    if (node.isLeader() && node.conf().voters.length > 1) {
+      await raceHurry(
+        node.transferLeadership(NONE, { timeoutMs: config.transferLeaderTimeoutMs }).then(
+          (to) => logger.info({ to }, 'leadership handed over'),
+          (err: unknown) => logger.warn({ err }, 'leadership handover failed; stopping anyway'),
+        ),
+        hurry,
+      );
+    }
+    // 3. No new proposals; those in flight finish or fail with ShuttingDown.
+    node.stopAccepting();
+    await raceHurry(node.drain(config.shutdownTimeoutMs), hurry);
+    await raceHurry(api.gate.drained(config.shutdownTimeoutMs).then(() => undefined), hurry);
+    // 4-6: the stack, in reverse order of start: leader work, HTTP, node, log, state store.
+    await stack.disposeAll();
+    logger.info({ ms: Math.round(performance.now() - started) }, 'stopped');
+  }
+
+  return {
+    config,
+    api,
+    node,
+    fsm,
+    stop: () => (stopping ??= stop()),
+    hurry: () => hurried(),
+  };
+}
+
+/** Waits for `work`, unless a second stop request says not to; never leaves `work` unobserved. */
+async function raceHurry(work: Promise<void>, hurry: Promise<void>): Promise<void> {
+  work.catch(() => undefined);
+  await Promise.race([work, hurry]);
+}
+
+/** Leader-only background work, owned and awaited on stop. */
+class LeaderWork {
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly cluster: ClusterService,
+  ) {}
+
+  onBecameLeader(needsBootstrap: () => boolean): void {
+    if (this.stopped || this.running !== null || !needsBootstrap()) return;
+    this.running = this.cluster
+      .bootstrap({ timeoutMs: 10_000 })
+      .then(
+        (r) => this.logger.info(r, 'cluster bootstrapped'),
+        // Another leader will try again when it takes over; this one retries on its next term.
+        (err: unknown) => this.logger.warn({ err }, 'cluster bootstrap failed'),
+      )
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}

@@ -1,0 +1,63 @@
+// A small HTTP client for the CubeFS master API, with keep-alive connections like the Go SDK.
+import http from 'node:http';
+
+export interface CfsReply<T = unknown> {
+  readonly status: number;
+  /** The parsed envelope, or null when the body is not one (503 text, 400 "no leader"...). */
+  readonly envelope: { code: number; msg: string; data: T } | null;
+  readonly body: string;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+export interface RequestOptions {
+  readonly timeoutMs?: number;
+  readonly method?: 'GET' | 'POST';
+  readonly body?: unknown;
+  readonly agent?: http.Agent;
+}
+
+export function cfsGet<T = unknown>(baseUrl: string, path: string, params: Record<string, string | number | boolean> = {}, options: RequestOptions = {}): Promise<CfsReply<T>> {
+  const query = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  return cfsRequest<T>(baseUrl, query === '' ? path : `${path}?${query}`, options);
+}
+
+export function cfsRequest<T = unknown>(baseUrl: string, pathAndQuery: string, options: RequestOptions = {}): Promise<CfsReply<T>> {
+  const url = new URL(pathAndQuery, baseUrl);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
+        agent: options.agent ?? agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        timeout: options.timeoutMs ?? 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let envelope = null;
+          try {
+            const parsed = JSON.parse(body) as { code?: unknown };
+            if (typeof parsed === 'object' && parsed !== null && typeof parsed.code === 'number') envelope = parsed as CfsReply<T>['envelope'];
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, envelope, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`request ${pathAndQuery} timed out`)));
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+export function closeIdleConnections(): void {
+  agent.destroy();
+}
