@@ -159,6 +159,8 @@ export class RaftNode {
       onUnreachable: (peer) => node.onUnreachable(peer),
     });
     node.updateTransportPeers();
+    // A cluster of one need not wait an election timeout to find out that it wins.
+    if (raft.conf.voters.length === 1 && raft.conf.voters[0] === options.id) node.raw.campaign();
     node.tickTimer = setInterval(() => node.tick(), options.tickIntervalMs);
     node.loop = node.runLoop().catch((error: unknown) => node.die(error));
     logger.info({ id: options.id, term: raft.term, applied: sm.appliedIndex(), lastIndex: log.lastIndex(), conf: raft.conf }, 'raft: node started');
