@@ -9,6 +9,7 @@
 // | error                                   | reply                                            |
 // |-----------------------------------------|--------------------------------------------------|
 // | ShuttingDownError                       | 503 text (the request gate's answer)             |
+// | TransferInProgressError                 | 503 text: leadership is moving to another master |
 // | BackpressureError                       | 429 text, as CubeFS's API limiter (spec 1.1)     |
 // | NotLeaderError (could not forward)      | 400 text: the leader's addr, or "no leader" (§2) |
 // | ForwardError                            | 502 text, as httputil.ReverseProxy               |
@@ -20,7 +21,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ShuttingDownError } from '../raft/errors.js';
-import { BackpressureError, NotLeaderError } from '../raft/core/errors.js';
+import { BackpressureError, NotLeaderError, TransferInProgressError } from '../raft/core/errors.js';
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import { sendErrorEnvelope, sendText } from './envelope.js';
 import { ForwardError } from './forward.js';
@@ -28,6 +29,7 @@ import { pathOf } from './params.js';
 
 export const NO_LEADER_TEXT = 'no leader';
 export const SHUTTING_DOWN_TEXT = 'master is shutting down, try another master';
+export const TRANSFER_TEXT = 'leadership is moving, try another master; new leader will be';
 
 /** 400 text/plain, body = the leader's HTTP addr or "no leader" (spec 2, steps 4-6). */
 export function sendNoLeader(request: FastifyRequest, reply: FastifyReply, leaderAddr: string): FastifyReply {
@@ -42,6 +44,9 @@ export function sendShuttingDown(request: FastifyRequest, reply: FastifyReply): 
 
 export function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   if (error instanceof ShuttingDownError) return sendShuttingDown(request, reply);
+  // The leader refuses proposals while it hands leadership over (a stop, /master/changeleader):
+  // the SDK tries the next master, which is soon the leader or forwards to it.
+  if (error instanceof TransferInProgressError) return sendText(request, reply, 503, `${TRANSFER_TEXT} ${error.target}`);
   if (error instanceof BackpressureError) {
     request.log.warn({ err: error.message }, 'backpressure');
     return sendText(request, reply, 429, `too many requests for api: ${pathOf(request.raw.url ?? '')}: ${error.message}`);
