@@ -434,14 +434,25 @@ export class RaftNode {
       this.proposals.replacedBySnapshot(rd.snapshot.index);
       this.logger.info({ index: rd.snapshot.index, term: rd.snapshot.term }, 'raft: snapshot installed');
     }
-    if (rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null) {
-      await log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    const committed = rd.committedEntries;
+    const persisting = rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null ? log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }) : null;
+    // Committed entries that were made durable by an earlier Ready are applied while this one's
+    // write is in flight: the disk and the state store work at the same time. Entries written by
+    // this very Ready are applied only once that write is done.
+    const applyNow = committed.length > 0 && rd.snapshot === null && (rd.entries.length === 0 || committed[committed.length - 1].index < rd.entries[0].index);
+    let applying: Promise<readonly unknown[]> | null = applyNow ? sm.apply(committed) : null;
+    try {
+      await persisting;
+    } catch (error) {
+      // Do not leave the apply unobserved; the save failure is what the loop reports.
+      await applying?.catch(() => undefined);
+      throw error;
     }
     if (rd.messages.length > 0) transport.send(rd.messages);
     if (rd.entries.length > 0) this.learnAddresses(rd.entries);
-    if (rd.committedEntries.length > 0) {
-      const results = await sm.apply(rd.committedEntries);
-      this.proposals.applied(rd.committedEntries, results);
+    if (committed.length > 0) {
+      applying ??= sm.apply(committed);
+      this.proposals.applied(committed, await applying);
     }
     this.reads.onReadStates(rd.readStates);
     this.reads.onReadFailures(rd.readFailures);

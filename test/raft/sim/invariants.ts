@@ -20,7 +20,12 @@ export class Invariants {
   private readonly chains = new Map<number, number>();
   /** index -> term of the entry committed there (whoever committed it). */
   private readonly committed = new Map<number, number>();
-  private maxCommitted = 0;
+  /**
+   * observer's term -> highest index a member in that term knew committed. An entry known
+   * committed by a member of term t was committed in a term <= t, so every leader of a term
+   * above t must hold it; a (stale) leader of a lower term need not (paper, 5.4.3).
+   */
+  private readonly maxCommittedSeenInTerm = new Map<number, number>();
   /** index -> state machine digest after applying it. */
   private readonly digests = new Map<number, number>();
   private readonly leaders = new Map<number, NodeId>();
@@ -40,11 +45,11 @@ export class Invariants {
   }
 
   /** Commit safety: once an index is committed with a term, no member commits another entry there. */
-  commit(node: NodeId, index: number, term: number): void {
+  commit(node: NodeId, index: number, term: number, observerTerm: number): void {
+    if (index > (this.maxCommittedSeenInTerm.get(observerTerm) ?? 0)) this.maxCommittedSeenInTerm.set(observerTerm, index);
     const known = this.committed.get(index);
     if (known === undefined) {
       this.committed.set(index, term);
-      if (index > this.maxCommitted) this.maxCommitted = index;
     } else if (known !== term) {
       throw new Violation('state machine safety', `node ${node} committed ${term}/${index} but ${known}/${index} was committed before`);
     }
@@ -74,7 +79,8 @@ export class Invariants {
    * its snapshot, undefined if beyond its log.
    */
   leaderCompleteness(node: NodeId, term: number, termAt: (index: number) => number | null | undefined): void {
-    const index = this.maxCommitted;
+    let index = 0;
+    for (const [seenInTerm, max] of this.maxCommittedSeenInTerm) if (seenInTerm < term && max > index) index = max;
     if (index === 0) return;
     const have = termAt(index);
     if (have === null) return; // inside the leader's snapshot: its digest was checked on install

@@ -504,7 +504,7 @@ class Simulation {
     }
     if (committed > node.lastCommit) {
       for (let i = Math.max(node.lastCommit + 1, raft.log.firstIndex()); i <= committed; i++) {
-        this.invariants.commit(node.id, i, raft.log.term(i));
+        this.invariants.commit(node.id, i, raft.log.term(i), raft.term);
       }
       if (raft.role === StateRole.Leader && node.lastLeaderTerm === raft.term) {
         this.invariants.leaderCommitRule(node.id, raft.term, committed, raft.log.term(committed));
