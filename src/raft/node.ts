@@ -439,8 +439,9 @@ export class RaftNode {
     // Committed entries that were made durable by an earlier Ready are applied while this one's
     // write is in flight: the disk and the state store work at the same time. Entries written by
     // this very Ready are applied only once that write is done.
+    // Their proposers hear back as soon as the apply is done, without waiting for this write.
     const applyNow = committed.length > 0 && rd.snapshot === null && (rd.entries.length === 0 || committed[committed.length - 1].index < rd.entries[0].index);
-    let applying: Promise<readonly unknown[]> | null = applyNow ? sm.apply(committed) : null;
+    let applying: Promise<void> | null = applyNow ? this.applyCommitted(committed) : null;
     try {
       await persisting;
     } catch (error) {
@@ -451,8 +452,8 @@ export class RaftNode {
     if (rd.messages.length > 0) transport.send(rd.messages);
     if (rd.entries.length > 0) this.learnAddresses(rd.entries);
     if (committed.length > 0) {
-      applying ??= sm.apply(committed);
-      this.proposals.applied(committed, await applying);
+      applying ??= this.applyCommitted(committed);
+      await applying;
     }
     this.reads.onReadStates(rd.readStates);
     this.reads.onReadFailures(rd.readFailures);
@@ -460,6 +461,12 @@ export class RaftNode {
     this.raw.advance();
     this.handleEvents(rd);
     this.maybeScheduleCompaction();
+  }
+
+  private async applyCommitted(committed: readonly Entry[]): Promise<void> {
+    const results = await this.options.stateMachine.apply(committed);
+    this.proposals.applied(committed, results);
+    this.reads.onApplied(this.options.stateMachine.appliedIndex());
   }
 
   private sendLeaderMessages(messages: readonly Message[]): void {
