@@ -29,9 +29,19 @@ void describe('error mapping', () => {
   void it('answers other operating errors with their own code and message', async () => {
     const { app, group } = singleMaster();
     group.beforePropose = () => {
+      throw new RaftTimeoutError('proposal at 3/7', 10);
+    };
+    assert.equal(await fails(app, '/cluster/freeze?enable=true', 4), 'proposal at 3/7 did not complete within 10 ms');
+  });
+
+  void it('answers 503 while leadership moves, so that the client tries another master', async () => {
+    const { app, group } = singleMaster();
+    group.beforePropose = () => {
       throw new TransferInProgressError(2);
     };
-    assert.equal(await fails(app, '/cluster/freeze?enable=true', 1), 'leadership transfer to 2 in progress');
+    const res = await call(app, '/cluster/freeze?enable=true');
+    assert.equal(res.status, 503);
+    assert.match(res.text, /leadership is moving, try another master; new leader will be 2/);
   });
 
   void it('answers a bug with code 1 naming the request id, logged once at error level with reqId', async () => {
