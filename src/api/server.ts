@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { ClusterService } from '../cluster/cluster.js';
 import type { HostResolver } from '../cluster/nodes.js';
 import { NodeService } from '../cluster/nodes.js';
-import type { RaftControl, Replicator } from '../cluster/ports.js';
+import type { Auditor, RaftControl, Replicator } from '../cluster/ports.js';
 import type { Clock, RandomSource } from '../cluster/sources.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { UserService } from '../cluster/users.js';
@@ -25,6 +25,7 @@ import { parseQueryInto, pathOf } from './params.js';
 import { rawUrlClientErrorHandler } from './raw-url.js';
 import { initRequestState, requestState } from './request-state.js';
 import { adminRoutes } from './routes/admin.js';
+import { memberRoutes } from './routes/member.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { raftRoutes } from './routes/raft.js';
@@ -54,6 +55,8 @@ export interface ApiServerOptions {
   readonly limits?: ApiLimits;
   /** Host name resolution for node addrs (spec 1.3); default DNS. */
   readonly resolveHost?: HostResolver;
+  /** This member's own status and audit digests (/cubemaster/status, /cubemaster/audit). */
+  readonly auditor?: Auditor;
 }
 
 export interface ApiServer {
@@ -171,6 +174,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(nodeRoutes, { ctx });
   void app.register(userRoutes, { ctx });
   void app.register(metricsRoutes, { ctx });
+  if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
   return { app, gate, metricsRegistry };
 }

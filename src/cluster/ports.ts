@@ -67,3 +67,32 @@ export interface RaftControl {
   /** Moves leadership to `targetId` (0: the most up-to-date follower); resolves when it moved. */
   transferLeadership(targetId: number, options?: CallOptions): Promise<void>;
 }
+
+/** A member's own view of its state, for operators and the chaos audit (not a CubeFS route). */
+export interface MemberStatus {
+  readonly nodeId: number;
+  readonly role: RaftInfo['role'];
+  readonly term: number;
+  readonly leaderId: number;
+  readonly commit: number;
+  readonly applied: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly stopping: boolean;
+}
+
+/** What a member holds, comparable across members at the same applied index. */
+export interface AuditReport {
+  readonly applied: number;
+  /** sha256 over the in-memory model's records. */
+  readonly modelDigest: string;
+  /** sha256 over the model records in the state store, read from one consistent view. */
+  readonly storeDigest: string;
+  /** The applied index that view was at. */
+  readonly storeApplied: number;
+}
+
+export interface Auditor {
+  status(): MemberStatus;
+  audit(): Promise<AuditReport>;
+}

@@ -14,6 +14,7 @@ import {
   changesToBatch,
   checkModel,
   decodeCommand,
+  digestRecords,
   emptyState,
   loadRecord,
   modelDigest,
@@ -42,8 +43,13 @@ import {
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
 import { StoreDir } from './store-dir.js';
 
+/** Moments of a snapshot install where crash tests stop the process (test-only hook). */
+export type InstallPoint = 'snapshot-staged' | 'snapshot-promoted';
+
 export interface MetadataFsmOptions {
   readonly storeDir: string;
+  /** Test-only: called at each install point; a crash test kills the process there. */
+  readonly onInstallPoint?: (point: InstallPoint) => void;
   readonly logger: StoreLogger;
   readonly snapshotChunkSizeBytes?: number;
   readonly closeWarnAfterMs?: number;
@@ -112,6 +118,21 @@ export class MetadataFsm implements StateMachine {
 
   digest(): string {
     return modelDigest(this.model);
+  }
+
+  /** Digests of the model and of the store's records (from one consistent view), for audits. */
+  async audit(): Promise<{ applied: number; modelDigest: string; storeDigest: string; storeApplied: number }> {
+    const applied = this.applied.index;
+    const model = this.digest();
+    const snapshot = this.store.snapshot();
+    try {
+      const appliedValue = await snapshot.get(APPLIED_KEY);
+      const records: { key: Uint8Array; value: Uint8Array }[] = [];
+      for await (const { key, value } of snapshot.iterate()) if (!isFsmKey(key)) records.push({ key, value });
+      return { applied, modelDigest: model, storeDigest: digestRecords(records), storeApplied: appliedValue === null ? 0 : decodeApplied(appliedValue).index };
+    } finally {
+      await snapshot.release();
+    }
   }
 
   async apply(entries: readonly Entry[]): Promise<readonly EntryResult[]> {
@@ -222,8 +243,10 @@ export class MetadataFsm implements StateMachine {
     assert(staged !== null && staged.store === null, 'install without a complete staged snapshot');
     assert(staged.meta.index === meta.index && staged.meta.term === meta.term, 'installing a different snapshot than staged');
     this.staged = null;
+    this.options.onInstallPoint?.('snapshot-staged');
     await this.store.close();
     const { livePath, oldPath } = await this.dir.promote(staged.path);
+    this.options.onInstallPoint?.('snapshot-promoted');
     this.store = await StateStore.open(livePath, { logger: this.options.logger, name: 'state', closeWarnAfterMs: this.options.closeWarnAfterMs });
     await this.load();
     await rm(oldPath, { recursive: true, force: true });

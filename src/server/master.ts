@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { createApiServer, type ApiServer } from '../api/server.js';
 import { ClusterService } from '../cluster/cluster.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
-import { MetadataFsm } from '../fsm/metadata-fsm.js';
+import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
 import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
 import { RaftLogStore } from '../raft/log-store.js';
@@ -19,7 +19,7 @@ import { RaftNode } from '../raft/node.js';
 import { TcpTransport } from '../raft/tcp-transport.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { LifecycleStack } from './lifecycle.js';
-import { NodeRaftControl, RaftReplicator } from './raft-adapters.js';
+import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 
 export interface Master {
   readonly config: MasterConfig;
@@ -50,7 +50,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
 
-  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger });
+  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook(logger) });
   stack.defer('state store', () => fsm.close());
 
   const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
@@ -111,6 +111,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     },
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
+    auditor: new MemberAuditor(node, fsm, log),
   });
   await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
   stack.defer('http listener', () => api.app.close());
@@ -153,6 +154,21 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     fsm,
     stop: () => (stopping ??= stop()),
     hurry: () => hurried(),
+  };
+}
+
+/**
+ * Test-only: CUBEMASTER_TEST_CRASH_AT=<install point> kills the process with SIGKILL at that
+ * moment of a snapshot install, so crash tests can prove recovery from it. Unset in production.
+ */
+function testCrashHook(logger: Logger): ((point: InstallPoint) => void) | undefined {
+  const at = process.env.CUBEMASTER_TEST_CRASH_AT;
+  if (at === undefined || at === '') return undefined;
+  return (point) => {
+    if (point !== at) return;
+    // Written synchronously (stderr is a pipe or a file): the kill leaves no time to flush.
+    process.stderr.write(`${JSON.stringify({ level: 40, point, msg: 'test crash point reached: killing the process' })}\n`);
+    process.kill(process.pid, 'SIGKILL');
   };
 }
 

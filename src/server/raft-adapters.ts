@@ -1,6 +1,6 @@
 // The replicated core as the cluster services and the HTTP layer see it (src/cluster/ports.ts):
 // commands encoded and proposed through the Raft node, results unwrapped, reads through ReadIndex.
-import type { CallOptions, MasterPeerInfo, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
+import type { AuditReport, Auditor, CallOptions, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
 import type { MetadataFsm, EntryResult } from '../fsm/metadata-fsm.js';
 import { encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
 import { NONE, type NodeId } from '../raft/core/index.js';
@@ -82,5 +82,32 @@ export class NodeRaftControl implements RaftControl {
 
   private addressOf(id: NodeId): MemberAddress | undefined {
     return this.node.address(id) ?? this.fsm.members.addresses.get(id);
+  }
+}
+
+export class MemberAuditor implements Auditor {
+  constructor(
+    private readonly node: RaftNode,
+    private readonly fsm: MetadataFsm,
+    private readonly log: { firstIndex(): number; lastIndex(): number },
+  ) {}
+
+  status(): MemberStatus {
+    const s = this.node.status();
+    return {
+      nodeId: s.id,
+      role: s.role,
+      term: s.term,
+      leaderId: s.lead,
+      commit: s.commit,
+      applied: this.fsm.appliedIndex(),
+      firstIndex: this.log.firstIndex(),
+      lastIndex: this.log.lastIndex(),
+      stopping: this.node.stopping,
+    };
+  }
+
+  audit(): Promise<AuditReport> {
+    return this.fsm.audit();
   }
 }

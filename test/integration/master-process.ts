@@ -72,12 +72,12 @@ export class MasterProcess {
   }
 
   /** Starts the process and waits until its HTTP API answers (or it dies). */
-  async start(readyTimeoutMs = 20_000): Promise<void> {
+  async start(readyTimeoutMs = 20_000, env: Record<string, string> = {}): Promise<void> {
     this.output = '';
     this.exitInfo = null;
     const child = spawn(process.execPath, [MAIN_JS, 'server', '--config', this.configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.spec.env },
+      env: { ...process.env, ...this.spec.env, ...env },
     });
     this.child = child;
     const capture = (chunk: Buffer): void => {
@@ -103,6 +103,11 @@ export class MasterProcess {
       if (Date.now() > deadline) throw new Error(`master ${this.spec.id} not ready within ${readyTimeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Starts the process without waiting for it to be ready (for runs that are expected to die). */
+  launch(env: Record<string, string> = {}): void {
+    void this.start(60_000, env).catch(() => undefined);
   }
 
   signal(sig: NodeJS.Signals): void {

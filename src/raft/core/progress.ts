@@ -66,6 +66,13 @@ export class Progress {
     }
     // In probe state only the rejection of the append we sent last counts.
     if (this.next - 1 !== rejected) return false;
+    if (matchHint < this.match) {
+      // The follower no longer holds entries it acknowledged: its disk lost them (power loss on a
+      // disk that lied about fsync, or an operator's cut). Raft assumes this never happens; the
+      // leader recovers by forgetting the match instead of probing above the follower's log
+      // forever. A lower match only makes the commit count more conservative.
+      this.match = 0;
+    }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
     return true;

@@ -126,6 +126,13 @@ export class MemoryStorage implements RaftStorage {
     this.ents[0] = { term, index, type: 0, data: new Uint8Array(0) };
   }
 
+  /** Drops every entry after `index`: a disk that lost acknowledged writes (tests only). */
+  truncateAfter(index: number): void {
+    const offset = this.ents[0].index;
+    if (index < offset) return;
+    this.ents.length = Math.min(this.ents.length, index - offset + 1);
+  }
+
   /** A deep enough copy for the simulator's crash model (entries are immutable). */
   clone(): MemoryStorage {
     const copy = new MemoryStorage();

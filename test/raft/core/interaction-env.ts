@@ -108,6 +108,9 @@ export class InteractionEnv {
       case 'compact':
         this.compact(this.node(args.positional[0]), Number(args.positional[1]));
         break;
+      case 'lose-log':
+        this.loseLog(this.node(args.positional[0]), Number(args.positional[1]));
+        break;
       case 'restart':
         this.restart(this.node(args.positional[0]));
         break;
@@ -259,6 +262,19 @@ export class InteractionEnv {
     node.storage.compact(index, conf);
     this.snapshots.set(`${term}/${index}`, { applied: node.applied.slice(0, keep), conf });
     this.out.push(`INFO ${node.id} compacted to ${term}/${index}, first index ${node.storage.firstIndex()}`);
+  }
+
+  /**
+   * The disk loses every entry after `index` (it lied about fsync), and the state machine on the
+   * same disk the entries it applied after it; then the member restarts.
+   */
+  private loseLog(node: EnvNode, index: number): void {
+    node.storage.truncateAfter(index);
+    if (node.appliedIndex > index) {
+      node.applied.length -= node.appliedIndex - index;
+      node.appliedIndex = index;
+    }
+    this.restart(node);
   }
 
   /** A crash and restart: whatever was not persisted (unstable entries, messages) is lost. */
