@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCubefsModel, cubefsModel, type CubeInput, type CubeOperation, type CubeOutput, type CubeState } from './cubefs-model.js';
+import { check } from './lincheck/check.js';
+import { UNKNOWN_OUTPUT } from './lincheck/operation.js';
+
+// History builders: `op(client, call, return, input, output)`; a return of Infinity makes the
+// operation indeterminate (its output is then UNKNOWN_OUTPUT).
+const U = 'alice';
+const ADDR = '10.0.0.1:17210';
+
+function op(clientId: number, call: number, ret: number, input: CubeInput, output?: CubeOutput): CubeOperation {
+  if (ret === Infinity) return { clientId, call, return: ret, input, output: UNKNOWN_OUTPUT };
+  assert.ok(output !== undefined, 'a determinate operation needs an output');
+  return { clientId, call, return: ret, input, output };
+}
+
+const create = (c: number, call: number, ret: number, description: string, output: CubeOutput | 'ok' = 'ok'): CubeOperation =>
+  op(c, call, ret, { f: 'user.create', userId: U, description }, output === 'ok' ? { kind: 'user', userId: U, description } : output);
+const update = (c: number, call: number, ret: number, description: string, output: CubeOutput | 'ok' = 'ok'): CubeOperation =>
+  op(c, call, ret, { f: 'user.update', userId: U, description }, output === 'ok' ? { kind: 'user', userId: U, description } : output);
+const del = (c: number, call: number, ret: number, output: CubeOutput = { kind: 'done' }): CubeOperation => op(c, call, ret, { f: 'user.delete', userId: U }, output);
+const info = (c: number, call: number, ret: number, description: string | null): CubeOperation =>
+  op(c, call, ret, { f: 'user.info', userId: U }, description === null ? { kind: 'error', code: 46 } : { kind: 'user', userId: U, description });
+const addNode = (c: number, call: number, ret: number, id?: number): CubeOperation =>
+  op(c, call, ret, { f: 'metaNode.add', addr: ADDR }, id === undefined ? undefined : { kind: 'metaNode', addr: ADDR, id });
+const getNode = (c: number, call: number, ret: number, id: number | null): CubeOperation =>
+  op(c, call, ret, { f: 'metaNode.get', addr: ADDR }, id === null ? { kind: 'error', code: 13 } : { kind: 'metaNode', addr: ADDR, id });
+const freeze = (c: number, call: number, ret: number, enable: boolean): CubeOperation => op(c, call, ret, { f: 'cluster.freeze', enable }, { kind: 'done' });
+const getCluster = (c: number, call: number, ret: number, frozen: boolean): CubeOperation => op(c, call, ret, { f: 'cluster.get' }, { kind: 'cluster', frozen });
+
+const DUPLICATE: CubeOutput = { kind: 'error', code: 45 };
+const NO_USER: CubeOutput = { kind: 'error', code: 46 };
+
+function verdict(history: CubeOperation[], model = cubefsModel): string {
+  return check(model, history, { timeoutMs: 5000 }).verdict;
+}
+
+void describe('cubefs model: histories it accepts', () => {
+  void it('accepts concurrent creates of one id where one gets 45 and the user holds the winner', () => {
+    assert.equal(verdict([create(0, 0, 10, 'a'), create(1, 1, 9, 'b', DUPLICATE), info(2, 11, 12, 'a')]), 'linearizable');
+    assert.equal(verdict([create(0, 0, 10, 'a', DUPLICATE), create(1, 1, 9, 'b'), info(2, 11, 12, 'b')]), 'linearizable');
+  });
+
+  void it('accepts an indeterminate create whether a later info sees it or not', () => {
+    assert.equal(verdict([create(0, 0, Infinity, 'x'), info(1, 5, 6, 'x')]), 'linearizable');
+    assert.equal(verdict([create(0, 0, Infinity, 'x'), info(1, 5, 6, null)]), 'linearizable');
+    // Not applied yet, then applied.
+    assert.equal(verdict([create(0, 0, Infinity, 'x'), info(1, 5, 6, null), info(1, 7, 8, 'x')]), 'linearizable');
+    // A later create that got 45 proves it was applied, and the user holds its description.
+    assert.equal(verdict([create(0, 0, Infinity, 'x'), create(1, 5, 6, 'y', DUPLICATE), info(1, 7, 8, 'x')]), 'linearizable');
+  });
+
+  void it('accepts reads on either side of a concurrent update, in real-time order', () => {
+    const base = [create(0, 0, 1, 'a'), update(0, 2, 10, 'b')];
+    assert.equal(verdict([...base, info(1, 3, 4, 'a'), info(1, 5, 6, 'b'), info(2, 7, 8, 'b'), info(2, 11, 12, 'b')]), 'linearizable');
+    // Two readers overlapping each other and the update may see different values.
+    assert.equal(verdict([...base, info(1, 3, 9, 'b'), info(2, 4, 9, 'a')]), 'linearizable');
+  });
+
+  void it('keeps the description on an update with an empty one, and answers 46 on an absent user', () => {
+    assert.equal(verdict([update(0, 0, 1, 'b', NO_USER), create(0, 2, 3, 'a'), update(0, 4, 5, '', { kind: 'user', userId: U, description: 'a' }), info(0, 6, 7, 'a')]), 'linearizable');
+  });
+
+  void it('accepts delete, 46 on a second delete, and a create after it', () => {
+    assert.equal(verdict([create(0, 0, 1, ''), del(0, 2, 3), del(1, 4, 5, NO_USER), info(1, 6, 7, null), create(1, 8, 9, 'again'), info(0, 10, 11, 'again')]), 'linearizable');
+  });
+
+  void it('accepts an indeterminate delete whether it happened or not', () => {
+    assert.equal(verdict([create(0, 0, 1, 'a'), del(0, 2, Infinity), info(1, 3, 4, 'a'), info(1, 5, 6, null)]), 'linearizable');
+    assert.equal(verdict([create(0, 0, 1, 'a'), del(0, 2, Infinity), info(1, 3, 4, 'a'), info(1, 5, 6, 'a')]), 'linearizable');
+  });
+
+  void it('accepts any first id for a meta node, then the same id from add and get', () => {
+    assert.equal(verdict([getNode(0, 0, 1, null), addNode(0, 2, 3, 42), addNode(1, 4, 5, 42), getNode(1, 6, 7, 42)]), 'linearizable');
+  });
+
+  void it('accepts an indeterminate add whose id a later get or add reveals', () => {
+    assert.equal(verdict([addNode(0, 0, Infinity), getNode(1, 2, 3, null), getNode(1, 4, 5, 9), addNode(2, 6, 7, 9)]), 'linearizable');
+  });
+
+  void it('accepts freeze and getCluster in real-time order, and concurrent ones either way', () => {
+    assert.equal(verdict([getCluster(0, 0, 1, false), freeze(0, 2, 3, true), getCluster(1, 4, 5, true), freeze(1, 6, 10, false), getCluster(2, 7, 8, true), getCluster(2, 11, 12, false)]), 'linearizable');
+  });
+
+  void it('with an unknown initial flag, accepts a first read of either value, also one concurrent with a freeze', () => {
+    const unknownStart = createCubefsModel({ initialFrozen: 'unknown' });
+    assert.equal(verdict([getCluster(0, 0, 1, true), freeze(0, 2, 3, false), getCluster(1, 4, 5, false)], unknownStart), 'linearizable');
+    // The long read saw the initial value before the freeze; the short one saw the freeze.
+    assert.equal(verdict([getCluster(0, 0, 10, false), freeze(1, 1, 2, true), getCluster(2, 3, 4, true)], unknownStart), 'linearizable');
+    assert.equal(verdict([getCluster(0, 0, 10, true), freeze(1, 1, 2, false), getCluster(2, 3, 4, false)], unknownStart), 'linearizable');
+    // The read that began first saw the freeze: a model that forced it first as a read-only
+    // operation would pin the initial flag to true and wrongly reject this history.
+    assert.equal(verdict([getCluster(0, 0, 4, true), getCluster(1, 0.1, 10, false), freeze(2, 1, 2, true)], unknownStart), 'linearizable');
+  });
+
+  void it('checks every key on its own', () => {
+    const createBob = op(1, 0, 1, { f: 'user.create', userId: 'bob', description: 'b' }, { kind: 'user', userId: 'bob', description: 'b' });
+    const result = check(cubefsModel, [create(0, 0, 1, 'a'), createBob, info(2, 2, 3, 'a'), getNode(2, 4, 5, null), getCluster(2, 6, 7, false)]);
+    assert.equal(result.verdict, 'linearizable');
+    assert.equal(result.partitionCount, 4);
+  });
+});
+
+void describe('cubefs model: histories it rejects', () => {
+  void it('rejects a stale read: info shows the old description after an acknowledged update', () => {
+    assert.equal(verdict([create(0, 0, 1, 'a'), update(0, 2, 3, 'b'), info(1, 4, 5, 'a')]), 'not-linearizable');
+  });
+
+  void it('rejects a lost acknowledged create: info answers 46 with no delete', () => {
+    assert.equal(verdict([create(0, 0, 1, 'a'), info(1, 2, 3, null)]), 'not-linearizable');
+  });
+
+  void it('rejects an indeterminate create seen and then unseen', () => {
+    assert.equal(verdict([create(0, 0, Infinity, 'x'), info(1, 5, 6, 'x'), info(1, 7, 8, null)]), 'not-linearizable');
+  });
+
+  void it('rejects a meta node whose id changes', () => {
+    assert.equal(verdict([addNode(0, 0, 1, 7), getNode(1, 2, 3, 8)]), 'not-linearizable');
+    assert.equal(verdict([addNode(0, 0, 1, 7), addNode(1, 2, 3, 8)]), 'not-linearizable');
+    assert.equal(verdict([addNode(0, 0, Infinity), getNode(1, 2, 3, 7), getNode(1, 4, 5, 8)]), 'not-linearizable');
+  });
+
+  void it('rejects an acknowledged meta node that is then not found', () => {
+    assert.equal(verdict([addNode(0, 0, 1, 7), getNode(1, 2, 3, null)]), 'not-linearizable');
+  });
+
+  void it('rejects a read of a description never written', () => {
+    assert.equal(verdict([create(0, 0, 1, 'a'), update(1, 0, 5, 'b'), info(2, 2, 3, 'c')]), 'not-linearizable');
+  });
+
+  void it('rejects getCluster going back in time', () => {
+    assert.equal(verdict([freeze(0, 0, 1, true), getCluster(1, 2, 3, true), getCluster(1, 4, 5, false)]), 'not-linearizable');
+    // Concurrent with the freeze, a read may see either value, but not the new one then the old one.
+    assert.equal(verdict([freeze(0, 0, 10, true), getCluster(1, 1, 2, true), getCluster(1, 3, 4, false)]), 'not-linearizable');
+  });
+
+  void it('rejects a frozen flag on a fresh cluster, unless the initial flag is unknown', () => {
+    assert.equal(verdict([getCluster(0, 0, 1, true)]), 'not-linearizable');
+    assert.equal(verdict([getCluster(0, 0, 1, true)], createCubefsModel({ initialFrozen: 'unknown' })), 'linearizable');
+    assert.equal(verdict([getCluster(0, 0, 1, true), getCluster(0, 2, 3, false)], createCubefsModel({ initialFrozen: 'unknown' })), 'not-linearizable');
+  });
+
+  void it('rejects 45 for a user nobody created, and a user seen after an acknowledged delete', () => {
+    assert.equal(verdict([create(0, 0, 1, 'a', DUPLICATE)]), 'not-linearizable');
+    assert.equal(verdict([create(0, 0, 1, 'a'), del(0, 2, 3), info(1, 4, 5, 'a')]), 'not-linearizable');
+  });
+
+  void it("rejects an answer about another user or another addr", () => {
+    assert.equal(verdict([create(0, 0, 1, 'a'), op(1, 2, 3, { f: 'user.info', userId: U }, { kind: 'user', userId: 'bob', description: 'a' })]), 'not-linearizable');
+    assert.equal(verdict([addNode(0, 0, 1, 7), op(1, 2, 3, { f: 'metaNode.get', addr: ADDR }, { kind: 'metaNode', addr: '10.0.0.2:17210', id: 7 })]), 'not-linearizable');
+  });
+});
+
+void describe('cubefs model: steps', () => {
+  const inputs: CubeInput[] = [
+    { f: 'user.create', userId: U, description: 'n' },
+    { f: 'user.update', userId: U, description: 'n' },
+    { f: 'user.delete', userId: U },
+    { f: 'user.info', userId: U },
+  ];
+  const userStates: CubeState[] = [null, { kind: 'user', description: 'd' }];
+
+  void it('accepts an unknown output in every state and leaves the state the write would', () => {
+    const after = (state: CubeState, input: CubeInput): CubeState => {
+      const result = cubefsModel.step(state, input, UNKNOWN_OUTPUT);
+      assert.ok(result.ok);
+      return result.state;
+    };
+    for (const state of userStates) for (const input of inputs) after(state, input);
+    assert.deepEqual(after(null, inputs[0]), { kind: 'user', description: 'n' });
+    assert.deepEqual(after(userStates[1], inputs[0]), userStates[1]);
+    assert.deepEqual(after(userStates[1], inputs[1]), { kind: 'user', description: 'n' });
+    assert.equal(after(userStates[1], inputs[2]), null);
+    assert.deepEqual(after(null, { f: 'metaNode.add', addr: ADDR }), { kind: 'metaNode', id: null });
+    assert.deepEqual(after({ kind: 'metaNode', id: 3 }, { f: 'metaNode.add', addr: ADDR }), { kind: 'metaNode', id: 3 });
+    assert.deepEqual(after(null, { f: 'cluster.freeze', enable: true }), { kind: 'cluster', frozen: true });
+  });
+
+  void it('hashes distinct states differently', () => {
+    const states: CubeState[] = [null, { kind: 'user', description: '' }, { kind: 'user', description: 'initial' }, { kind: 'metaNode', id: null }, { kind: 'metaNode', id: 1 }, { kind: 'cluster', frozen: false }];
+    assert.equal(new Set(states.map((s) => cubefsModel.hash(s))).size, states.length);
+  });
+
+  void it('treats a user operation on a meta node state as a partition bug', () => {
+    assert.throws(() => cubefsModel.step({ kind: 'metaNode', id: 1 }, inputs[3], UNKNOWN_OUTPUT), /partition bug/);
+  });
+});

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import type { CfsReply } from '../integration/cfs-client.js';
+import { MasterProcess } from '../integration/master-process.js';
+import { cubefsModel, type CubeInput, type CubeOperation } from './cubefs-model.js';
+import { check } from './lincheck/check.js';
+import { isIndeterminate, isUnknownOutput } from './lincheck/operation.js';
+import { formatAnomaly } from './lincheck/report/anomaly-text.js';
+import { startWorkload, workloadKeys, type OutcomeEvent } from './workload.js';
+import { readFinalState, sharedMetaNodeIds } from './workload-audit.js';
+import { classifyError, classifyReply, requestFor } from './workload-outcome.js';
+
+const envelope = (code: number, data: unknown = null): CfsReply => ({ status: 200, envelope: { code, msg: code === 0 ? 'success' : 'error', data }, body: '' });
+const text = (status: number, body: string): CfsReply => ({ status, envelope: null, body });
+const info: CubeInput = { f: 'user.info', userId: 'u1' };
+const create: CubeInput = { f: 'user.create', userId: 'u1', description: 'd' };
+
+void describe('workload outcome rules', () => {
+  void it('decodes a code-0 reply into what the model checks', () => {
+    assert.deepEqual(classifyReply(info, envelope(0, { user_id: 'u1', description: 'x', access_key: 'a' })), {
+      outcome: 'ok',
+      output: { kind: 'user', userId: 'u1', description: 'x' },
+      kind: 'ok',
+    });
+    assert.deepEqual(classifyReply({ f: 'metaNode.add', addr: '10.0.0.1:1' }, envelope(0, 7)), {
+      outcome: 'ok',
+      output: { kind: 'metaNode', addr: '10.0.0.1:1', id: 7 },
+      kind: 'ok',
+    });
+    assert.deepEqual(classifyReply({ f: 'cluster.get' }, envelope(0, { DisableAutoAlloc: true })).outcome, 'ok');
+  });
+
+  void it('makes 45, 46 and 13 definite failures only for the operations they answer', () => {
+    assert.equal(classifyReply(create, envelope(45)).outcome, 'failed');
+    assert.equal(classifyReply(info, envelope(46)).outcome, 'failed');
+    assert.equal(classifyReply({ f: 'metaNode.get', addr: '10.0.0.1:1' }, envelope(13)).outcome, 'failed');
+    assert.equal(classifyReply(create, envelope(46)).outcome, 'indeterminate');
+    assert.equal(classifyReply({ f: 'metaNode.add', addr: '10.0.0.1:1' }, envelope(13)).outcome, 'indeterminate');
+  });
+
+  void it('makes every status, code 4 or 1, malformed data and connection error indeterminate', () => {
+    for (const reply of [text(503, 'master is shutting down'), text(502, 'bad gateway'), text(429, 'too many'), text(400, 'no leader'), envelope(4), envelope(1), envelope(0, { user_id: 'u1' })]) {
+      assert.equal(classifyReply(create, reply).outcome, 'indeterminate', JSON.stringify(reply));
+    }
+    assert.deepEqual(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), { outcome: 'indeterminate', kind: 'error ECONNREFUSED' });
+    assert.deepEqual(classifyError(new Error('request /user/info timed out')), { outcome: 'indeterminate', kind: 'timeout' });
+  });
+
+  void it('sends the user routes JSON and the others query parameters', () => {
+    assert.deepEqual(requestFor({ f: 'user.create', userId: 'u1', description: '' }), { pathAndQuery: '/user/create', body: { id: 'u1', type: 2 } });
+    assert.deepEqual(requestFor({ f: 'user.update', userId: 'u1', description: 'x' }), { pathAndQuery: '/user/update', body: { user_id: 'u1', description: 'x' } });
+    assert.equal(requestFor({ f: 'metaNode.add', addr: '10.0.0.1:17210' }).pathAndQuery, '/metaNode/add?addr=10.0.0.1%3A17210&zoneName=default');
+    assert.equal(requestFor({ f: 'cluster.freeze', enable: false }).pathAndQuery, '/cluster/freeze?enable=false');
+  });
+
+  void it('derives valid, distinct keys from the seed', () => {
+    const keys = workloadKeys({ seed: 4_000_000_000 });
+    assert.equal(keys.userIds.length, 8);
+    assert.equal(keys.metaNodeAddrs.length, 6);
+    assert.ok(keys.userIds.every((id) => /^[A-Za-z][A-Za-z0-9_]{0,20}$/.test(id)), keys.userIds.join());
+    assert.equal(new Set(keys.metaNodeAddrs).size, 6);
+    assert.deepEqual(workloadKeys({ seed: 4_000_000_000 }), keys);
+    assert.throws(() => workloadKeys({ seed: 1, userIdPrefix: '1bad' }), RangeError);
+  });
+});
+
+/** The description an acknowledged create or update of a user wrote, or null. */
+function written(op: CubeOperation): string | null {
+  if (op.input.f !== 'user.create' && op.input.f !== 'user.update') return null;
+  return !isUnknownOutput(op.output) && op.output.kind === 'user' && op.input.description !== '' ? op.input.description : null;
+}
+
+/**
+ * A copy of `history` with one info made stale: it answers a description D that an acknowledged
+ * write W wrote, although another acknowledged write of that user (create, update or delete)
+ * began after W returned and returned before the info was sent. Descriptions are unique, so
+ * nothing wrote D again: no linearization allows that answer. Null when the run has no such info.
+ */
+function withStaleRead(history: readonly CubeOperation[]): CubeOperation[] | null {
+  const acknowledgedWrite = (op: CubeOperation, userId: string): boolean =>
+    'userId' in op.input && op.input.userId === userId && op.input.f !== 'user.info' && !isUnknownOutput(op.output) && op.output.kind !== 'error';
+  for (let i = 0; i < history.length; i++) {
+    const read = history[i];
+    if (read.input.f !== 'user.info') continue;
+    const userId = read.input.userId;
+    for (const w of history) {
+      const description = written(w);
+      if (description === null || !acknowledgedWrite(w, userId)) continue;
+      if (!history.some((later) => acknowledgedWrite(later, userId) && later.call > w.return && later.return < read.call)) continue;
+      const copy = history.slice();
+      copy[i] = { ...read, output: { kind: 'user', userId, description } };
+      return copy;
+    }
+  }
+  return null;
+}
+
+const RUN_MS = 3000;
+const SEED = Number(process.env.SEED ?? 61);
+
+void describe('workload against a real master', () => {
+  void it(`runs 8 clients for 3 s on a small key space: a linearizable history of thousands of operations, with 45, 46 and 13 answers (seed ${SEED})`, { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'workload-'));
+    const master = new MasterProcess({ id: 1, host: '127.0.61.1', httpPort: 17010, raftPort: 17110, peers: '1:127.0.61.1:17010:17110', dataDir: dir });
+    try {
+      await master.start();
+      // Half the clients start on an address nothing listens on: refused, they move to the master.
+      const deadUrl = 'http://127.0.61.2:17010';
+      const workload = startWorkload({ urls: () => [master.url, deadUrl], clients: 8, seed: SEED, requestTimeoutMs: 5000 });
+      const events: OutcomeEvent[] = [];
+      const unsubscribe = workload.onOutcome((event) => {
+        if (events.length < 10) events.push(event);
+      });
+      await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+      const live = workload.counters();
+      unsubscribe();
+      const result = await workload.stop();
+      const finalReads = await readFinalState(master.url, result.keys, 5000);
+
+      const { counters, history } = result;
+      const summary = `counters ${JSON.stringify({ ...counters, byKind: Object.fromEntries(counters.byKind) })}`;
+      console.log(`workload: ${history.length} operations in the history; ${summary}`);
+      assert.ok(live.started > 0 && live.started <= counters.started);
+      assert.equal(events.length, 10);
+      assert.equal(counters.ok + counters.failed + counters.indeterminate, counters.started, summary);
+      assert.ok(history.length >= 2000, `only ${history.length} operations: ${summary}`);
+      for (const kind of ['code 45', 'code 46', 'code 13', 'error ECONNREFUSED']) assert.ok((counters.byKind.get(kind) ?? 0) > 0, `no ${kind}: ${summary}`);
+      assert.equal(counters.byKind.get('malformed reply') ?? 0, 0, summary);
+      // Every operation appears once: indeterminate reads are the only ones left out.
+      assert.ok(history.length <= counters.started);
+      assert.ok(history.every((op) => isIndeterminate(op) || op.return >= op.call));
+
+      const verdict = check(cubefsModel, [...history, ...finalReads], { timeoutMs: 60_000 });
+      assert.equal(verdict.verdict, 'linearizable', verdict.anomaly ? formatAnomaly(cubefsModel, verdict.anomaly) : String(verdict.unknownReason));
+      console.log(`check: ${verdict.elapsedMs.toFixed(0)} ms, ${verdict.steps} steps, ${verdict.partitionCount} partitions`);
+      assert.equal(verdict.partitionCount, result.keys.userIds.length + result.keys.metaNodeAddrs.length + 1);
+      assert.deepEqual(sharedMetaNodeIds(finalReads), []);
+      for (const [addr, id] of result.ackedMetaNodes) {
+        const read = finalReads.find((op) => op.input.f === 'metaNode.get' && op.input.addr === addr);
+        assert.deepEqual(read?.output, { kind: 'metaNode', addr, id });
+      }
+      assert.ok(result.ackedCreates.size > 0);
+
+      // The same history with one read made stale must fail: the check has teeth on real data.
+      const stale = withStaleRead(history);
+      assert.ok(stale !== null, 'no info after an acknowledged update to make stale');
+      assert.equal(check(cubefsModel, stale, { timeoutMs: 60_000 }).verdict, 'not-linearizable');
+    } finally {
+      await master.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
