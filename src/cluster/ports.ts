@@ -92,7 +92,16 @@ export interface AuditReport {
   readonly storeApplied: number;
 }
 
+/** A hash of the log entries [from, to] as this member holds them (index, term, type, data). */
+export interface LogDigest {
+  readonly from: number;
+  readonly to: number;
+  readonly digest: string;
+}
+
 export interface Auditor {
   status(): MemberStatus;
   audit(): Promise<AuditReport>;
+  /** Null when [from, to] is not all in this member's log (compacted or beyond). */
+  logDigest(from: number, to: number): LogDigest | null;
 }

@@ -168,7 +168,7 @@ export class PeerConnection {
     this.#closeReason = null;
     this.#metrics.connectAttempts++;
     const { host, port } = this.#address;
-    const socket = net.connect({ host, port, noDelay: true });
+    const socket = net.connect({ host, port, noDelay: true, localAddress: limits.localAddress });
     this.#socket = socket;
     this.#resources.addSocket(socket);
     this.#connectTimer = setTimeout(() => {

@@ -61,7 +61,7 @@ export async function sendSnapshotStream(
   let sentBytes = 0;
   try {
     if (failed.signal.aborted) throw failed.signal.reason;
-    const s = net.connect({ host: address.host, port: address.port, noDelay: true });
+    const s = net.connect({ host: address.host, port: address.port, noDelay: true, localAddress: limits.localAddress });
     socket = s;
     resources.addSocket(s);
     let connected = false;

@@ -68,6 +68,11 @@ export interface TcpTransportOptions {
   readonly maxInboundConnections?: number;
   /** Snapshot streams received at once (default 2); more are refused. */
   readonly maxInboundSnapshots?: number;
+  /**
+   * Binds outbound connections to this local address (the member's configured IP, as with
+   * CubeFS's bindIp): peers and firewalls see the member's own address, not the OS's pick.
+   */
+  readonly localAddress?: string;
 }
 
 const DEFAULTS = {
@@ -121,6 +126,7 @@ export class TcpTransport implements Transport {
       maxInboundConnections: options.maxInboundConnections ?? DEFAULTS.maxInboundConnections,
       maxInboundSnapshots: options.maxInboundSnapshots ?? DEFAULTS.maxInboundSnapshots,
       random: options.random ?? Math.random,
+      localAddress: options.localAddress,
     };
     assert(Number.isSafeInteger(limits.selfId) && limits.selfId > 0, 'selfId must be a positive integer');
     assert(Buffer.byteLength(limits.clusterId) <= 256, 'clusterId must be at most 256 bytes');

@@ -32,6 +32,8 @@ export interface TransportLimits {
   readonly maxInboundConnections: number;
   readonly maxInboundSnapshots: number;
   readonly random: () => number;
+  /** Source address of outbound connections (the member's own IP), or undefined for the OS's choice. */
+  readonly localAddress: string | undefined;
 }
 
 /** Counters for tests, logs and metrics export. All monotonic. */

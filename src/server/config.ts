@@ -34,6 +34,8 @@ export interface MasterConfig {
   readonly nodeSetCap: number;
   readonly legacyDataMediaType: number;
   // Ours.
+  /** The port the Raft listener binds, when it differs from the one peers dial (a proxy between). */
+  readonly raftListenPort: number | undefined;
   readonly shutdownTimeoutMs: number;
   readonly proposalTimeoutMs: number;
   readonly transferLeaderTimeoutMs: number;
@@ -125,6 +127,7 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     logDir: str(raw, 'logDir', DEFAULTS.logDir),
     nodeSetCap: int(raw, 'nodeSetCap', DEFAULTS.nodeSetCap, 3),
     legacyDataMediaType: int(raw, 'legacyDataMediaType', DEFAULTS.legacyDataMediaType, 0, 2),
+    raftListenPort: present(raw, 'raftListenPort') === undefined ? undefined : int(raw, 'raftListenPort', 0, 1, 65535),
     shutdownTimeoutMs: int(raw, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, 0, 600_000),
     proposalTimeoutMs: int(raw, 'proposalTimeoutMs', DEFAULTS.proposalTimeoutMs, 100, 600_000),
     transferLeaderTimeoutMs: int(raw, 'transferLeaderTimeoutMs', DEFAULTS.transferLeaderTimeoutMs, 0, 600_000),

@@ -18,6 +18,7 @@ import { RaftLogStore } from '../raft/log-store.js';
 import { RaftNode } from '../raft/node.js';
 import { TcpTransport } from '../raft/tcp-transport.js';
 import type { MasterConfig, PeerConfig } from './config.js';
+import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 
@@ -56,17 +57,21 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
   stack.defer('raft log', () => log.close());
 
+  // Chaos mode only: a log whose writes the chaos suite can stall.
+  const chaosLog = chaosEnabled() ? new StallableLog(log) : null;
+
   const transport = new TcpTransport({
     selfId: config.id,
     clusterId: config.clusterName,
     listenHost: config.ip,
-    listenPort: self.raftPort,
+    listenPort: config.raftListenPort ?? self.raftPort,
+    localAddress: config.bindIp ? config.ip : undefined,
     logger: logger.child({ component: 'transport' }),
   });
   const knownAddresses = new Map(config.peers.map((p) => [p.id, addressOf(p)]));
   const node = await RaftNode.start({
     id: config.id,
-    log,
+    log: chaosLog ?? log,
     stateMachine: fsm,
     transport,
     logger: logger.child({ component: 'raft' }),
@@ -113,6 +118,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
   });
+  if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
   await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
   stack.defer('http listener', () => api.app.close());
   logger.info({ id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, raft: `${config.ip}:${self.raftPort}`, peers: config.peers.map((p) => p.id) }, 'master started');

@@ -1,6 +1,8 @@
 // The replicated core as the cluster services and the HTTP layer see it (src/cluster/ports.ts):
 // commands encoded and proposed through the Raft node, results unwrapped, reads through ReadIndex.
-import type { AuditReport, Auditor, CallOptions, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
+import { createHash } from 'node:crypto';
+import type { AuditReport, Auditor, CallOptions, LogDigest, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
+import type { RaftStorage } from '../raft/core/index.js';
 import type { MetadataFsm, EntryResult } from '../fsm/metadata-fsm.js';
 import { encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
 import { NONE, type NodeId } from '../raft/core/index.js';
@@ -89,7 +91,7 @@ export class MemberAuditor implements Auditor {
   constructor(
     private readonly node: RaftNode,
     private readonly fsm: MetadataFsm,
-    private readonly log: { firstIndex(): number; lastIndex(): number },
+    private readonly log: RaftStorage,
   ) {}
 
   status(): MemberStatus {
@@ -109,5 +111,23 @@ export class MemberAuditor implements Auditor {
 
   audit(): Promise<AuditReport> {
     return this.fsm.audit();
+  }
+
+  logDigest(from: number, to: number): LogDigest | null {
+    if (from < this.log.firstIndex() || to > this.log.lastIndex() || from > to) return null;
+    const hash = createHash('sha256');
+    const header = Buffer.alloc(24);
+    for (let lo = from; lo <= to; ) {
+      const batch = this.log.entries(lo, to + 1, 4 * 1024 * 1024);
+      for (const e of batch) {
+        header.writeDoubleBE(e.index, 0);
+        header.writeDoubleBE(e.term, 8);
+        header.writeUInt32BE(e.type, 16);
+        header.writeUInt32BE(e.data.byteLength, 20);
+        hash.update(header).update(e.data);
+      }
+      lo += batch.length;
+    }
+    return { from, to, digest: hash.digest('hex') };
   }
 }

@@ -73,7 +73,8 @@ export class MasterProcess {
 
   /** Starts the process and waits until its HTTP API answers (or it dies). */
   async start(readyTimeoutMs = 20_000, env: Record<string, string> = {}): Promise<void> {
-    this.output = '';
+    // Output accumulates across restarts (a chaos run's post-mortem needs all of it).
+    if (this.output.length < MAX_CAPTURED_BYTES) this.output += `--- start ${new Date().toISOString()} ---\n`;
     this.exitInfo = null;
     const child = spawn(process.execPath, [MAIN_JS, 'server', '--config', this.configPath], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,5 +20,12 @@ export const memberRoutes: FastifyPluginCallback<{ ctx: ApiContext; auditor: Aud
     handle: () => auditor.audit(),
   });
 
+  defineRoute(app, ctx, {
+    url: '/cubemaster/log-digest',
+    methods: ['GET'],
+    access: 'local',
+    handle: (call) => auditor.logDigest(call.params.requireUint('from'), call.params.requireUint('to')),
+  });
+
   done();
 };

@@ -1,0 +1,183 @@
+// The cluster under chaos: real master processes in chaos mode (disk stalls available), each on
+// its own loopback IP, talking Raft through the fault-injecting proxy. It knows how to break a
+// member (kill, stop, pause) and how to bring everything back and wait until the members agree.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cfsGet } from '../integration/cfs-client.js';
+import { MasterProcess } from '../integration/master-process.js';
+import { memberStatus } from '../integration/member-status.js';
+import type { MemberStatus } from '../../src/cluster/ports.js';
+import type { SeededRandom } from '../../src/raft/core/index.js';
+import { NetworkProxy } from './network-proxy.js';
+
+export const HTTP_PORT = 17010;
+/** What peers dial (the proxy). */
+export const ADVERTISED_RAFT_PORT = 17110;
+/** Where members really listen. */
+export const LISTEN_RAFT_PORT = 17210;
+
+export interface ChaosClusterOptions {
+  readonly size: number;
+  /** Third octet of the members' loopback addresses (127.0.<subnet>.<id>). */
+  readonly subnet: number;
+  readonly dir: string;
+  readonly tickIntervalMs: number;
+  readonly electionTick: number;
+  readonly random: SeededRandom;
+}
+
+export class ChaosCluster {
+  readonly masters: MasterProcess[];
+  readonly proxy: NetworkProxy;
+  readonly paused = new Set<MasterProcess>();
+
+  constructor(readonly options: ChaosClusterOptions) {
+    const hosts = Array.from({ length: options.size }, (_, i) => `127.0.${options.subnet}.${i + 1}`);
+    const peers = hosts.map((h, i) => `${i + 1}:${h}:${HTTP_PORT}:${ADVERTISED_RAFT_PORT}`).join(',');
+    this.masters = hosts.map(
+      (host, i) =>
+        new MasterProcess({
+          id: i + 1,
+          host,
+          httpPort: HTTP_PORT,
+          raftPort: ADVERTISED_RAFT_PORT,
+          peers,
+          dataDir: path.join(options.dir, `m${i + 1}`),
+          extraConfig: {
+            raftListenPort: LISTEN_RAFT_PORT,
+            tickInterval: options.tickIntervalMs,
+            electionTick: options.electionTick,
+            retainLogs: 500,
+            proposalTimeoutMs: 5000,
+            shutdownTimeoutMs: 5000,
+          },
+          env: { CUBEMASTER_CHAOS: '1' },
+        }),
+    );
+    this.proxy = new NetworkProxy(
+      hosts.map((host, i) => ({ id: i + 1, host, advertisedPort: ADVERTISED_RAFT_PORT, listenPort: LISTEN_RAFT_PORT })),
+      options.random,
+    );
+  }
+
+  get electionTimeoutMs(): number {
+    return this.options.tickIntervalMs * this.options.electionTick;
+  }
+
+  async start(): Promise<void> {
+    await this.proxy.start();
+    await Promise.all(this.masters.map((m) => m.start()));
+  }
+
+  /** HTTP addresses of members that are running and not paused (where clients may go). */
+  liveUrls(): string[] {
+    return this.masters.filter((m) => m.running && !this.paused.has(m)).map((m) => m.url);
+  }
+
+  member(id: number): MasterProcess {
+    return this.masters[id - 1];
+  }
+
+  /** The leader id most running members report, or 0. */
+  async leaderId(): Promise<number> {
+    const statuses = await this.statuses();
+    const votes = new Map<number, number>();
+    for (const s of statuses.values()) if (s.leaderId !== 0) votes.set(s.leaderId, (votes.get(s.leaderId) ?? 0) + 1);
+    let best = 0;
+    let bestVotes = 0;
+    for (const [id, n] of votes) if (n > bestVotes) [best, bestVotes] = [id, n];
+    return best;
+  }
+
+  async statuses(): Promise<Map<number, MemberStatus>> {
+    const out = new Map<number, MemberStatus>();
+    await Promise.all(
+      this.masters.map(async (m) => {
+        if (!m.running || this.paused.has(m)) return;
+        try {
+          out.set(m.spec.id, await memberStatus(m.url));
+        } catch {
+          // not answering right now
+        }
+      }),
+    );
+    return out;
+  }
+
+  pause(m: MasterProcess): void {
+    m.signal('SIGSTOP');
+    this.paused.add(m);
+  }
+
+  resume(m: MasterProcess): void {
+    m.signal('SIGCONT');
+    this.paused.delete(m);
+  }
+
+  async stallDisk(m: MasterProcess, delayMs: number, durationMs: number): Promise<void> {
+    await cfsGet(m.url, '/cubemaster/chaos/disk-stall', { delayMs, durationMs }, { timeoutMs: 2000 });
+  }
+
+  /** Everything back to normal: links healed, paused members resumed, stopped ones started. */
+  async healAll(): Promise<void> {
+    this.proxy.healAll();
+    for (const m of [...this.paused]) this.resume(m);
+    await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(60_000)));
+    await Promise.all(this.masters.map((m) => this.stallDisk(m, 0, 0).catch(() => undefined)));
+  }
+
+  /**
+   * Waits until every member runs, agrees on one leader, and has applied the same index as the
+   * leader's commit, twice in a row (nothing in flight).
+   */
+  async converge(timeoutMs: number): Promise<Map<number, MemberStatus>> {
+    const deadline = Date.now() + timeoutMs;
+    let previous = '';
+    for (;;) {
+      const statuses = await this.statuses();
+      const all = [...statuses.values()];
+      const leader = all[0]?.leaderId ?? 0;
+      const commit = all.find((s) => s.nodeId === leader)?.commit ?? -1;
+      const agreed =
+        all.length === this.masters.length &&
+        leader !== 0 &&
+        all.every((s) => s.leaderId === leader && s.applied === commit && s.commit === commit);
+      const fingerprint = JSON.stringify(all.map((s) => [s.nodeId, s.applied, s.leaderId, s.term]));
+      if (agreed && fingerprint === previous) return statuses;
+      previous = agreed ? fingerprint : '';
+      if (Date.now() > deadline) throw new Error(`members did not converge within ${timeoutMs} ms: ${JSON.stringify(all)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** SIGTERM every member and wait; returns the exit of each. */
+  async stop(): Promise<Map<number, { code: number | null; signal: string | null }>> {
+    for (const m of [...this.paused]) this.resume(m);
+    for (const m of this.masters) if (m.running) m.signal('SIGTERM');
+    const exits = new Map<number, { code: number | null; signal: string | null }>();
+    await Promise.all(
+      this.masters.map(async (m) => {
+        try {
+          exits.set(m.spec.id, await m.waitExit(20_000));
+        } catch (error) {
+          exits.set(m.spec.id, { code: null, signal: `did not exit: ${(error as Error).message.split('\n')[0]}` });
+        }
+      }),
+    );
+    await this.proxy.close();
+    return exits;
+  }
+
+  /** Kills whatever still runs (after a failure) and closes the proxy. */
+  async destroy(): Promise<void> {
+    for (const m of [...this.paused]) this.resume(m);
+    await Promise.all(this.masters.map((m) => m.kill()));
+    await this.proxy.close();
+  }
+
+  /** Keeps each member's output next to the run, for the post-mortem. */
+  saveLogs(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    for (const m of this.masters) writeFileSync(path.join(dir, `master-${m.spec.id}.log`), m.logs);
+  }
+}

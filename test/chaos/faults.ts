@@ -1,0 +1,205 @@
+// The seeded fault schedule of a chaos run. Each fault is injected, lasts a while, and heals
+// itself; several may overlap, within bounds that keep the run meaningful (never more members
+// down or paused than a minority, one membership change at a time).
+import { cfsGet } from '../integration/cfs-client.js';
+import type { MasterProcess } from '../integration/master-process.js';
+import type { SeededRandom } from '../../src/raft/core/index.js';
+import type { ChaosCluster } from './chaos-cluster.js';
+
+export const FAULT_KINDS = ['kill', 'term', 'pause', 'partition', 'one-way', 'isolate-leader', 'delay', 'loss', 'disk', 'membership', 'transfer'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface InjectedFault {
+  readonly kind: FaultKind;
+  /** performance.now() when it took effect. */
+  readonly atMs: number;
+  readonly detail: string;
+}
+
+export class FaultInjector {
+  readonly injected: InjectedFault[] = [];
+  private readonly running = new Set<Promise<void>>();
+  /** Members currently down or paused by a fault. */
+  private readonly disabled = new Set<MasterProcess>();
+  private membershipBusy = false;
+  private stopping = false;
+
+  constructor(
+    private readonly cluster: ChaosCluster,
+    private readonly random: SeededRandom,
+    private readonly kinds: readonly FaultKind[],
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Injects one fault of a random enabled kind (if the bounds allow it now). */
+  async injectOne(): Promise<void> {
+    const kind = this.kinds[this.random.nextInt(this.kinds.length)];
+    const task = this.inject(kind).catch((error: unknown) => this.log(`fault ${kind} failed: ${(error as Error).message}`));
+    this.running.add(task);
+    void task.finally(() => this.running.delete(task));
+    // Give the fault a moment to take effect before the next decision.
+    await sleep(50);
+  }
+
+  /** Waits for every fault in progress to heal itself. */
+  async settle(): Promise<void> {
+    this.stopping = true;
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private record(kind: FaultKind, detail: string): void {
+    this.injected.push({ kind, atMs: performance.now(), detail });
+    this.log(`fault ${kind}: ${detail}`);
+  }
+
+  private electionTimeoutMs(): number {
+    return this.cluster.electionTimeoutMs;
+  }
+
+  /** A member to break: running, not already disabled, keeping a majority alive. */
+  private pickVictim(preferLeader: number): MasterProcess | null {
+    const n = this.cluster.masters.length;
+    if (this.disabled.size >= Math.floor((n - 1) / 2)) return null;
+    const candidates = this.cluster.masters.filter((m) => m.running && !this.disabled.has(m));
+    if (candidates.length === 0) return null;
+    const leader = candidates.find((m) => m.spec.id === preferLeader);
+    if (leader !== undefined && this.random.nextFloat() < 0.5) return leader;
+    return candidates[this.random.nextInt(candidates.length)];
+  }
+
+  private async inject(kind: FaultKind): Promise<void> {
+    const cluster = this.cluster;
+    const et = this.electionTimeoutMs();
+    const leader = await cluster.leaderId();
+    const ids = cluster.masters.map((m) => m.spec.id);
+    switch (kind) {
+      case 'kill':
+      case 'term': {
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        this.disabled.add(victim);
+        try {
+          if (kind === 'kill') await victim.kill();
+          else {
+            victim.signal('SIGTERM');
+            await victim.waitExit(20_000);
+          }
+          this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} exit ${JSON.stringify(victim.exitInfo)}`);
+          await sleep(this.stopping ? 0 : 300 + this.random.nextInt(3000));
+          await victim.start(60_000);
+        } finally {
+          this.disabled.delete(victim);
+        }
+        return;
+      }
+      case 'pause': {
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        this.disabled.add(victim);
+        cluster.pause(victim);
+        this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} stopped (SIGSTOP)`);
+        await sleep(et + this.random.nextInt(3 * et));
+        cluster.resume(victim);
+        this.disabled.delete(victim);
+        return;
+      }
+      case 'partition': {
+        // A random minority cut off from the majority, both ways.
+        const shuffled = [...ids].sort(() => this.random.nextFloat() - 0.5);
+        const minority = shuffled.slice(0, 1 + this.random.nextInt(Math.floor((ids.length - 1) / 2)));
+        const majority = ids.filter((id) => !minority.includes(id));
+        cluster.proxy.partition(minority, majority);
+        this.record(kind, `{${minority.join(' ')}} | {${majority.join(' ')}}`);
+        await sleep(500 + this.random.nextInt(4000));
+        this.healLinks(minority, majority);
+        return;
+      }
+      case 'isolate-leader': {
+        if (leader === 0) return;
+        const others = ids.filter((id) => id !== leader);
+        cluster.proxy.partition([leader], others);
+        this.record(kind, `leader ${leader} cut off`);
+        await sleep(et + this.random.nextInt(4000));
+        this.healLinks([leader], others);
+        return;
+      }
+      case 'one-way': {
+        const links: [number, number][] = [];
+        for (const a of ids) for (const b of ids) if (a !== b && this.random.nextFloat() < 0.3) links.push([a, b]);
+        if (leader !== 0 && links.length === 0) links.push([leader, ids.find((id) => id !== leader)!]);
+        for (const [a, b] of links) cluster.proxy.setRule(a, b, { blocked: true });
+        this.record(kind, links.map(([a, b]) => `${a}->${b}`).join(' '));
+        await sleep(500 + this.random.nextInt(4000));
+        for (const [a, b] of links) cluster.proxy.setRule(a, b, { blocked: false });
+        return;
+      }
+      case 'delay':
+      case 'loss': {
+        const rule = kind === 'delay' ? { delayMs: 10 + this.random.nextInt(100), jitterMs: 1 + this.random.nextInt(100) } : { lossRate: 0.05 + this.random.nextFloat() * 0.3 };
+        for (const a of ids) for (const b of ids) if (a !== b) cluster.proxy.setRule(a, b, rule);
+        this.record(kind, JSON.stringify(rule));
+        await sleep(500 + this.random.nextInt(4000));
+        for (const a of ids) for (const b of ids) if (a !== b) cluster.proxy.setRule(a, b, { delayMs: 0, jitterMs: 0, lossRate: 0 });
+        return;
+      }
+      case 'disk': {
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        const delayMs = 50 + this.random.nextInt(400);
+        const durationMs = 1000 + this.random.nextInt(4000);
+        await cluster.stallDisk(victim, delayMs, durationMs);
+        this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} fsync +${delayMs} ms for ${durationMs} ms`);
+        await sleep(durationMs);
+        return;
+      }
+      case 'membership': {
+        if (this.membershipBusy || leader === 0) return;
+        const victim = this.pickVictim(0);
+        if (victim === null || victim.spec.id === leader) return;
+        this.membershipBusy = true;
+        this.disabled.add(victim);
+        try {
+          const leaderUrl = cluster.member(leader).url;
+          const addr = `${victim.spec.host}:${victim.spec.httpPort}`;
+          const removed = await cfsGet(leaderUrl, '/raftNode/remove', { id: victim.spec.id, addr }, { timeoutMs: 30_000 });
+          this.record(kind, `remove member ${victim.spec.id}: ${removed.status} ${removed.body.slice(0, 80)}`);
+          await sleep(300 + this.random.nextInt(2000));
+          // Re-add through whoever leads now: a learner first, promoted once caught up.
+          for (let attempt = 0; attempt < 20; attempt++) {
+            const current = await cluster.leaderId();
+            const url = current === 0 ? leaderUrl : cluster.member(current).url;
+            const added = await cfsGet(url, '/raftNode/add', { id: victim.spec.id, addr }, { timeoutMs: 60_000 }).catch((e: Error) => ({ status: 0, body: e.message, envelope: null }));
+            if (added.status === 200 && added.envelope?.code === 0) {
+              this.record(kind, `re-add member ${victim.spec.id}: ok`);
+              break;
+            }
+            await sleep(500);
+          }
+        } finally {
+          this.disabled.delete(victim);
+          this.membershipBusy = false;
+        }
+        return;
+      }
+      case 'transfer': {
+        const followers = ids.filter((id) => id !== leader && cluster.member(id).running && !cluster.paused.has(cluster.member(id)));
+        if (leader === 0 || followers.length === 0) return;
+        const target = followers[this.random.nextInt(followers.length)];
+        const reply = await cfsGet(cluster.member(target).url, '/master/changeleader', {}, { timeoutMs: 15_000 }).catch((e: Error) => ({ status: 0, body: e.message }));
+        this.record(kind, `leadership ${leader} -> ${target}: ${reply.status}`);
+        return;
+      }
+    }
+  }
+
+  private healLinks(sideA: readonly number[], sideB: readonly number[]): void {
+    for (const a of sideA) for (const b of sideB) {
+      this.cluster.proxy.setRule(a, b, { blocked: false });
+      this.cluster.proxy.setRule(b, a, { blocked: false });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
