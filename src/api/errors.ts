@@ -8,7 +8,8 @@
 //
 // | error                                   | reply                                            |
 // |-----------------------------------------|--------------------------------------------------|
-// | ShuttingDownError                       | 503 text (the request gate's answer)             |
+// | ShuttingDownError                       | 503 text (the request gate's answer); with       |
+// |                                         |   x-cubemaster-outcome: unknown when proposed    |
 // | TransferInProgressError                 | 503 text: leadership is moving to another master |
 // | BackpressureError                       | 429 text, as CubeFS's API limiter (spec 1.1)     |
 // | NotLeaderError (could not forward)      | 400 text: the leader's addr, or "no leader" (§2) |
@@ -36,14 +37,21 @@ export function sendNoLeader(request: FastifyRequest, reply: FastifyReply, leade
   return sendText(request, reply, 400, leaderAddr === '' ? NO_LEADER_TEXT : leaderAddr);
 }
 
+/**
+ * Set on a 503 whose write was already proposed when the stop abandoned it: it may still
+ * commit. Without it, a 503 means the request was refused before anything was proposed.
+ */
+export const OUTCOME_HEADER = 'x-cubemaster-outcome';
+
 /** 503 with `Connection: close`: new requests while draining, and ShuttingDownError. */
-export function sendShuttingDown(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function sendShuttingDown(request: FastifyRequest, reply: FastifyReply, outcomeUnknown = false): FastifyReply {
   void reply.header('connection', 'close');
+  if (outcomeUnknown) void reply.header(OUTCOME_HEADER, 'unknown');
   return sendText(request, reply, 503, SHUTTING_DOWN_TEXT);
 }
 
 export function sendFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof ShuttingDownError) return sendShuttingDown(request, reply);
+  if (error instanceof ShuttingDownError) return sendShuttingDown(request, reply, error.outcomeUnknown);
   // The leader refuses proposals while it hands leadership over (a stop, /master/changeleader):
   // the SDK tries the next master, which is soon the leader or forwards to it.
   if (error instanceof TransferInProgressError) return sendText(request, reply, 503, `${TRANSFER_TEXT} ${error.target}`);

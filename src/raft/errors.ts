@@ -2,10 +2,16 @@
 // or read never hangs and never vanishes: it resolves, or rejects with one of these.
 import { CubeCode, OperatingError } from '../util/errors.js';
 
-/** The member is stopping: it takes no new proposals or reads (HTTP 503: try another master). */
+/**
+ * The member is stopping: it takes no new proposals or reads (HTTP 503: try another master).
+ * `outcomeUnknown` marks a proposal that was already in the log when the stop failed it: it may
+ * still commit under the next leader, unlike one refused before it was proposed.
+ */
 export class ShuttingDownError extends OperatingError {
-  constructor(what = 'request') {
-    super(CubeCode.PersistenceByRaft, `master is shutting down; ${what} refused`);
+  readonly outcomeUnknown: boolean;
+  constructor(what = 'request', options: { outcomeUnknown?: boolean } = {}) {
+    super(CubeCode.PersistenceByRaft, `master is shutting down; ${what} ${options.outcomeUnknown === true ? 'abandoned, outcome unknown' : 'refused'}`);
+    this.outcomeUnknown = options.outcomeUnknown === true;
   }
 }
 

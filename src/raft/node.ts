@@ -615,7 +615,7 @@ export class RaftNode {
     while (this.proposals.size > 0 && performance.now() < deadline && this.fatal === null) {
       await sleep(Math.min(5, this.options.tickIntervalMs));
     }
-    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.proposals.failAll(new ShuttingDownError('proposal', { outcomeUnknown: true }));
     this.reads.failAll(new ShuttingDownError('read'));
   }
 
@@ -634,7 +634,7 @@ export class RaftNode {
     this.wake();
     await this.loop;
     await this.compaction;
-    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.proposals.failAll(new ShuttingDownError('proposal', { outcomeUnknown: true }));
     this.reads.failAll(new ShuttingDownError('read'));
     this.logger.info({ id: this.id }, 'raft: node stopped');
   }
@@ -657,7 +657,7 @@ export class RaftNode {
     this.state = 'stopped';
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.tickTimer = null;
-    this.proposals.failAll(new ShuttingDownError('proposal'));
+    this.proposals.failAll(new ShuttingDownError('proposal', { outcomeUnknown: true }));
     this.reads.failAll(new ShuttingDownError('read'));
     this.logger.error({ err }, 'raft: fatal error in the Ready loop');
     this.options.onFatal(err);

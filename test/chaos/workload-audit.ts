@@ -34,7 +34,7 @@ export async function readFinalState(url: string, keys: WorkloadKeys, requestTim
     } catch (error) {
       outcome = classifyError(error);
     }
-    if (outcome.outcome === 'indeterminate') throw new Error(`final read ${input.f} at ${url}: ${outcome.kind}`);
+    if (outcome.outcome !== 'ok' && outcome.outcome !== 'failed') throw new Error(`final read ${input.f} at ${url}: ${outcome.kind}`);
     reads.push({ clientId: AUDIT_CLIENT_ID, input, call, return: performance.now(), output: outcome.output });
   }
   return reads;

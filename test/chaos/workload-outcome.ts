@@ -5,10 +5,14 @@
 // - HTTP 200 + a code that answers the request about its key (45 duplicate user on create; 46
 //   user not exists on update, delete, info; 13 meta node not exists on get): a definite
 //   failure, checked by the model too.
-// - anything else is indeterminate: a timeout, a reset or refused connection, a text status
-//   (503 shutting down or leadership moving, 502 forward failed, 429 backpressure, 400 "no
-//   leader" or a leader addr), code 4 (Raft timeout or dropped proposal), code 1, and any code
-//   the request should never get. A write may or may not have taken effect; a read says nothing.
+// - rejected before anything was proposed, so it took no effect: a refused connection, 429
+//   (backpressure), 400 ("no leader" or a leader addr: the member did not propose), and 503
+//   without `x-cubemaster-outcome: unknown` (the request gate, or leadership moving). These
+//   are left out of the history like Jepsen's :fail.
+// - anything else is indeterminate: a timeout, a reset connection, 502 (forward failed), a
+//   503 with `x-cubemaster-outcome: unknown` (proposed, then abandoned by a stop), code 4 (Raft
+//   timeout or dropped proposal), code 1, and any code the request should never get. A write
+//   may or may not have taken effect; a read says nothing.
 
 import type { CfsReply } from '../integration/cfs-client.js';
 import { DEFINITE_CODES, type CubeInput, type CubeOutput } from './cubefs-model.js';
@@ -23,7 +27,10 @@ export interface WorkloadRequest {
 
 export type Outcome =
   | { readonly outcome: 'ok' | 'failed'; readonly output: CubeOutput; readonly kind: string }
-  | { readonly outcome: 'indeterminate'; readonly kind: string };
+  | { readonly outcome: 'indeterminate' | 'rejected'; readonly kind: string };
+
+/** src/api/errors.ts OUTCOME_HEADER: a 503 whose write was proposed before the stop abandoned it. */
+const OUTCOME_HEADER = 'x-cubemaster-outcome';
 
 export function requestFor(input: CubeInput): WorkloadRequest {
   const q = (path: string, params: Record<string, string>): WorkloadRequest => ({ pathAndQuery: `${path}?${new URLSearchParams(params).toString()}` });
@@ -71,7 +78,10 @@ function definiteCodes(input: CubeInput): readonly number[] {
 }
 
 export function classifyReply(input: CubeInput, reply: CfsReply): Outcome {
-  if (reply.status !== 200) return { outcome: 'indeterminate', kind: `http ${reply.status}` };
+  if (reply.status === 400 || reply.status === 429 || (reply.status === 503 && reply.headers[OUTCOME_HEADER] !== 'unknown')) {
+    return { outcome: 'rejected', kind: `http ${reply.status}` };
+  }
+  if (reply.status !== 200) return { outcome: 'indeterminate', kind: `http ${reply.status}${reply.headers[OUTCOME_HEADER] === 'unknown' ? ' outcome unknown' : ''}` };
   const envelope = reply.envelope;
   if (envelope === null) return { outcome: 'indeterminate', kind: 'malformed reply' };
   if (envelope.code !== 0) {
@@ -87,6 +97,8 @@ export function classifyReply(input: CubeInput, reply: CfsReply): Outcome {
 /** A connection error or our own timeout (cfs-client destroys the request with "timed out"). */
 export function classifyError(error: unknown): Outcome {
   const code = (error as NodeJS.ErrnoException | null)?.code;
+  // Nothing listened: the request never reached a master.
+  if (code === 'ECONNREFUSED') return { outcome: 'rejected', kind: 'error ECONNREFUSED' };
   if (typeof code === 'string') return { outcome: 'indeterminate', kind: `error ${code}` };
   const message = error instanceof Error ? error.message : String(error);
   return { outcome: 'indeterminate', kind: /timed out/.test(message) ? 'timeout' : `error ${message.slice(0, 60)}` };

@@ -13,8 +13,8 @@ import { startWorkload, workloadKeys, type OutcomeEvent } from './workload.js';
 import { readFinalState, sharedMetaNodeIds } from './workload-audit.js';
 import { classifyError, classifyReply, requestFor } from './workload-outcome.js';
 
-const envelope = (code: number, data: unknown = null): CfsReply => ({ status: 200, envelope: { code, msg: code === 0 ? 'success' : 'error', data }, body: '' });
-const text = (status: number, body: string): CfsReply => ({ status, envelope: null, body });
+const envelope = (code: number, data: unknown = null): CfsReply => ({ status: 200, envelope: { code, msg: code === 0 ? 'success' : 'error', data }, body: '', headers: {} });
+const text = (status: number, body: string, headers: Record<string, string> = {}): CfsReply => ({ status, envelope: null, body, headers });
 const info: CubeInput = { f: 'user.info', userId: 'u1' };
 const create: CubeInput = { f: 'user.create', userId: 'u1', description: 'd' };
 
@@ -41,12 +41,19 @@ void describe('workload outcome rules', () => {
     assert.equal(classifyReply({ f: 'metaNode.add', addr: '10.0.0.1:1' }, envelope(13)).outcome, 'indeterminate');
   });
 
-  void it('makes every status, code 4 or 1, malformed data and connection error indeterminate', () => {
-    for (const reply of [text(503, 'master is shutting down'), text(502, 'bad gateway'), text(429, 'too many'), text(400, 'no leader'), envelope(4), envelope(1), envelope(0, { user_id: 'u1' })]) {
+  void it('makes a reply that may follow a proposal indeterminate: 502, 503 with outcome unknown, code 4 or 1, malformed data, reset, timeout', () => {
+    for (const reply of [text(503, 'abandoned', { 'x-cubemaster-outcome': 'unknown' }), text(502, 'bad gateway'), envelope(4), envelope(1), envelope(0, { user_id: 'u1' })]) {
       assert.equal(classifyReply(create, reply).outcome, 'indeterminate', JSON.stringify(reply));
     }
-    assert.deepEqual(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), { outcome: 'indeterminate', kind: 'error ECONNREFUSED' });
+    assert.deepEqual(classifyError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), { outcome: 'indeterminate', kind: 'error ECONNRESET' });
     assert.deepEqual(classifyError(new Error('request /user/info timed out')), { outcome: 'indeterminate', kind: 'timeout' });
+  });
+
+  void it('makes a refusal before anything was proposed rejected: 503 from the gate, 429, 400, refused connection', () => {
+    for (const reply of [text(503, 'master is shutting down'), text(429, 'too many'), text(400, 'no leader')]) {
+      assert.equal(classifyReply(create, reply).outcome, 'rejected', JSON.stringify(reply));
+    }
+    assert.deepEqual(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), { outcome: 'rejected', kind: 'error ECONNREFUSED' });
   });
 
   void it('sends the user routes JSON and the others query parameters', () => {
@@ -125,11 +132,11 @@ void describe('workload against a real master', () => {
       console.log(`workload: ${history.length} operations in the history; ${summary}`);
       assert.ok(live.started > 0 && live.started <= counters.started);
       assert.equal(events.length, 10);
-      assert.equal(counters.ok + counters.failed + counters.indeterminate, counters.started, summary);
+      assert.equal(counters.ok + counters.failed + counters.indeterminate + counters.rejected, counters.started, summary);
       assert.ok(history.length >= 2000, `only ${history.length} operations: ${summary}`);
       for (const kind of ['code 45', 'code 46', 'code 13', 'error ECONNREFUSED']) assert.ok((counters.byKind.get(kind) ?? 0) > 0, `no ${kind}: ${summary}`);
       assert.equal(counters.byKind.get('malformed reply') ?? 0, 0, summary);
-      // Every operation appears once: indeterminate reads are the only ones left out.
+      // Every operation appears once: indeterminate reads and rejected requests are the only ones left out.
       assert.ok(history.length <= counters.started);
       assert.ok(history.every((op) => isIndeterminate(op) || op.return >= op.call));
 

@@ -81,6 +81,8 @@ export interface WorkloadCounters {
   readonly ok: number;
   readonly failed: number;
   readonly indeterminate: number;
+  /** Refused before anything was proposed (left out of the history). */
+  readonly rejected: number;
   /** Finished requests by kind; at most KINDS_MAX kinds, the rest counted under 'other'. */
   readonly byKind: ReadonlyMap<string, number>;
 }
@@ -124,7 +126,7 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
   const ackedCreates = new Set<string>();
   const ackedMetaNodes = new Map<string, number>();
   const listeners = new Set<(event: OutcomeEvent) => void>();
-  const counts = { started: 0, ok: 0, failed: 0, indeterminate: 0, byKind: new Map<string, number>() };
+  const counts = { started: 0, ok: 0, failed: 0, indeterminate: 0, rejected: 0, byKind: new Map<string, number>() };
   let running = true;
 
   const record = (event: OutcomeEvent): void => {
@@ -156,16 +158,16 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
         outcome = classifyError(error);
       }
       const returnMs = performance.now();
-      if (outcome.outcome !== 'indeterminate') {
+      if (outcome.outcome === 'ok' || outcome.outcome === 'failed') {
         history.push({ clientId, input, call: callMs, return: returnMs, output: outcome.output });
         if (outcome.outcome === 'ok' && input.f === 'user.create') ackedCreates.add(input.userId);
         if (outcome.outcome === 'ok' && outcome.output.kind === 'metaNode' && input.f === 'metaNode.add') ackedMetaNodes.set(input.addr, outcome.output.id);
-      } else if (!isRead(input)) {
+      } else if (outcome.outcome === 'indeterminate' && !isRead(input)) {
         history.push({ clientId, input, call: callMs, return: Number.POSITIVE_INFINITY, output: UNKNOWN_OUTPUT });
       }
       record({ clientId, f: input.f, url, callMs, returnMs, outcome: outcome.outcome, kind: outcome.kind });
       // The SDK moves on after a non-200 status or a connection error, not after an envelope.
-      if (outcome.outcome === 'indeterminate' && !outcome.kind.startsWith('code ') && outcome.kind !== 'malformed reply') {
+      if ((outcome.outcome === 'indeterminate' || outcome.outcome === 'rejected') && !outcome.kind.startsWith('code ') && outcome.kind !== 'malformed reply') {
         target++;
         await sleep(failurePauseMs);
       }

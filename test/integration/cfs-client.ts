@@ -6,6 +6,7 @@ export interface CfsReply<T = unknown> {
   /** The parsed envelope, or null when the body is not one (503 text, 400 "no leader"...). */
   readonly envelope: { code: number; msg: string; data: T } | null;
   readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -46,7 +47,7 @@ export function cfsRequest<T = unknown>(baseUrl: string, pathAndQuery: string, o
           } catch {
             // not JSON
           }
-          resolve({ status: res.statusCode ?? 0, envelope, body });
+          resolve({ status: res.statusCode ?? 0, envelope, body, headers: res.headers });
         });
         res.on('error', reject);
       },
