@@ -66,6 +66,10 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
     process.exit(1);
   }
   if (signals > 0) onSignalAfterStart(master, logger);
+  // Test-only: proves that an unhandled rejection ends the process with a non-zero code.
+  if (process.env.CUBEMASTER_TEST_UNHANDLED_REJECTION === '1') {
+    setTimeout(() => void Promise.reject(new Error('test: an unhandled rejection')), 100);
+  }
 }
 
 /** A signal that arrived during start-up is honoured once the master is up. */
