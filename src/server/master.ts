@@ -20,6 +20,7 @@ import { TcpTransport } from '../raft/tcp-transport.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
+import { createMetricsRegistry, registerRaftMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 
 export interface Master {
@@ -104,7 +105,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   });
   stack.defer('leader work', () => leaderWork.stop());
 
+  const metricsRegistry = createMetricsRegistry();
+  registerRaftMetrics(metricsRegistry, node, fsm);
   const api = createApiServer({
+    metricsRegistry,
     replicator,
     raft: raftControl,
     cluster: {
