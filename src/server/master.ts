@@ -52,7 +52,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
 
-  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook(logger) });
+  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook() });
   stack.defer('state store', () => fsm.close());
 
   const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
@@ -171,7 +171,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
  * Test-only: CUBEMASTER_TEST_CRASH_AT=<install point> kills the process with SIGKILL at that
  * moment of a snapshot install, so crash tests can prove recovery from it. Unset in production.
  */
-function testCrashHook(logger: Logger): ((point: InstallPoint) => void) | undefined {
+function testCrashHook(): ((point: InstallPoint) => void) | undefined {
   const at = process.env.CUBEMASTER_TEST_CRASH_AT;
   if (at === undefined || at === '') return undefined;
   return (point) => {

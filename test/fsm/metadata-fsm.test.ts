@@ -150,5 +150,5 @@ void test('a crash after staging but before CURRENT moves leaves the old state; 
 });
 
 async function* toAsync(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
-  for (const c of chunks) yield c;
+  for (const c of chunks) yield await Promise.resolve(c);
 }

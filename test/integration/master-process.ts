@@ -84,8 +84,8 @@ export class MasterProcess {
     const capture = (chunk: Buffer): void => {
       if (this.output.length < MAX_CAPTURED_BYTES) this.output += chunk.toString('utf8');
     };
-    child.stdout!.on('data', capture);
-    child.stderr!.on('data', capture);
+    child.stdout.on('data', capture);
+    child.stderr.on('data', capture);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };

@@ -24,7 +24,7 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | null |
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError === null ? '' : `: ${String(lastError)}`}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

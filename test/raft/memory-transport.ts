@@ -67,7 +67,7 @@ class MemoryTransport implements Transport {
       chunks.push(c);
     }
     const handler = this.network.handlers.get(to)!;
-    await handler.onSnapshot({ from: this.id, message: snapshot.message, chunks: (async function* () { yield* chunks; })() });
+    await handler.onSnapshot({ from: this.id, message: snapshot.message, chunks: (async function* () { for (const c of chunks) yield await Promise.resolve(c); })() });
   }
 
   close(): Promise<void> {

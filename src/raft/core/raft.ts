@@ -32,7 +32,7 @@ import type { Random } from './prng.js';
 import { Progress } from './progress.js';
 import { committedIndex, hasQuorum, voteResult } from './quorum.js';
 import { ReadIndexQueue } from './read-index.js';
-import { CompactedError, entrySizeBytes, type RaftStorage } from './storage.js';
+import { CompactedError, type RaftStorage } from './storage.js';
 import {
   EntryType,
   MessageType,

@@ -18,13 +18,13 @@ const EXPECTED: Record<string, readonly string[]> = {
   'read-without-heartbeat': ['linearizable read'],
 };
 
-test('there are at least six broken variants and each has an expectation', () => {
+void test('there are at least six broken variants and each has an expectation', () => {
   assert.ok(BROKEN_VARIANTS.length >= 6);
   for (const v of BROKEN_VARIANTS) assert.ok(EXPECTED[v.name] !== undefined, v.name);
 });
 
 for (const variant of BROKEN_VARIANTS) {
-  test(`the simulator catches the broken variant "${variant.name}" within ${SEED_BUDGET} seeds`, { timeout: 600_000 }, async () => {
+  void test(`the simulator catches the broken variant "${variant.name}" within ${SEED_BUDGET} seeds`, { timeout: 600_000 }, async () => {
     const summary = await runSeeds({ firstSeed: 1, seeds: SEED_BUDGET, nodeChoices: [3, 5], steps: STEPS, workers: 2, variant: variant.name, stopAtFirstViolation: true });
     assert.ok(summary.violations.length > 0, `${variant.name} was not caught in ${SEED_BUDGET} seeds`);
     const first = summary.violations[0];

@@ -12,7 +12,7 @@ function tracedRun(seed: number, nodes: number): { digest: string; lines: number
   return { digest: hash.digest('hex'), lines, commits: result.commits };
 }
 
-test('the same seed replays the same run, trace line for trace line', () => {
+void test('the same seed replays the same run, trace line for trace line', () => {
   for (const [seed, nodes] of [[7, 3], [8, 5]] as const) {
     const a = tracedRun(seed, nodes);
     const b = tracedRun(seed, nodes);
@@ -21,6 +21,6 @@ test('the same seed replays the same run, trace line for trace line', () => {
   }
 });
 
-test('different seeds give different runs', () => {
+void test('different seeds give different runs', () => {
   assert.notEqual(tracedRun(1, 3).digest, tracedRun(2, 3).digest);
 });

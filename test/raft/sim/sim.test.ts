@@ -7,7 +7,7 @@ import { printSummary, runSeeds } from './runner.js';
 const STEPS = 10000;
 
 for (const nodes of [3, 5]) {
-  test(`1000 seeds of ${nodes} members keep every Raft invariant and stay live`, { timeout: 600_000 }, async () => {
+  void test(`1000 seeds of ${nodes} members keep every Raft invariant and stay live`, { timeout: 600_000 }, async () => {
     const summary = await runSeeds({ firstSeed: nodes * 1_000_000, seeds: 1000, nodeChoices: [nodes], steps: STEPS, workers: 2 });
     printSummary(summary, STEPS);
     assert.deepEqual(summary.violations, [], `failing seeds: ${summary.violations.map((v) => v.seed).join(' ')}`);
