@@ -5,7 +5,7 @@
 //   stores give the same answers to every RaftStorage query.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   EntryType,
   MemoryStorage,
@@ -18,17 +18,9 @@ import {
 import { RaftLogStore } from '../../src/raft/log-store.js';
 import { decodeRecordAt } from '../../src/storage/record-codec.js';
 import { listSegmentNumbers, segmentPath } from '../../src/storage/segment-files.js';
-import { Prng, RecordingLogger, makeTempDir, removeTempDir } from '../storage/helpers.js';
+import { Prng, RecordingLogger, tempDirsRemovedAfter } from '../storage/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) removeTempDir(dir);
-});
+const tempDir = tempDirsRemovedAfter();
 
 type Op =
   | { readonly kind: 'save'; readonly snapshot: SnapshotMeta | null; readonly entries: Entry[]; readonly hardState: HardState | null }

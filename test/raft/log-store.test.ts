@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import {
   CompactedError,
   EntryType,
@@ -15,17 +15,9 @@ import { LogRecordType, encodeEntryPayloads } from '../../src/raft/log-records.j
 import { SegmentCorruptError, StoreClosedError } from '../../src/storage/errors.js';
 import { SegmentLog } from '../../src/storage/segment-log.js';
 import { AssertionError } from '../../src/util/assert.js';
-import { RecordingLogger, makeTempDir, removeTempDir } from '../storage/helpers.js';
+import { RecordingLogger, tempDirsRemovedAfter } from '../storage/helpers.js';
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) removeTempDir(dir);
-});
+const tempDir = tempDirsRemovedAfter();
 
 function open(dir: string, options: Partial<RaftLogStoreOptions> = {}): Promise<RaftLogStore> {
   return RaftLogStore.open(dir, { logger: new RecordingLogger(), ...options });

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import type { StoreLogger } from '../../src/storage/logger.js';
 
 export interface LogEntry {
@@ -35,6 +36,19 @@ export function makeTempDir(prefix: string): string {
 
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A temp-dir maker for one test file: every directory it made is removed after the file's tests. */
+export function tempDirsRemovedAfter(): (prefix: string) => string {
+  const dirs: string[] = [];
+  after(() => {
+    for (const dir of dirs) removeTempDir(dir);
+  });
+  return (prefix) => {
+    const dir = makeTempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** Resolves with the promise's value, or rejects if it takes longer than timeoutMs. */

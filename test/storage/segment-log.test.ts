@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import {
   SegmentCorruptError,
   StoreClosedError,
@@ -11,17 +11,9 @@ import {
 import { RECORD_HEADER_BYTES } from '../../src/storage/record-codec.js';
 import { segmentPath } from '../../src/storage/segment-files.js';
 import { SegmentLog, type LogRecord, type ScannedRecord, type SegmentLogOptions } from '../../src/storage/segment-log.js';
-import { Prng, RecordingLogger, makeTempDir, removeTempDir } from './helpers.js';
+import { Prng, RecordingLogger, tempDirsRemovedAfter } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) removeTempDir(dir);
-});
+const tempDir = tempDirsRemovedAfter();
 
 interface Opened {
   readonly log: SegmentLog;

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { after, describe, mock, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import RocksDB from 'rocksdb-native';
 import { StoreClosedError, StoreIoError, StoreLimitError } from '../../src/storage/errors.js';
 import { StateStore } from '../../src/storage/state-store.js';
 import type { StateIterator } from '../../src/storage/state-iterator.js';
-import { Prng, RecordingLogger, key, makeTempDir, removeTempDir, sleep, within } from './helpers.js';
+import { Prng, RecordingLogger, key, tempDirsRemovedAfter, sleep, within } from './helpers.js';
 
 // Counts native closes of root handles (rocksdb-native snapshot sessions are RocksDB objects
 // too, closed as sessions; those are not the native handle).
@@ -16,15 +16,7 @@ function nativeRootCloseCount(): number {
   return nativeClose.mock.calls.filter((call) => (call.this as RocksDB).isRoot()).length;
 }
 
-const dirs: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of dirs) removeTempDir(dir);
-});
+const tempDir = tempDirsRemovedAfter();
 
 function pad(n: number): string {
   return String(n).padStart(6, '0');
