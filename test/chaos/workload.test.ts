@@ -109,7 +109,7 @@ const RUN_MS = 3000;
 const SEED = Number(process.env.SEED ?? 61);
 
 void describe('workload against a real master', () => {
-  void it(`runs 8 clients for 3 s on a small key space: a linearizable history of thousands of operations, with 45, 46 and 13 answers (seed ${SEED})`, { timeout: 120_000 }, async () => {
+  void it(`runs 8 clients for 3 s on a small key space: a linearizable history of at least 500 operations, with 45, 46 and 13 answers (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'workload-'));
     const master = new MasterProcess({ id: 1, host: '127.0.61.1', httpPort: 17010, raftPort: 17110, peers: '1:127.0.61.1:17010:17110', dataDir: dir });
     try {
@@ -133,7 +133,8 @@ void describe('workload against a real master', () => {
       assert.ok(live.started > 0 && live.started <= counters.started);
       assert.equal(events.length, 10);
       assert.equal(counters.ok + counters.failed + counters.indeterminate + counters.rejected, counters.started, summary);
-      assert.ok(history.length >= 2000, `only ${history.length} operations: ${summary}`);
+      // Thousands on a quiet machine; at least hundreds when CI runs other tests beside it.
+      assert.ok(history.length >= 500, `only ${history.length} operations: ${summary}`);
       for (const kind of ['code 45', 'code 46', 'code 13', 'error ECONNREFUSED']) assert.ok((counters.byKind.get(kind) ?? 0) > 0, `no ${kind}: ${summary}`);
       assert.equal(counters.byKind.get('malformed reply') ?? 0, 0, summary);
       // Every operation appears once: indeterminate reads and rejected requests are the only ones left out.

@@ -34,9 +34,11 @@ void test('a member down during compaction catches up by snapshot, and recovers 
       }
       await follower.start();
       const leaderApplied = (await memberStatus(leader.url)).applied;
+      // Caught up, following, and its log has recorded the snapshot (which lands right after
+      // the state machine swapped it in).
       await waitUntil('follower caught up', async () => {
         const s = await memberStatus(follower.url);
-        return s.applied >= leaderApplied && s.leaderId !== 0;
+        return s.applied >= leaderApplied && s.leaderId !== 0 && s.firstIndex > before.lastIndex;
       }, 60_000);
       const status = await memberStatus(follower.url);
       assert.ok(status.firstIndex > before.lastIndex, `follower installed a snapshot (first index ${status.firstIndex}) after ${crashAt}`);
