@@ -435,7 +435,7 @@ export class RaftNode {
       this.logger.info({ index: rd.snapshot.index, term: rd.snapshot.term }, 'raft: snapshot installed');
     }
     const committed = rd.committedEntries;
-    const persisting = rd.snapshot !== null || rd.entries.length > 0 || rd.hardState !== null ? log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }) : null;
+    const persisting = this.mustPersist(rd) ? log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }) : null;
     // Committed entries that were made durable by an earlier Ready are applied while this one's
     // write is in flight: the disk and the state store work at the same time. Entries written by
     // this very Ready are applied only once that write is done.
@@ -461,6 +461,20 @@ export class RaftNode {
     this.raw.advance();
     this.handleEvents(rd);
     this.maybeScheduleCompaction();
+  }
+
+  /**
+   * Whether this Ready must reach the disk before its messages go out: new entries, a snapshot,
+   * or a new term or vote. A Ready that only moves the commit index needs no fsync (as etcd's
+   * MustSync): after a crash the commit index is learnt again from the leader, and everything
+   * applied was committed (the core takes max(stored commit, applied) on start).
+   */
+  private mustPersist(rd: Ready): boolean {
+    if (rd.snapshot !== null || rd.entries.length > 0) return true;
+    const hs = rd.hardState;
+    if (hs === null) return false;
+    const stored = this.options.log.hardState();
+    return hs.term !== stored.term || hs.vote !== stored.vote;
   }
 
   private async applyCommitted(committed: readonly Entry[]): Promise<void> {

@@ -38,21 +38,13 @@ export function fsyncDir(dir: string): void {
 // (fdatasync is milliseconds here). Callback API through the `fs` object, so tests can
 // substitute a failing call with mock.method(fs, ...).
 
-export function writeAllAtAsync(fd: number, data: Buffer, positionBytes: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const writeFrom = (doneBytes: number): void => {
-      if (doneBytes === data.length) {
-        resolve();
-        return;
-      }
-      fs.write(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes, (err, writtenBytes) => {
-        if (err !== null) reject(err);
-        else if (writtenBytes <= 0) reject(new Error('pwrite wrote 0 bytes'));
-        else writeFrom(doneBytes + writtenBytes);
-      });
-    };
-    writeFrom(0);
-  });
+export function writeAllAtSync(fd: number, data: Buffer, positionBytes: number): void {
+  let doneBytes = 0;
+  while (doneBytes < data.length) {
+    const writtenBytes = fs.writeSync(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes);
+    if (writtenBytes <= 0) throw new Error('pwrite wrote 0 bytes');
+    doneBytes += writtenBytes;
+  }
 }
 
 export function fdatasyncAsync(fd: number): Promise<void> {

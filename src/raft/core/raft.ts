@@ -183,8 +183,11 @@ export class Raft {
     this.confBase = snapshot.conf;
     this.conf = snapshot.conf;
     this.loadConfHistory();
-    if (hard.commit > 0) this.log.commitTo(Math.min(hard.commit, this.log.lastIndex()));
     const applied = config.applied ?? 0;
+    // What the state machine applied was committed, even if the stored commit index is older
+    // (the driver need not sync a Ready that only moves the commit index, as in etcd).
+    const commit = Math.max(hard.commit, applied);
+    if (commit > 0) this.log.commitTo(Math.min(commit, this.log.lastIndex()));
     if (applied > this.log.applied) {
       assert(applied <= this.log.committed, () => `applied ${applied} beyond committed ${this.log.committed}`);
       this.log.appliedTo(applied);

@@ -357,8 +357,10 @@ class Simulation {
     for (const e of ready.events) if (e.kind === 'became-leader') this.elections++;
     for (const m of ready.leaderMessages) this.send(node, m);
     node.writing = ready;
-    const slow = this.now < node.slowDiskUntilMs;
-    const latency = this.diskLatencyMs * (0.5 + this.random.nextFloat()) + (slow ? 20 + this.random.nextInt(100) : 0);
+    // Like the real driver, a Ready that only moves the commit index is not written at all.
+    const latency = !mustPersist(ready, node.storage.hardState())
+      ? 0
+      : this.diskLatencyMs * (0.5 + this.random.nextFloat()) + (this.now < node.slowDiskUntilMs ? 20 + this.random.nextInt(100) : 0);
     this.queue.push(this.now + latency, { kind: 'disk-done', node, gen: node.gen });
   }
 
@@ -391,6 +393,7 @@ class Simulation {
 
   /** Makes the first `records` records of a Ready durable: snapshot, entries, hard state. */
   private persist(node: SimNode, ready: Ready, records: number): void {
+    if (!mustPersist(ready, node.storage.hardState())) return;
     let left = records;
     if (ready.snapshot !== null) {
       if (left-- <= 0) return;
@@ -770,6 +773,13 @@ class Simulation {
       })
       .join(', ');
   }
+}
+
+/** The driver's rule (src/raft/node.ts): entries, a snapshot, or a new term or vote must be durable. */
+function mustPersist(ready: Ready, stored: { term: number; vote: number }): boolean {
+  if (ready.snapshot !== null || ready.entries.length > 0) return true;
+  const hs = ready.hardState;
+  return hs !== null && (hs.term !== stored.term || hs.vote !== stored.vote);
 }
 
 function grantsVote(ready: Ready): boolean {
