@@ -246,6 +246,8 @@ export class RaftNode {
     }
     const deadline = performance.now() + options.catchUpTimeoutMs;
     for (;;) {
+      const refusal = this.refusal('member catch-up');
+      if (refusal !== null) throw refusal;
       if (!this.isLeader()) throw new NotLeaderError(this.leaderId(), 'member catch-up');
       const pr = this.raw.status().progress.get(id);
       if (pr !== undefined && pr.match >= this.raw.raft.log.committed) break;
