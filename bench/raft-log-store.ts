@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EntryType, type Entry } from '../src/raft/core/index.js';
-import { RaftLogStore } from '../src/raft/log-store.js';
+import { RaftLogStore } from '../src/raft/log/log-store.js';
 
 const ROW_DURATION_MS = 2_000;
 const ENTRY_DATA_BYTES = 128;

@@ -4,7 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { EntryType, MessageType, type Message } from '../src/raft/core/index.js';
-import { decodeMessage, encodeMessage } from '../src/raft/message-codec.js';
+import { decodeMessage, encodeMessage } from '../src/raft/transport/message-codec.js';
 
 const ROW_DURATION_MS = 1_000;
 

@@ -7,8 +7,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { EntryType, MessageType, type Message } from '../src/raft/core/index.js';
-import { TcpTransport } from '../src/raft/tcp-transport.js';
-import type { TransportHandler } from '../src/raft/transport.js';
+import { TcpTransport } from '../src/raft/transport/tcp-transport.js';
+import type { TransportHandler } from '../src/raft/transport/transport.js';
 
 const ROW_DURATION_MS = 2_000;
 const ENTRY_DATA_BYTES = 128;

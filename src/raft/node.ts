@@ -44,9 +44,9 @@ import { decodeMemberContext, encodeMemberContext, type MemberAddress } from './
 import { ProposalTracker } from './proposal-tracker.js';
 import { ReadTracker } from './read-tracker.js';
 import type { StateMachine } from './state-machine.js';
-import type { IncomingSnapshot, PeerAddress, Transport } from './transport.js';
+import type { IncomingSnapshot, PeerAddress, Transport } from './transport/transport.js';
 
-/** The durable log the node writes each Ready to (src/raft/log-store.ts). */
+/** The durable log the node writes each Ready to (src/raft/log/log-store.ts). */
 export interface DurableLog extends RaftStorage {
   isEmpty(): boolean;
   save(update: { snapshot: SnapshotMeta | null; entries: readonly Entry[]; hardState: HardState | null }): Promise<void>;

@@ -9,7 +9,7 @@
 // vanish, not garbage.
 import net from 'node:net';
 import type { SeededRandom } from '../../src/raft/core/index.js';
-import { FRAME_HEADER_BYTES } from '../../src/raft/frame-codec.js';
+import { FRAME_HEADER_BYTES } from '../../src/raft/transport/frame-codec.js';
 
 export interface LinkRule {
   blocked: boolean;

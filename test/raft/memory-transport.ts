@@ -1,7 +1,7 @@
 // An in-process Transport for driver tests: messages hop between nodes on the event loop
 // (setImmediate), links can be cut, snapshots stream through the same async iteration.
 import type { Message, NodeId } from '../../src/raft/core/index.js';
-import type { OutgoingSnapshot, PeerAddress, Transport, TransportHandler } from '../../src/raft/transport.js';
+import type { OutgoingSnapshot, PeerAddress, Transport, TransportHandler } from '../../src/raft/transport/transport.js';
 
 export class MemoryNetwork {
   readonly handlers = new Map<NodeId, TransportHandler>();

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
 import { makeCommand, passwordSha1 } from '../../src/model/index.js';
 import { NotLeaderError, type NodeId } from '../../src/raft/core/index.js';
-import { RaftLogStore } from '../../src/raft/log-store.js';
+import { RaftLogStore } from '../../src/raft/log/log-store.js';
 import { RaftNode } from '../../src/raft/node.js';
 import { RaftReplicator } from '../../src/server/raft-adapters.js';
 import { MemoryNetwork } from './memory-transport.js';

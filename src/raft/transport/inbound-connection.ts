@@ -7,8 +7,8 @@
 // with an Error frame naming the mismatch (so the dialer logs why), then the connection closes.
 // A connection that sends no Hello within connectTimeoutMs is closed.
 import type { Socket } from 'node:net';
-import { DecodeError } from './binary-codec.js';
-import type { NodeId } from './core/index.js';
+import { DecodeError } from '../codec/binary-codec.js';
+import type { NodeId } from '../core/index.js';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './frame-codec.js';
 import { decodeMessageBatch } from './message-codec.js';
 import { SnapshotReceiver, type FrameSink } from './snapshot-receiver.js';

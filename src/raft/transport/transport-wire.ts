@@ -8,8 +8,8 @@
 //
 // The receiver of a Hello checks the version, the cluster id and that `to` is itself (a peer
 // dialing a stale address reaches the wrong member: refused, not silently accepted).
-import { ByteReader, ByteWriter, varuintBytes } from './binary-codec.js';
-import type { NodeId } from './core/index.js';
+import { ByteReader, ByteWriter, varuintBytes } from '../codec/binary-codec.js';
+import type { NodeId } from '../core/index.js';
 
 export const PROTOCOL_VERSION = 1;
 

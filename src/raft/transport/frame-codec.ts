@@ -10,8 +10,8 @@
 // peer cannot make us buffer more than one frame (plus one socket read). A body that lies within
 // one socket chunk is a view of it (no copy); one that spans chunks is copied once.
 import zlib from 'node:zlib';
-import { assert } from '../util/assert.js';
-import { DecodeError } from './binary-codec.js';
+import { assert } from '../../util/assert.js';
+import { DecodeError } from '../codec/binary-codec.js';
 
 export const FrameType = {
   /** First frame on every connection: who is calling, for which cluster, for which stream. */

@@ -6,7 +6,7 @@
 // Ids are varuints. Counts are bounded by the bytes left (each id takes at least one byte), so a
 // corrupt count cannot make the reader allocate more than the input's size.
 import { type ByteReader, type ByteWriter, varuintBytes } from './binary-codec.js';
-import type { ConfState, NodeId, SnapshotMeta } from './core/index.js';
+import type { ConfState, NodeId, SnapshotMeta } from '../core/index.js';
 
 export function snapshotMetaBytes(meta: SnapshotMeta): number {
   return varuintBytes(meta.index) + varuintBytes(meta.term) + idListBytes(meta.conf.voters) + idListBytes(meta.conf.learners);

@@ -12,7 +12,7 @@
 // handler (and its staging files) forever. The sender has the matching timeout on its side.
 import type { Socket } from 'node:net';
 import { ChunkStream } from './chunk-stream.js';
-import { MessageType, type Message, type NodeId } from './core/index.js';
+import { MessageType, type Message, type NodeId } from '../core/index.js';
 import { FrameType, encodeFrame, type Frame } from './frame-codec.js';
 import { decodeMessage } from './message-codec.js';
 import {

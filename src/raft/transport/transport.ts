@@ -1,7 +1,7 @@
-// How the Raft driver (node.ts) talks to its peers. The TCP implementation is tcp-transport.ts;
+// How the Raft driver (../node.ts) talks to its peers. The TCP implementation is tcp-transport.ts;
 // tests may use an in-memory one. Messages may be lost, duplicated or reordered: Raft tolerates
 // it, so send() never blocks and never throws for a peer problem (it drops and reports).
-import type { Message, NodeId, SnapshotMeta } from './core/index.js';
+import type { Message, NodeId, SnapshotMeta } from '../core/index.js';
 
 export interface PeerAddress {
   readonly id: NodeId;

@@ -14,8 +14,8 @@
 // after the snapshot index (whatever is older was compacted); anything else is corruption.
 // Deletion keeps the latest snapshot record, the latest hard state record and every entry above
 // the snapshot index, which is what makes this sufficient.
-import { DecodeError } from './binary-codec.js';
-import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type Entry, type HardState, type SnapshotMeta } from './core/index.js';
+import { DecodeError } from '../codec/binary-codec.js';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type Entry, type HardState, type SnapshotMeta } from '../core/index.js';
 import { LogRecordType, decodeEntry, decodeHardState, decodeSnapshotMeta } from './log-records.js';
 import { SegmentLiveness } from './segment-liveness.js';
 

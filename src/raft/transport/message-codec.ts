@@ -1,10 +1,10 @@
-// The binary form of a Raft Message on the wire (core/types.ts). Compact: the common fields are
-// unsigned LEB128 varints (a heartbeat is ~10 bytes), entries are (term, index, type, data).
+// The binary form of a Raft Message on the wire (../core/types.ts). Compact: the common fields
+// are unsigned LEB128 varints (a heartbeat is ~10 bytes), entries are (term, index, type, data).
 //
 //   u8 type | u8 flags (bit 0 reject, bit 1 snapshot present; other bits zero)
 //   varuint from | to | term | logTerm | index | commit | rejectHint
 //   varuint contextBytes | context (UTF-8)
-//   [snapshot meta, if flag bit 1: see snapshot-meta-codec.ts]
+//   [snapshot meta, if flag bit 1: see ../codec/snapshot-meta-codec.ts]
 //   varuint entryCount | entryCount x (varuint term | varuint index | u8 type | varuint dataBytes | data)
 //
 // A batch (the body of a message frame) is: varuint messageCount | messages, back to back (each
@@ -15,9 +15,9 @@
 // accepted input is the unique encoding of its message (canonical varints, zero unused flag bits),
 // so decode followed by encode gives the same bytes. Entry data in a decoded message are VIEWS of
 // the input buffer (no copy): the caller must not reuse that buffer afterwards.
-import { ByteReader, ByteWriter, DecodeError, varuintBytes } from './binary-codec.js';
-import { EntryType, MessageType, type Entry, type Message } from './core/index.js';
-import { readSnapshotMeta, snapshotMetaBytes, writeSnapshotMeta } from './snapshot-meta-codec.js';
+import { ByteReader, ByteWriter, DecodeError, varuintBytes } from '../codec/binary-codec.js';
+import { EntryType, MessageType, type Entry, type Message } from '../core/index.js';
+import { readSnapshotMeta, snapshotMetaBytes, writeSnapshotMeta } from '../codec/snapshot-meta-codec.js';
 
 export { DecodeError };
 

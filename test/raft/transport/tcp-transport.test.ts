@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
-import { EntryType, MessageType, type Message, type NodeId } from '../../src/raft/core/index.js';
-import { FrameType, encodeFrame } from '../../src/raft/frame-codec.js';
-import { encodeMessageBatch } from '../../src/raft/message-codec.js';
-import { TcpTransport, parseHostPort, type TcpTransportOptions } from '../../src/raft/tcp-transport.js';
-import type { IncomingSnapshot, TransportHandler } from '../../src/raft/transport.js';
-import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello } from '../../src/raft/transport-wire.js';
+import { EntryType, MessageType, type Message, type NodeId } from '../../../src/raft/core/index.js';
+import { FrameType, encodeFrame } from '../../../src/raft/transport/frame-codec.js';
+import { encodeMessageBatch } from '../../../src/raft/transport/message-codec.js';
+import { TcpTransport, parseHostPort, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
+import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
+import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
 
 const CLUSTER = 'test-cluster';
 const TEST_TIMEOUT_MS = 60_000;

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { after, describe, mock, test } from 'node:test';
-import { ChunkStream } from '../../src/raft/chunk-stream.js';
-import { MessageType, type Message, type NodeId } from '../../src/raft/core/index.js';
-import { SnapshotStreamError, TcpTransport, type TcpTransportOptions } from '../../src/raft/tcp-transport.js';
-import type { IncomingSnapshot, TransportHandler } from '../../src/raft/transport.js';
+import { ChunkStream } from '../../../src/raft/transport/chunk-stream.js';
+import { MessageType, type Message, type NodeId } from '../../../src/raft/core/index.js';
+import { SnapshotStreamError, TcpTransport, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
+import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
 
 const CLUSTER = 'snap-cluster';
 const TEST_TIMEOUT_MS = 120_000;

@@ -15,7 +15,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { boundedWait } from './bounded-wait.js';
-import type { NodeId } from './core/index.js';
+import type { NodeId } from '../core/index.js';
 import { FrameDecoder, FrameType, encodeFrame } from './frame-codec.js';
 import { encodeMessage } from './message-codec.js';
 import type { HostPort } from './peer-connection.js';

@@ -25,7 +25,7 @@
 // holds at least compactRotateMinBytes (default: a quarter of a segment). Below that the rotation
 // would cost a file per compaction for little space; the size bound rotates it eventually.
 import { performance } from 'node:perf_hooks';
-import { assert } from '../util/assert.js';
+import { assert } from '../../util/assert.js';
 import {
   CompactedError,
   EMPTY_HARD_STATE,
@@ -35,13 +35,13 @@ import {
   type HardState,
   type RaftStorage,
   type SnapshotMeta,
-} from './core/index.js';
-import { limitSize } from './core/storage.js';
-import { SegmentCorruptError } from '../storage/errors.js';
-import type { CloseReport } from '../storage/gate.js';
-import type { StoreLogger } from '../storage/logger.js';
-import { segmentPath } from '../storage/segment-files.js';
-import { SegmentLog, type LogRecord, type TailCut } from '../storage/segment-log.js';
+} from '../core/index.js';
+import { limitSize } from '../core/storage.js';
+import { SegmentCorruptError } from '../../storage/errors.js';
+import type { CloseReport } from '../../storage/gate.js';
+import type { StoreLogger } from '../../storage/logger.js';
+import { segmentPath } from '../../storage/segment-files.js';
+import { SegmentLog, type LogRecord, type TailCut } from '../../storage/segment-log.js';
 import { ENTRY_HEADER_BYTES, LogRecordType, encodeEntryPayloads, encodeHardState, encodeSnapshotMeta } from './log-records.js';
 import { LogReplay, ReplayError, type ReplayResult } from './log-replay.js';
 import type { SegmentLiveness } from './segment-liveness.js';

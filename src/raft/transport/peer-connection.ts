@@ -19,8 +19,8 @@
 //   connection (power loss, partition: no RST ever comes): the socket is destroyed.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ByteWriter } from './binary-codec.js';
-import type { Message, NodeId } from './core/index.js';
+import { ByteWriter } from '../codec/binary-codec.js';
+import type { Message, NodeId } from '../core/index.js';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, allocFrame, encodeFrame } from './frame-codec.js';
 import { messageBatchBytes, messageEncodedBytes, writeMessage } from './message-codec.js';
 import type { TransportLimits, TransportLogger, TransportMetrics, TransportResources } from './transport-context.js';

@@ -16,9 +16,9 @@
 // either direction, and resolves once every socket has closed and every snapshot task (ours and
 // the handler's) has settled: nothing the transport started outlives it.
 import net from 'node:net';
-import { assert } from '../util/assert.js';
-import { ParamError } from '../util/errors.js';
-import { MessageType, type Message, type NodeId } from './core/index.js';
+import { assert } from '../../util/assert.js';
+import { ParamError } from '../../util/errors.js';
+import { MessageType, type Message, type NodeId } from '../core/index.js';
 import { FRAME_HEADER_BYTES } from './frame-codec.js';
 import { InboundConnection } from './inbound-connection.js';
 import { PeerConnection, type HostPort } from './peer-connection.js';

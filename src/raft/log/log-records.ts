@@ -4,14 +4,15 @@
 //
 //   Entry (type 1):       u64 index | u64 term | u8 entryType | data        (17-byte header)
 //   HardState (type 2):   u64 term | u64 vote | u64 commit                  (24 bytes)
-//   Install (type 3):     snapshot meta (snapshot-meta-codec.ts): the WHOLE log is replaced
+//   Install (type 3):     snapshot meta (../codec/snapshot-meta-codec.ts): the WHOLE log is
+//                         replaced
 //   Compaction (type 4):  snapshot meta: entries up to its index are dropped, later ones kept
 //
-// u64 = a safe integer as two little-endian u32 (binary-codec.ts). Fixed headers on the hot
-// path (entries, hard state): no varint loop, no JSON.
-import { ByteReader, ByteWriter } from './binary-codec.js';
-import { EntryType, type Entry, type HardState, type SnapshotMeta } from './core/index.js';
-import { readSnapshotMeta, snapshotMetaBytes, writeSnapshotMeta } from './snapshot-meta-codec.js';
+// u64 = a safe integer as two little-endian u32 (../codec/binary-codec.ts). Fixed headers on
+// the hot path (entries, hard state): no varint loop, no JSON.
+import { ByteReader, ByteWriter } from '../codec/binary-codec.js';
+import { EntryType, type Entry, type HardState, type SnapshotMeta } from '../core/index.js';
+import { readSnapshotMeta, snapshotMetaBytes, writeSnapshotMeta } from '../codec/snapshot-meta-codec.js';
 
 export const LogRecordType = {
   Entry: 1,

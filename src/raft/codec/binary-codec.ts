@@ -6,8 +6,8 @@
 // bytes never reads past the end and never yields a value outside its type: it throws
 // DecodeError (an operating error, CubeFS code UnmarshalData) instead.
 
-import { assert } from '../util/assert.js';
-import { CubeCode, OperatingError } from '../util/errors.js';
+import { assert } from '../../util/assert.js';
+import { CubeCode, OperatingError } from '../../util/errors.js';
 
 /** Bytes that cannot be decoded: truncated, out of range, or trailing garbage. */
 export class DecodeError extends OperatingError {

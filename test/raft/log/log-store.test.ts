@@ -9,13 +9,13 @@ import {
   type ConfState,
   type Entry,
   type SnapshotMeta,
-} from '../../src/raft/core/index.js';
-import { RaftLogStore, type RaftLogStoreOptions } from '../../src/raft/log-store.js';
-import { LogRecordType, encodeEntryPayloads } from '../../src/raft/log-records.js';
-import { SegmentCorruptError, StoreClosedError } from '../../src/storage/errors.js';
-import { SegmentLog } from '../../src/storage/segment-log.js';
-import { AssertionError } from '../../src/util/assert.js';
-import { RecordingLogger, tempDirsRemovedAfter } from '../storage/helpers.js';
+} from '../../../src/raft/core/index.js';
+import { RaftLogStore, type RaftLogStoreOptions } from '../../../src/raft/log/log-store.js';
+import { LogRecordType, encodeEntryPayloads } from '../../../src/raft/log/log-records.js';
+import { SegmentCorruptError, StoreClosedError } from '../../../src/storage/errors.js';
+import { SegmentLog } from '../../../src/storage/segment-log.js';
+import { AssertionError } from '../../../src/util/assert.js';
+import { RecordingLogger, tempDirsRemovedAfter } from '../../storage/helpers.js';
 
 const tempDir = tempDirsRemovedAfter();
 

@@ -2,10 +2,10 @@
 // control-frame bodies, and the snapshot chunk stream's backpressure.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DecodeError } from '../../src/raft/binary-codec.js';
-import { ChunkStream } from '../../src/raft/chunk-stream.js';
-import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../src/raft/frame-codec.js';
-import { parseHostPort } from '../../src/raft/tcp-transport.js';
+import { DecodeError } from '../../../src/raft/codec/binary-codec.js';
+import { ChunkStream } from '../../../src/raft/transport/chunk-stream.js';
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../../src/raft/transport/frame-codec.js';
+import { parseHostPort } from '../../../src/raft/transport/tcp-transport.js';
 import {
   ERROR_REASON_BYTES_MAX,
   PROTOCOL_VERSION,
@@ -16,8 +16,8 @@ import {
   encodeErrorReason,
   encodeHello,
   encodeSnapshotEnd,
-} from '../../src/raft/transport-wire.js';
-import { Prng } from '../storage/helpers.js';
+} from '../../../src/raft/transport/transport-wire.js';
+import { Prng } from '../../storage/helpers.js';
 
 function decodeAll(decoder: FrameDecoder): Frame[] {
   const out: Frame[] = [];

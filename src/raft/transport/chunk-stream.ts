@@ -7,7 +7,7 @@
 // One consumer, one iteration. A failed stream rejects the consumer's next() (chunks still
 // buffered are dropped: the stream is useless). A consumer that stops early (break, throw:
 // return() is called) cancels it: onCancel() lets the producer give up too.
-import { assert } from '../util/assert.js';
+import { assert } from '../../util/assert.js';
 
 export type ChunkStreamState = 'open' | 'ended' | 'failed' | 'cancelled';
 

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DecodeError } from '../../src/raft/binary-codec.js';
-import { EntryType, MessageType, type Entry, type Message } from '../../src/raft/core/index.js';
+import { DecodeError } from '../../../src/raft/codec/binary-codec.js';
+import { EntryType, MessageType, type Entry, type Message } from '../../../src/raft/core/index.js';
 import {
   decodeMessage,
   decodeMessageBatch,
   encodeMessage,
   encodeMessageBatch,
   messageEncodedBytes,
-} from '../../src/raft/message-codec.js';
-import { Prng } from '../storage/helpers.js';
+} from '../../../src/raft/transport/message-codec.js';
+import { Prng } from '../../storage/helpers.js';
 
 const MESSAGE_TYPES = Object.values(MessageType);
 const CONTEXT_ALPHABET = ['a', 'Z', '0', '-', 'é', 'ß', '漢', '字', '🙂', '𝄞', ' ', '\u0000', '\uFEFF'];

@@ -14,11 +14,11 @@ import {
   type HardState,
   type RaftStorage,
   type SnapshotMeta,
-} from '../../src/raft/core/index.js';
-import { RaftLogStore } from '../../src/raft/log-store.js';
-import { decodeRecordAt } from '../../src/storage/record-codec.js';
-import { listSegmentNumbers, segmentPath } from '../../src/storage/segment-files.js';
-import { Prng, RecordingLogger, tempDirsRemovedAfter } from '../storage/helpers.js';
+} from '../../../src/raft/core/index.js';
+import { RaftLogStore } from '../../../src/raft/log/log-store.js';
+import { decodeRecordAt } from '../../../src/storage/record-codec.js';
+import { listSegmentNumbers, segmentPath } from '../../../src/storage/segment-files.js';
+import { Prng, RecordingLogger, tempDirsRemovedAfter } from '../../storage/helpers.js';
 
 const tempDir = tempDirsRemovedAfter();
 

@@ -2,8 +2,8 @@
 // the typed errors, and the owner of everything started (sockets, promises), which close()
 // tears down and awaits.
 import type { Socket } from 'node:net';
-import { CubeCode, OperatingError } from '../util/errors.js';
-import type { NodeId } from './core/index.js';
+import { CubeCode, OperatingError } from '../../util/errors.js';
+import type { NodeId } from '../core/index.js';
 
 /** pino-like: structured fields first, then the event. */
 export interface TransportLogger {
