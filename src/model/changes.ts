@@ -15,6 +15,7 @@ import type {
   UserRecord,
   ZoneRecord,
 } from './state.js';
+import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from './vol-state.js';
 
 export type Change =
   | { readonly kind: 'cluster'; readonly op: 'put'; readonly record: ClusterRecord }
@@ -26,7 +27,17 @@ export type Change =
   | { readonly kind: 'user'; readonly op: 'put'; readonly record: UserRecord }
   | { readonly kind: 'user'; readonly op: 'del'; readonly userId: string }
   | { readonly kind: 'accessKey'; readonly op: 'put'; readonly record: AccessKeyRecord }
-  | { readonly kind: 'accessKey'; readonly op: 'del'; readonly accessKey: string };
+  | { readonly kind: 'accessKey'; readonly op: 'del'; readonly accessKey: string }
+  | { readonly kind: 'metaNode'; readonly op: 'del'; readonly id: number; readonly addr: string }
+  | { readonly kind: 'dataNode'; readonly op: 'del'; readonly id: number; readonly addr: string }
+  | { readonly kind: 'vol'; readonly op: 'put'; readonly record: VolRecord }
+  | { readonly kind: 'vol'; readonly op: 'del'; readonly id: number }
+  | { readonly kind: 'volIntent'; readonly op: 'put'; readonly record: VolIntentRecord }
+  | { readonly kind: 'volIntent'; readonly op: 'del'; readonly volId: number }
+  | { readonly kind: 'metaPartition'; readonly op: 'put'; readonly record: MetaPartitionRecord }
+  | { readonly kind: 'metaPartition'; readonly op: 'del'; readonly id: number; readonly volId: number }
+  | { readonly kind: 'dataPartition'; readonly op: 'put'; readonly record: DataPartitionRecord }
+  | { readonly kind: 'dataPartition'; readonly op: 'del'; readonly id: number; readonly volId: number };
 
 export type ChangeKind = Change['kind'];
 
@@ -52,10 +63,28 @@ export function applyChange(state: ModelState, change: Change): void {
       putNodeSet(state, change.record);
       return;
     case 'metaNode':
-      putMetaNode(state, change.record);
+      if (change.op === 'put') putMetaNode(state, change.record);
+      else delMetaNode(state, change.id);
       return;
     case 'dataNode':
-      putDataNode(state, change.record);
+      if (change.op === 'put') putDataNode(state, change.record);
+      else delDataNode(state, change.id);
+      return;
+    case 'vol':
+      if (change.op === 'put') putVol(state, change.record);
+      else delVol(state, change.id);
+      return;
+    case 'volIntent':
+      if (change.op === 'put') putIntent(state, change.record);
+      else delIntent(state, change.volId);
+      return;
+    case 'metaPartition':
+      if (change.op === 'put') putPartition(state, 'meta', change.record);
+      else delPartition(state, 'meta', change.id);
+      return;
+    case 'dataPartition':
+      if (change.op === 'put') putPartition(state, 'data', change.record);
+      else delPartition(state, 'data', change.id);
       return;
     case 'user':
       if (change.op === 'put') state.users.set(change.record.userId, change.record);
@@ -110,6 +139,95 @@ function putDataNode(state: ModelState, record: DataNodeRecord): void {
   state.index.dataNodeIdByAddr.set(record.addr, record.id);
   members(state, record.nodeSetId).data.add(record.id);
   refreshRoom(state, record.nodeSetId);
+}
+
+function delMetaNode(state: ModelState, id: number): void {
+  const previous = state.metaNodes.get(id);
+  if (previous === undefined) return;
+  state.metaNodes.delete(id);
+  state.index.metaNodeIdByAddr.delete(previous.addr);
+  members(state, previous.nodeSetId).meta.delete(id);
+  refreshRoom(state, previous.nodeSetId);
+  state.live.metaNodes.delete(id);
+}
+
+function delDataNode(state: ModelState, id: number): void {
+  const previous = state.dataNodes.get(id);
+  if (previous === undefined) return;
+  state.dataNodes.delete(id);
+  state.index.dataNodeIdByAddr.delete(previous.addr);
+  members(state, previous.nodeSetId).data.delete(id);
+  refreshRoom(state, previous.nodeSetId);
+  state.live.dataNodes.delete(id);
+}
+
+function putVol(state: ModelState, record: VolRecord): void {
+  const previous = state.vols.get(record.id);
+  if (previous !== undefined && previous.name !== record.name) state.index.volIdByName.delete(previous.name);
+  const holder = state.index.volIdByName.get(record.name);
+  assert(holder === undefined || holder === record.id, () => `vol name ${record.name} held by ${holder}`);
+  state.vols.set(record.id, record);
+  state.index.volIdByName.set(record.name, record.id);
+}
+
+function delVol(state: ModelState, id: number): void {
+  const previous = state.vols.get(id);
+  if (previous === undefined) return;
+  state.vols.delete(id);
+  state.index.volIdByName.delete(previous.name);
+}
+
+function putIntent(state: ModelState, record: VolIntentRecord): void {
+  state.volIntents.set(record.vol.id, record);
+  state.index.intentIdByName.set(record.vol.name, record.vol.id);
+}
+
+function delIntent(state: ModelState, volId: number): void {
+  const previous = state.volIntents.get(volId);
+  if (previous === undefined) return;
+  state.volIntents.delete(volId);
+  if (state.index.intentIdByName.get(previous.vol.name) === volId) state.index.intentIdByName.delete(previous.vol.name);
+}
+
+type PartitionKind = 'meta' | 'data';
+
+function partitionMaps(state: ModelState, kind: PartitionKind) {
+  return kind === 'meta'
+    ? { records: state.metaPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.metaPartitionsByVol, replicas: state.index.replicasByMetaNode, live: state.live.metaReplicas as Map<number, unknown> }
+    : { records: state.dataPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.dataPartitionsByVol, replicas: state.index.replicasByDataNode, live: state.live.dataReplicas as Map<number, unknown> };
+}
+
+function putPartition(state: ModelState, kind: PartitionKind, record: MetaPartitionRecord | DataPartitionRecord): void {
+  const maps = partitionMaps(state, kind);
+  const previous = maps.records.get(record.id);
+  if (previous !== undefined) {
+    assert(previous.volId === record.volId, () => `${kind} partition ${record.id} changes vol`);
+    countReplicas(maps.replicas, previous.peers, -1);
+  }
+  maps.records.set(record.id, record);
+  insertSorted(getOrCreate(maps.byVol, record.volId, () => []), record.id);
+  countReplicas(maps.replicas, record.peers, +1);
+}
+
+function delPartition(state: ModelState, kind: PartitionKind, id: number): void {
+  const maps = partitionMaps(state, kind);
+  const previous = maps.records.get(id);
+  if (previous === undefined) return;
+  maps.records.delete(id);
+  const ids = maps.byVol.get(previous.volId);
+  removeSorted(ids, id);
+  if (ids !== undefined && ids.length === 0) maps.byVol.delete(previous.volId);
+  countReplicas(maps.replicas, previous.peers, -1);
+  maps.live.delete(id);
+}
+
+function countReplicas(counts: Map<number, number>, peers: readonly PartitionPeer[], delta: number): void {
+  for (const p of peers) {
+    const next = (counts.get(p.nodeId) ?? 0) + delta;
+    assert(next >= 0, () => `replica count of node ${p.nodeId} below zero`);
+    if (next === 0) counts.delete(p.nodeId);
+    else counts.set(p.nodeId, next);
+  }
 }
 
 function members(state: ModelState, nodeSetId: number): { meta: Set<number>; data: Set<number> } {

@@ -5,27 +5,14 @@
 // apply-nodes.ts and the `ids.reserve` command), which is deterministic because every member
 // applies the same commands in the same order to the same counters.
 //
-// Wire form: 2 header bytes (0x43 'C', format 0x01 = msgpack) then one msgpack map. Decoding
+// Wire form (command-codec.ts): 2 header bytes (0x43 'C', format 0x01 = msgpack) then one msgpack map. Decoding
 // checks the shape (field set, types, ranges) and nothing else: rule checks (regexes, duplicates)
 // belong to apply, so a committed command that breaks a rule becomes a deterministic error
 // result on every member instead of an undecodable entry.
 
-import { pack, unpack } from 'msgpackr';
-import { CodecError } from './errors.js';
-import type { Obj } from './shape.js';
-import {
-  asObject,
-  expectKeys,
-  readBool,
-  readInt,
-  readNullableOneOf,
-  readNullableString,
-  readOneOf,
-  readString,
-} from './shape.js';
 import type { CounterName, DataMediaType } from './state.js';
-import { COUNTER_NAMES, MediaType, UserType } from './state.js';
 import type { CreatableUserType } from './validate.js';
+import type { IntentOwner, PartitionPeer, StorageClass, VolSettings } from './vol-state.js';
 
 export const COMMAND_VERSION = 1;
 export const COMMAND_MAGIC = 0x43;
@@ -62,7 +49,7 @@ export interface IdsReserveCommand extends CommandBase<'ids.reserve'> {
   readonly count: number;
 }
 
-interface NodeAddFields {
+export interface NodeAddFields {
   readonly addr: string;
   /** Already defaulted to "default" by the caller when the request had none. */
   readonly zoneName: string;
@@ -110,6 +97,156 @@ export interface UserDeleteCommand extends CommandBase<'user.delete'> {
   readonly userId: string;
 }
 
+
+/** `/admin/setNodeInfo` (spec 1.5 getNodeInfo keys): null keeps the current value. */
+export interface ClusterSetNodeInfoCommand extends CommandBase<'cluster.setNodeInfo'> {
+  readonly batchCount: number | null;
+  readonly markDeleteRate: number | null;
+  readonly autoRepairRate: number | null;
+  readonly deleteWorkerSleepMs: number | null;
+  readonly loadFactor: number | null;
+  readonly maxDpCntLimit: number | null;
+  readonly maxMpCntLimit: number | null;
+  readonly dpMaxRepairErrCnt: number | null;
+}
+
+/**
+ * Step 1 of `/admin/createVol` (docs/volume-create.md): reserve the name, allocate the vol id
+ * (common counter) and the partition ids (their counters) at apply time, and persist an intent
+ * holding the placement the proposer chose. Nothing is visible to clients yet.
+ */
+export interface VolCreateBeginCommand extends CommandBase<'vol.createBegin'> {
+  readonly name: string;
+  readonly owner: string;
+  readonly createTimeUnixSec: number;
+  readonly capacityGB: number;
+  readonly mpReplicaNum: number;
+  readonly dpReplicaNum: number;
+  readonly dpSizeBytes: bigint;
+  readonly volType: number;
+  readonly volStorageClass: StorageClass;
+  readonly allowedStorageClass: readonly StorageClass[];
+  readonly settings: VolSettings;
+  /** One peer list per meta partition, in range order; its length is the mp count. */
+  readonly mpPeers: readonly (readonly PartitionPeer[])[];
+  /** One peer list per data partition. */
+  readonly dpPeers: readonly (readonly PartitionPeer[])[];
+  readonly dpMediaType: number;
+  /** Keys for the owner user if it does not exist when the create commits. */
+  readonly newOwner: IntentOwner;
+  readonly proposerId: number;
+}
+
+/** Step 2: every partition exists on its nodes; turn the intent into the volume. */
+export interface VolCreateCommitCommand extends CommandBase<'vol.createCommit'> {
+  readonly volId: number;
+  /** Per data partition (intent order), per replica (peer order): the disk the node chose. */
+  readonly dpDiskPaths: readonly (readonly string[])[];
+}
+
+/** Step 2 on failure (or a new leader's cleanup): drop the intent after deleting the partitions. */
+export interface VolCreateAbortCommand extends CommandBase<'vol.createAbort'> {
+  readonly volId: number;
+}
+
+/** `/vol/update`, `/vol/expand`, `/vol/shrink`: only the fields given change (null keeps). */
+export interface VolUpdateCommand extends CommandBase<'vol.update'> {
+  readonly name: string;
+  readonly capacityGB: number | null;
+  readonly dpReplicaNum: number | null;
+  readonly settings: Partial<VolSettings>;
+}
+
+/** `/vol/delete` (mark, spec 1.5) and its undo (`delete=false`). */
+export interface VolSetDeletedCommand extends CommandBase<'vol.setDeleted'> {
+  readonly name: string;
+  readonly deleted: boolean;
+  readonly timeUnixSec: number;
+}
+
+/** The background removal's last step: the vol, its partitions and its owner's claim go. */
+export interface VolRemoveCommand extends CommandBase<'vol.remove'> {
+  readonly volId: number;
+}
+
+/** `/user/transferVol` (body volume, user_src, user_dst, force). */
+export interface VolTransferCommand extends CommandBase<'vol.transfer'> {
+  readonly name: string;
+  readonly fromUserId: string;
+  readonly toUserId: string;
+  readonly force: boolean;
+}
+
+/** `/user/updatePolicy`: grant `actions` on `volume` (merged with what the user has). */
+export interface UserUpdatePolicyCommand extends CommandBase<'user.updatePolicy'> {
+  readonly userId: string;
+  readonly volume: string;
+  readonly actions: readonly string[];
+}
+
+/** `/user/removePolicy`: drop the user's grants on `volume`. */
+export interface UserRemovePolicyCommand extends CommandBase<'user.removePolicy'> {
+  readonly userId: string;
+  readonly volume: string;
+}
+
+/** A partition the proposer created on its nodes, with ids it reserved by `ids.reserve`. */
+export interface NewMetaPartition {
+  readonly id: number;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly peers: readonly PartitionPeer[];
+}
+
+/**
+ * The split of spec 3.1 as one command: the max meta partition's end becomes `newEnd`, and the
+ * new partitions (created on their nodes already) continue the range; the last one ends at MAX.
+ */
+export interface MetaPartitionSplitCommand extends CommandBase<'mp.split'> {
+  readonly volId: number;
+  readonly mpId: number;
+  readonly newEnd: bigint;
+  readonly newPartitions: readonly NewMetaPartition[];
+}
+
+export interface NewDataPartition {
+  readonly id: number;
+  readonly peers: readonly PartitionPeer[];
+  readonly diskPaths: readonly string[];
+}
+
+/** `/dataPartition/create` and the top-up scheduler: data partitions created on their nodes. */
+export interface DataPartitionsAddCommand extends CommandBase<'dp.add'> {
+  readonly volId: number;
+  readonly mediaType: number;
+  readonly sizeBytes: bigint;
+  readonly createTimeUnixSec: number;
+  readonly partitions: readonly NewDataPartition[];
+}
+
+/** Decommission step: one replica moves from `removeAddr` to `add` (created there first). */
+export interface PartitionReplaceReplicaCommand extends CommandBase<'partition.replaceReplica'> {
+  readonly kind: 'meta' | 'data';
+  readonly partitionId: number;
+  readonly removeAddr: string;
+  readonly add: PartitionPeer;
+  /** Data partitions only: the disk the new replica's node chose; '' for meta. */
+  readonly diskPath: string;
+}
+
+/** `/admin/setNodeRdOnly`: a read-only node gets no new partitions. */
+export interface NodeSetRdOnlyCommand extends CommandBase<'node.setRdOnly'> {
+  readonly kind: 'meta' | 'data';
+  readonly addr: string;
+  readonly rdOnly: boolean;
+}
+
+/** The end of a node decommission: the node, now without replicas, leaves the cluster map. */
+export interface NodeRemoveCommand extends CommandBase<'node.remove'> {
+  readonly kind: 'meta' | 'data';
+  readonly addr: string;
+}
+
 export type Command =
   | ClusterBootstrapCommand
   | ClusterSetFrozenCommand
@@ -118,7 +255,22 @@ export type Command =
   | DataNodeAddCommand
   | UserCreateCommand
   | UserUpdateCommand
-  | UserDeleteCommand;
+  | UserDeleteCommand
+  | ClusterSetNodeInfoCommand
+  | VolCreateBeginCommand
+  | VolCreateCommitCommand
+  | VolCreateAbortCommand
+  | VolUpdateCommand
+  | VolSetDeletedCommand
+  | VolRemoveCommand
+  | VolTransferCommand
+  | UserUpdatePolicyCommand
+  | UserRemovePolicyCommand
+  | MetaPartitionSplitCommand
+  | DataPartitionsAddCommand
+  | PartitionReplaceReplicaCommand
+  | NodeSetRdOnlyCommand
+  | NodeRemoveCommand;
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -132,6 +284,21 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'user.create',
   'user.update',
   'user.delete',
+  'cluster.setNodeInfo',
+  'vol.createBegin',
+  'vol.createCommit',
+  'vol.createAbort',
+  'vol.update',
+  'vol.setDeleted',
+  'vol.remove',
+  'vol.transfer',
+  'user.updatePolicy',
+  'user.removePolicy',
+  'mp.split',
+  'dp.add',
+  'partition.replaceReplica',
+  'node.setRdOnly',
+  'node.remove',
 ];
 
 /** Build a command of the current version: `makeCommand('user.delete', { userId: 'bob' })`. */
@@ -139,115 +306,3 @@ export function makeCommand<T extends CommandType>(type: T, fields: Omit<Command
   return { v: COMMAND_VERSION, type, ...fields } as unknown as CommandOf<T>;
 }
 
-export function encodeCommand(command: Command): Uint8Array {
-  const body = pack(command);
-  const out = new Uint8Array(2 + body.length);
-  out[0] = COMMAND_MAGIC;
-  out[1] = COMMAND_FORMAT_MSGPACK;
-  out.set(body, 2);
-  return out;
-}
-
-/** Decode untrusted bytes into a Command; throws CodecError naming the bad field. */
-export function decodeCommand(bytes: Uint8Array): Command {
-  if (bytes.length < 3 || bytes[0] !== COMMAND_MAGIC) throw new CodecError('', 'not a command (bad magic)');
-  if (bytes[1] !== COMMAND_FORMAT_MSGPACK) throw new CodecError('', `unknown command format ${bytes[1]}`);
-  let raw: unknown;
-  try {
-    raw = unpack(bytes.subarray(2)) as unknown;
-  } catch (e) {
-    throw new CodecError('', `not msgpack: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const o = asObject(raw, '');
-  const v = o['v'];
-  if (v !== COMMAND_VERSION) throw new CodecError('v', `unsupported command version ${String(v)}`);
-  const type = readOneOf(o, 'type', COMMAND_TYPES);
-  return DECODERS[type](o);
-}
-
-const MAX_ID = Number.MAX_SAFE_INTEGER;
-const USER_TYPES: readonly CreatableUserType[] = [UserType.Admin, UserType.Normal];
-const DATA_MEDIA: readonly DataMediaType[] = [MediaType.SSD, MediaType.HDD];
-const NODE_ADD_KEYS = ['v', 'type', 'addr', 'zoneName', 'heartbeatPort', 'replicaPort', 'nodeSetId', 'nodeSetCapacity'];
-
-function nodeAddFields(o: Obj): NodeAddFields {
-  return {
-    addr: readString(o, 'addr'),
-    zoneName: readString(o, 'zoneName'),
-    heartbeatPort: readString(o, 'heartbeatPort'),
-    replicaPort: readString(o, 'replicaPort'),
-    nodeSetId: readInt(o, 'nodeSetId', 0, MAX_ID),
-    nodeSetCapacity: readInt(o, 'nodeSetCapacity', 0, MAX_ID),
-  };
-}
-
-const DECODERS: { readonly [T in CommandType]: (o: Obj) => CommandOf<T> } = {
-  'cluster.bootstrap': (o) => {
-    expectKeys(o, ['v', 'type', 'clusterName', 'createTimeUnixSec', 'root'], '');
-    const root = asObject(o['root'], 'root');
-    expectKeys(root, ['accessKey', 'secretKey', 'passwordSha1'], 'root');
-    return makeCommand('cluster.bootstrap', {
-      clusterName: readString(o, 'clusterName'),
-      createTimeUnixSec: readInt(o, 'createTimeUnixSec', 0, MAX_ID),
-      root: {
-        accessKey: readString(root, 'accessKey', 'root'),
-        secretKey: readString(root, 'secretKey', 'root'),
-        passwordSha1: readString(root, 'passwordSha1', 'root'),
-      },
-    });
-  },
-  'cluster.setFrozen': (o) => {
-    expectKeys(o, ['v', 'type', 'frozen'], '');
-    return makeCommand('cluster.setFrozen', { frozen: readBool(o, 'frozen') });
-  },
-  'ids.reserve': (o) => {
-    expectKeys(o, ['v', 'type', 'counter', 'count'], '');
-    return makeCommand('ids.reserve', {
-      counter: readOneOf(o, 'counter', COUNTER_NAMES),
-      count: readInt(o, 'count', 1, IDS_RESERVE_MAX),
-    });
-  },
-  'metaNode.add': (o) => {
-    expectKeys(o, NODE_ADD_KEYS, '');
-    return makeCommand('metaNode.add', nodeAddFields(o));
-  },
-  'dataNode.add': (o) => {
-    expectKeys(o, [...NODE_ADD_KEYS, 'mediaType', 'createTimeMs'], '');
-    return makeCommand('dataNode.add', {
-      ...nodeAddFields(o),
-      mediaType: readOneOf(o, 'mediaType', DATA_MEDIA),
-      createTimeMs: readInt(o, 'createTimeMs', 0, MAX_ID),
-    });
-  },
-  'user.create': (o) => {
-    expectKeys(
-      o,
-      ['v', 'type', 'userId', 'accessKey', 'secretKey', 'passwordSha1', 'userType', 'description', 'createTimeUnixSec'],
-      '',
-    );
-    return makeCommand('user.create', {
-      userId: readString(o, 'userId'),
-      accessKey: readString(o, 'accessKey'),
-      secretKey: readString(o, 'secretKey'),
-      passwordSha1: readString(o, 'passwordSha1'),
-      userType: readOneOf(o, 'userType', USER_TYPES),
-      description: readString(o, 'description'),
-      createTimeUnixSec: readInt(o, 'createTimeUnixSec', 0, MAX_ID),
-    });
-  },
-  'user.update': (o) => {
-    expectKeys(o, ['v', 'type', 'userId', 'accessKey', 'secretKey', 'passwordSha1', 'userType', 'description'], '');
-    return makeCommand('user.update', {
-      userId: readString(o, 'userId'),
-      accessKey: readNullableString(o, 'accessKey'),
-      secretKey: readNullableString(o, 'secretKey'),
-      passwordSha1: readNullableString(o, 'passwordSha1'),
-      userType: readNullableOneOf(o, 'userType', USER_TYPES),
-      description: readNullableString(o, 'description'),
-    });
-  },
-  'user.delete': (o) => {
-    expectKeys(o, ['v', 'type', 'userId'], '');
-    return makeCommand('user.delete', { userId: readString(o, 'userId') });
-  },
-};

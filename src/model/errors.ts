@@ -113,3 +113,102 @@ export class CodecError extends OperatingError {
     super(CubeCode.UnmarshalData, `${path}: ${detail}`);
   }
 }
+
+/** 7: an unknown volume name (spec 1.5, observed `/admin/getVol?name=nope`). */
+export class VolNotFoundError extends OperatingError {
+  constructor(readonly volName: string) {
+    super(CubeCode.VolNotExists, 'vol not exists');
+  }
+}
+
+/**
+ * 1 (not 14): the Go master wraps the duplicate error with fmt.Errorf, so clients see code 1 and
+ * a text that contains "duplicate vol" (spec 1.5, observed). Kept: cfs-cli prints that text.
+ */
+export class DuplicateVolError extends OperatingError {
+  constructor(
+    readonly volName: string,
+    clusterName: string,
+  ) {
+    super(
+      CubeCode.InternalError,
+      `action[createVol], clusterID[${clusterName}] name:${volName}, err:action[doCreateVol], clusterID[${clusterName}] name:${volName}, err:duplicate vol  `,
+    );
+  }
+}
+
+/** 1: createVol while `/cluster/freeze` is on (spec 1.5). */
+export class ClusterFrozenError extends OperatingError {
+  constructor() {
+    super(CubeCode.InternalError, 'the cluster is frozen, can not create volume');
+  }
+}
+
+/** 1: an operation on a vol that is marked for deletion (`/vol/update` and the like, spec 1.5). */
+export class VolMarkedDeleteError extends OperatingError {
+  constructor(
+    readonly volName: string,
+    action: string,
+    clusterName: string,
+  ) {
+    super(CubeCode.InternalError, `action[${action}], clusterID[${clusterName}] name:${volName}, err:vol has been marked delete `);
+  }
+}
+
+/** 34: authKey is not md5(owner) (spec 1.3). */
+export class AuthKeyMismatchError extends OperatingError {
+  constructor(readonly volName: string) {
+    super(CubeCode.VolAuthKeyNotMatch, 'client and server auth key do not match');
+  }
+}
+
+/** 10 / 11: unknown partition id. */
+export class MetaPartitionNotFoundError extends OperatingError {
+  constructor(readonly partitionId: number) {
+    super(CubeCode.MetaPartitionNotExists, 'meta partition not exists');
+  }
+}
+export class DataPartitionNotFoundError extends OperatingError {
+  constructor(readonly partitionId: number) {
+    super(CubeCode.DataPartitionNotExists, 'data partition not exists');
+  }
+}
+
+/** 18: `/client/partitions` of a vol with no data partition (spec 1.5). */
+export class NoAvailDataPartitionError extends OperatingError {
+  constructor(readonly volName: string) {
+    super(CubeCode.NoAvailDataPartition, 'no available data partition');
+  }
+}
+
+/** 52: a zone name that no node registered. */
+export class ZoneNotFoundError extends OperatingError {
+  constructor(readonly zoneName: string) {
+    super(CubeCode.ZoneNotExists, 'zone not exists');
+  }
+}
+
+/** 61: transferring or deleting where the user owns the volume. */
+export class IsOwnerError extends OperatingError {
+  constructor(readonly userId: string) {
+    super(CubeCode.IsOwner, 'user owns the volume');
+  }
+}
+
+/**
+ * 1: a command that names a partition id, node or intent state that the replicated state does
+ * not allow (a stale proposer: ids not reserved, an intent already finished, a node gone).
+ * Not a client mistake; the service that proposed it rolls back.
+ */
+export class StaleProposalError extends OperatingError {
+  constructor(detail: string) {
+    super(CubeCode.InternalError, detail);
+  }
+}
+
+/** 50: the user holds no policy for the vol (`/user/transferVol` from a user who does not own it). */
+export class HaveNoPolicyError extends OperatingError {
+  constructor(readonly userId: string) {
+    super(CubeCode.HaveNoPolicy, 'no vol policy');
+  }
+}

@@ -1,9 +1,13 @@
 // The domain model's public surface, for the FSM, the cluster services, the API and tests.
 
 export * from './state.js';
+export * from './vol-state.js';
+export * from './live-state.js';
 export * from './live.js';
 export * from './commands.js';
-export * from './apply.js';
+export * from './command-codec.js';
+export * from './apply/index.js';
+export * from './apply/results.js';
 export * from './changes.js';
 export * from './records.js';
 export * from './digest.js';
@@ -13,4 +17,3 @@ export * from './password.js';
 export * from './views.js';
 export * from './time-format.js';
 export * from './errors.js';
-export { ROOT_USER_ID } from './apply-cluster.js';

@@ -1,62 +1,10 @@
-// Heartbeat-derived node fields (spec 3, "Runtime-only"; spec 6 heartbeat responses): capacity,
-// activity, report time, partition reports. CubeFS keeps them in memory on the leader only and
-// never persists them. Here they sit beside the replicated records but are NOT part of them:
-// not written by apply, not in any change, record or digest. The member that receives
-// heartbeats (the leader) writes them with `setMetaNodeLive` / `setDataNodeLive`; a member that
-// never got a heartbeat shows the defaults below, exactly what CubeFS shows before the first one.
+// Readers and writers of the heartbeat-derived live state (shapes in live-state.ts). The member
+// that receives heartbeats (the leader) writes it with `setMetaNodeLive` / `setDataNodeLive`; a
+// member that never got a heartbeat shows the defaults below, exactly what CubeFS shows before
+// the first one.
 
+import type { DataNodeLive, MetaNodeLive } from './live-state.js';
 import type { DataNodeRecord, ModelState, ModelView } from './state.js';
-
-export interface MetaNodeLive {
-  readonly isActive: boolean;
-  readonly isWritable: boolean;
-  /** Comma-joined host names the node reported, e.g. "localhost:17210,vm:17210". */
-  readonly domainAddr: string;
-  /** Unix ms of the last heartbeat; 0 = never (views show Go's zero time). */
-  readonly reportTimeMs: number;
-  readonly maxMemAvailWeight: number;
-  readonly totalWeight: number;
-  readonly usedWeight: number;
-  readonly ratio: number;
-  readonly selectCount: number;
-  readonly threshold: number;
-  readonly metaPartitionCount: number;
-  readonly persistenceMetaPartitions: readonly number[];
-  readonly canAllocPartition: boolean;
-  readonly cpuUtil: number;
-}
-
-export interface DataNodeLive {
-  readonly isActive: boolean;
-  readonly isWritable: boolean;
-  readonly domainAddr: string;
-  /** Unix ms; before the first heartbeat CubeFS shows the time the node was added. */
-  readonly reportTimeMs: number;
-  readonly totalWeight: number;
-  readonly usedWeight: number;
-  readonly availableSpace: number;
-  readonly usageRatio: number;
-  readonly selectedTimes: number;
-  /** Opaque partition reports as the node sent them (shown verbatim; null before the first). */
-  readonly dataPartitionReports: readonly unknown[] | null;
-  readonly dataPartitionCount: number;
-  readonly persistenceDataPartitions: readonly number[];
-  readonly allDisks: readonly string[];
-  readonly badDisks: readonly string[] | null;
-  readonly lostDisks: readonly string[] | null;
-  readonly canAllocPartition: boolean;
-  readonly cpuUtil: number;
-  readonly ioUtil: Readonly<Record<string, number>>;
-}
-
-export interface LiveState {
-  readonly metaNodes: Map<number, MetaNodeLive>;
-  readonly dataNodes: Map<number, DataNodeLive>;
-}
-
-export function emptyLiveState(): LiveState {
-  return { metaNodes: new Map(), dataNodes: new Map() };
-}
 
 /** Observed on `/metaNode/get` right after `/metaNode/add` (wire sample). */
 export const META_NODE_LIVE_DEFAULT: MetaNodeLive = Object.freeze({

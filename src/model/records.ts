@@ -43,6 +43,16 @@ import type {
   ZoneRecord,
 } from './state.js';
 import { COUNTER_NAMES, MediaType, UserType as UserTypes } from './state.js';
+import {
+  dataPartitionFromJson,
+  dataPartitionToJson,
+  intentFromJson,
+  intentToJson,
+  metaPartitionFromJson,
+  metaPartitionToJson,
+  volFromJson,
+  volToJson,
+} from './vol-records.js';
 
 export const RECORD_VERSION = 1;
 /** Prefix of every key the model owns. */
@@ -59,6 +69,10 @@ export const KEY = {
   dataNode: (id: number, addr: string): string => `#dn#${id}#${addr}`,
   user: (userId: string): string => `#user#${userId}`,
   accessKey: (ak: string): string => `#ak#${ak}`,
+  vol: (id: number): string => `#vol#${id}`,
+  volIntent: (id: number): string => `#volIntent#${id}`,
+  metaPartition: (volId: number, id: number): string => `#mp#${volId}#${id}`,
+  dataPartition: (volId: number, id: number): string => `#dp#${volId}#${id}`,
 } as const;
 
 /** CubeFS's allocator keys (spec 4.2); values are decimal strings as there. */
@@ -104,9 +118,29 @@ export function changeToOp(change: Change): BatchOp {
     case 'nodeSet':
       return put(KEY.nodeSet(change.record.id), encodeNodeSet(change.record));
     case 'metaNode':
-      return put(KEY.metaNode(change.record.id, change.record.addr), encodeMetaNode(change.record));
+      return change.op === 'put'
+        ? put(KEY.metaNode(change.record.id, change.record.addr), encodeMetaNode(change.record))
+        : { type: 'del', key: KEY.metaNode(change.id, change.addr) };
     case 'dataNode':
-      return put(KEY.dataNode(change.record.id, change.record.addr), encodeDataNode(change.record));
+      return change.op === 'put'
+        ? put(KEY.dataNode(change.record.id, change.record.addr), encodeDataNode(change.record))
+        : { type: 'del', key: KEY.dataNode(change.id, change.addr) };
+    case 'vol':
+      return change.op === 'put'
+        ? put(KEY.vol(change.record.id), json(volToJson(change.record, RECORD_VERSION)))
+        : { type: 'del', key: KEY.vol(change.id) };
+    case 'volIntent':
+      return change.op === 'put'
+        ? put(KEY.volIntent(change.record.vol.id), json(intentToJson(change.record, RECORD_VERSION)))
+        : { type: 'del', key: KEY.volIntent(change.volId) };
+    case 'metaPartition':
+      return change.op === 'put'
+        ? put(KEY.metaPartition(change.record.volId, change.record.id), json(metaPartitionToJson(change.record, RECORD_VERSION)))
+        : { type: 'del', key: KEY.metaPartition(change.volId, change.id) };
+    case 'dataPartition':
+      return change.op === 'put'
+        ? put(KEY.dataPartition(change.record.volId, change.record.id), json(dataPartitionToJson(change.record, RECORD_VERSION)))
+        : { type: 'del', key: KEY.dataPartition(change.volId, change.id) };
     case 'user':
       return change.op === 'put'
         ? put(KEY.user(change.record.userId), encodeUser(change.record))
@@ -143,6 +177,10 @@ export function* recordsOf(model: ModelView): Generator<StoredRecord> {
   for (const record of model.dataNodes.values()) yield op({ kind: 'dataNode', op: 'put', record });
   for (const record of model.users.values()) yield op({ kind: 'user', op: 'put', record });
   for (const record of model.accessKeys.values()) yield op({ kind: 'accessKey', op: 'put', record });
+  for (const record of model.vols.values()) yield op({ kind: 'vol', op: 'put', record });
+  for (const record of model.volIntents.values()) yield op({ kind: 'volIntent', op: 'put', record });
+  for (const record of model.metaPartitions.values()) yield op({ kind: 'metaPartition', op: 'put', record });
+  for (const record of model.dataPartitions.values()) yield op({ kind: 'dataPartition', op: 'put', record });
 }
 
 /**
@@ -203,6 +241,26 @@ export function decodeRecord(key: string, value: Uint8Array): Change {
       const record = decodeAccessKey(o, key);
       expectTail(key, tail, record.accessKey);
       return { kind: 'accessKey', op: 'put', record };
+    }
+    case 'vol': {
+      const record = volFromJson(o, key);
+      expectTail(key, tail, String(record.id));
+      return { kind: 'vol', op: 'put', record };
+    }
+    case 'volIntent': {
+      const record = intentFromJson(o, key);
+      expectTail(key, tail, String(record.vol.id));
+      return { kind: 'volIntent', op: 'put', record };
+    }
+    case 'mp': {
+      const record = metaPartitionFromJson(o, key);
+      expectTail(key, tail, `${record.volId}#${record.id}`);
+      return { kind: 'metaPartition', op: 'put', record };
+    }
+    case 'dp': {
+      const record = dataPartitionFromJson(o, key);
+      expectTail(key, tail, `${record.volId}#${record.id}`);
+      return { kind: 'dataPartition', op: 'put', record };
     }
     default:
       throw new CodecError(key, `unknown record kind "${kind}"`);
@@ -274,6 +332,7 @@ const CLUSTER_FIELDS = [
   'maxDpCntLimit',
   'maxMpCntLimit',
   'dirChildrenNumLimit',
+  'metaPartitionInodeIdStep',
 ] as const;
 
 export function encodeCluster(r: ClusterRecord): Uint8Array {
@@ -292,6 +351,7 @@ export function encodeCluster(r: ClusterRecord): Uint8Array {
     maxDpCntLimit: r.maxDpCntLimit,
     maxMpCntLimit: r.maxMpCntLimit,
     dirChildrenNumLimit: r.dirChildrenNumLimit,
+    metaPartitionInodeIdStep: r.metaPartitionInodeIdStep,
   });
 }
 
@@ -311,6 +371,7 @@ function decodeCluster(o: Obj, p: string): ClusterRecord {
     maxDpCntLimit: readInt(o, 'maxDpCntLimit', 0, MAX_ID, p),
     maxMpCntLimit: readInt(o, 'maxMpCntLimit', 0, MAX_ID, p),
     dirChildrenNumLimit: readInt(o, 'dirChildrenNumLimit', 0, MAX_ID, p),
+    metaPartitionInodeIdStep: readInt(o, 'metaPartitionInodeIdStep', 1, MAX_ID, p),
   };
 }
 

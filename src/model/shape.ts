@@ -96,3 +96,37 @@ export function readStringArray(o: Obj, field: string, path = ''): string[] {
     return item;
   });
 }
+
+/** A bigint within [min, max] (msgpack 64-bit integers decode as bigint; JSON records store decimal strings). */
+export function readBigInt(o: Obj, field: string, min: bigint, max: bigint, path = ''): bigint {
+  const v = o[field];
+  let b: bigint;
+  if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+  else if (typeof v === 'string' && /^-?[0-9]{1,20}$/.test(v)) b = BigInt(v);
+  else throw new CodecError(at(path, field), 'expected a 64-bit integer');
+  if (b < min || b > max) throw new CodecError(at(path, field), `out of range [${min}, ${max}]`);
+  return b;
+}
+
+export function readNullableInt(o: Obj, field: string, min: number, max: number, path = ''): number | null {
+  return o[field] === null ? null : readInt(o, field, min, max, path);
+}
+
+export function readNullableNumber(o: Obj, field: string, path = ''): number | null {
+  return o[field] === null ? null : readNumber(o, field, path);
+}
+
+/** An array of objects, each decoded by `item` with its own path. */
+export function readObjectArray<T>(o: Obj, field: string, item: (v: Obj, path: string) => T, path = ''): T[] {
+  return readArray(o, field, path).map((v, i) => item(asObject(v, `${at(path, field)}[${i}]`), `${at(path, field)}[${i}]`));
+}
+
+export function readIntArray(o: Obj, field: string, min: number, max: number, path = ''): number[] {
+  return readArray(o, field, path).map((v, i) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new CodecError(`${at(path, field)}[${i}]`, `expected an integer in [${min}, ${max}]`);
+    }
+    return v;
+  });
+}

@@ -7,8 +7,13 @@
 // `index` is rebuilt from the records; `live` holds heartbeat-derived fields that are neither
 // replicated nor persisted (see live.ts).
 
-import type { LiveState } from './live.js';
-import { emptyLiveState } from './live.js';
+import type { LiveState } from './live-state.js';
+import { emptyLiveState } from './live-state.js';
+import type { DataPartitionRecord, MetaPartitionRecord, VolIntentRecord, VolRecord } from './vol-state.js';
+import { DEFAULT_MP_INODE_STEP } from './vol-state.js';
+
+/** The user every cluster has from bootstrap on (spec 2: root, password "CubeFSRoot", type 1). */
+export const ROOT_USER_ID = 'root';
 
 /** `user_type` of `proto.UserInfo` (spec 1.5, 3): 1 root, 2 admin, 3 normal. */
 export const UserType = { Root: 1, Admin: 2, Normal: 3 } as const;
@@ -48,6 +53,8 @@ export interface ClusterRecord {
   readonly maxDpCntLimit: number;
   readonly maxMpCntLimit: number;
   readonly dirChildrenNumLimit: number;
+  /** `MetaPartitionInodeIdStep` (spec 3.1): inode ids per meta partition at create and split. */
+  readonly metaPartitionInodeIdStep: number;
 }
 
 /**
@@ -156,6 +163,15 @@ export interface ModelIndex {
   /** Keyed by node set id even before that node set's record is loaded (load order is key order). */
   readonly nodeSetMembers: Map<number, NodeSetMembers>;
   readonly roomByZone: Map<string, ZoneRoom>;
+  readonly volIdByName: Map<string, number>;
+  /** Names reserved by a create in progress (vol id of the intent). */
+  readonly intentIdByName: Map<string, number>;
+  /** Partition ids per vol id, ascending. */
+  readonly metaPartitionsByVol: Map<number, number[]>;
+  readonly dataPartitionsByVol: Map<number, number[]>;
+  /** How many partition replicas each node holds (node id -> count), for placement. */
+  readonly replicasByMetaNode: Map<number, number>;
+  readonly replicasByDataNode: Map<number, number>;
 }
 
 export interface ModelIndexView {
@@ -164,6 +180,12 @@ export interface ModelIndexView {
   readonly nodeSetsByZone: ReadonlyMap<string, readonly number[]>;
   readonly nodeSetMembers: ReadonlyMap<number, { readonly meta: ReadonlySet<number>; readonly data: ReadonlySet<number> }>;
   readonly roomByZone: ReadonlyMap<string, { readonly meta: readonly number[]; readonly data: readonly number[] }>;
+  readonly volIdByName: ReadonlyMap<string, number>;
+  readonly intentIdByName: ReadonlyMap<string, number>;
+  readonly metaPartitionsByVol: ReadonlyMap<number, readonly number[]>;
+  readonly dataPartitionsByVol: ReadonlyMap<number, readonly number[]>;
+  readonly replicasByMetaNode: ReadonlyMap<number, number>;
+  readonly replicasByDataNode: ReadonlyMap<number, number>;
 }
 
 /** The model as `apply` and the views see it: nothing here may be changed. */
@@ -176,10 +198,13 @@ export interface ModelView {
   readonly dataNodes: ReadonlyMap<number, DataNodeRecord>;
   readonly users: ReadonlyMap<string, UserRecord>;
   readonly accessKeys: ReadonlyMap<string, AccessKeyRecord>;
+  readonly vols: ReadonlyMap<number, VolRecord>;
+  readonly metaPartitions: ReadonlyMap<number, MetaPartitionRecord>;
+  readonly dataPartitions: ReadonlyMap<number, DataPartitionRecord>;
+  /** Volume creates in progress, by the vol id they reserved. */
+  readonly volIntents: ReadonlyMap<number, VolIntentRecord>;
   readonly index: ModelIndexView;
   readonly live: LiveState;
-  // Room for volumes and partitions: `vols` (by id, with a name index), `metaPartitions`,
-  // `dataPartitions` will join here with their own records, keys and changes.
 }
 
 /** The mutable model. Only changes.ts (applyChanges) and live.ts write to it. */
@@ -192,6 +217,10 @@ export interface ModelState extends ModelView {
   readonly dataNodes: Map<number, DataNodeRecord>;
   readonly users: Map<string, UserRecord>;
   readonly accessKeys: Map<string, AccessKeyRecord>;
+  readonly vols: Map<number, VolRecord>;
+  readonly metaPartitions: Map<number, MetaPartitionRecord>;
+  readonly dataPartitions: Map<number, DataPartitionRecord>;
+  readonly volIntents: Map<number, VolIntentRecord>;
   readonly index: ModelIndex;
 }
 
@@ -205,12 +234,22 @@ export function emptyState(): ModelState {
     dataNodes: new Map(),
     users: new Map(),
     accessKeys: new Map(),
+    vols: new Map(),
+    metaPartitions: new Map(),
+    dataPartitions: new Map(),
+    volIntents: new Map(),
     index: {
       metaNodeIdByAddr: new Map(),
       dataNodeIdByAddr: new Map(),
       nodeSetsByZone: new Map(),
       nodeSetMembers: new Map(),
       roomByZone: new Map(),
+      volIdByName: new Map(),
+      intentIdByName: new Map(),
+      metaPartitionsByVol: new Map(),
+      dataPartitionsByVol: new Map(),
+      replicasByMetaNode: new Map(),
+      replicasByDataNode: new Map(),
     },
     live: emptyLiveState(),
   };
@@ -232,6 +271,7 @@ export function newClusterRecord(name: string, createTimeUnixSec: number): Clust
     maxDpCntLimit: 3000,
     maxMpCntLimit: 300,
     dirChildrenNumLimit: 20_000_000,
+    metaPartitionInodeIdStep: DEFAULT_MP_INODE_STEP,
   };
 }
 
@@ -280,4 +320,20 @@ export function userByAccessKey(model: ModelView, accessKey: string): UserRecord
 export function nodeSetMemberCounts(model: ModelView, nodeSetId: number): { meta: number; data: number } {
   const m = model.index.nodeSetMembers.get(nodeSetId);
   return { meta: m?.meta.size ?? 0, data: m?.data.size ?? 0 };
+}
+
+export function volByName(model: ModelView, name: string): VolRecord | undefined {
+  const id = model.index.volIdByName.get(name);
+  return id === undefined ? undefined : model.vols.get(id);
+}
+
+/** A vol's meta partitions in id order (the last is the "max mp" with the open end). */
+export function metaPartitionsOf(model: ModelView, volId: number): MetaPartitionRecord[] {
+  const ids = model.index.metaPartitionsByVol.get(volId) ?? [];
+  return ids.map((id) => model.metaPartitions.get(id)).filter((p): p is MetaPartitionRecord => p !== undefined);
+}
+
+export function dataPartitionsOf(model: ModelView, volId: number): DataPartitionRecord[] {
+  const ids = model.index.dataPartitionsByVol.get(volId) ?? [];
+  return ids.map((id) => model.dataPartitions.get(id)).filter((p): p is DataPartitionRecord => p !== undefined);
 }

@@ -30,6 +30,13 @@ export const CubeCode = {
   InvalidAccessKey: 59,
   InvalidSecretKey: 60,
   NodeSetNotExists: 64,
+  NoAvailDataPartition: 18,
+  NoDataNodeToCreateDataPartition: 26,
+  NoMetaNodeToCreateMetaPartition: 30,
+  HaveNoPolicy: 50,
+  IsOwner: 61,
+  VolHasDeleted: 8,
+  VolNotDelete: 9,
 } as const;
 export type CubeCode = (typeof CubeCode)[keyof typeof CubeCode];
 

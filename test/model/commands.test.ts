@@ -4,7 +4,10 @@ import { pack } from 'msgpackr';
 import type { Command } from '../../src/model/index.js';
 import { COMMAND_TYPES, decodeCommand, encodeCommand, makeCommand } from '../../src/model/index.js';
 import { CodecError } from '../../src/model/errors.js';
-import { bootstrapCmd, dataNodeAddCmd, metaNodeAddCmd, userCreateCmd, userUpdateCmd } from './helpers.js';
+import { bootstrapCmd, dataNodeAddCmd, metaNodeAddCmd, userCreateCmd, userUpdateCmd, volCreateBeginCmd } from './helpers.js';
+
+const META = [{ nodeId: 2, addr: '127.0.0.1:17210' }];
+const DATA = [{ nodeId: 3, addr: '127.0.0.1:17310' }];
 
 const samples: Command[] = [
   bootstrapCmd(),
@@ -16,6 +19,41 @@ const samples: Command[] = [
   userUpdateCmd('alice', { userType: 2, description: '' }),
   userUpdateCmd('alice'),
   makeCommand('user.delete', { userId: 'bob' }),
+  makeCommand('cluster.setNodeInfo', {
+    batchCount: 100,
+    markDeleteRate: null,
+    autoRepairRate: 0,
+    deleteWorkerSleepMs: null,
+    loadFactor: 1.5,
+    maxDpCntLimit: 3000,
+    maxMpCntLimit: null,
+    dpMaxRepairErrCnt: null,
+  }),
+  volCreateBeginCmd('volA', 'alice', { meta: META, data: DATA }),
+  makeCommand('vol.createCommit', { volId: 4, dpDiskPaths: [['/d1'], ['/d2'], ['/d1']] }),
+  makeCommand('vol.createAbort', { volId: 4 }),
+  makeCommand('vol.update', { name: 'volA', capacityGB: 20, dpReplicaNum: null, settings: { description: 'hello', crossZone: true } }),
+  makeCommand('vol.setDeleted', { name: 'volA', deleted: true, timeUnixSec: 1_795_632_755 }),
+  makeCommand('vol.remove', { volId: 4 }),
+  makeCommand('vol.transfer', { name: 'volA', fromUserId: 'alice', toUserId: 'carol', force: false }),
+  makeCommand('user.updatePolicy', { userId: 'carol', volume: 'volA', actions: ['perm:builtin:ReadOnly'] }),
+  makeCommand('user.removePolicy', { userId: 'carol', volume: 'volA' }),
+  makeCommand('mp.split', {
+    volId: 4,
+    mpId: 3,
+    newEnd: 8_388_608n + 4_194_304n,
+    newPartitions: [{ id: 7, start: 12_582_913n, end: 9_223_372_036_854_775_807n, peers: META }],
+  }),
+  makeCommand('dp.add', {
+    volId: 4,
+    mediaType: 1,
+    sizeBytes: 18_446_744_073_709_551_615n,
+    createTimeUnixSec: 1_795_632_755,
+    partitions: [{ id: 9, peers: DATA, diskPaths: ['/var/lib/cubefs/data1/disk1'] }],
+  }),
+  makeCommand('partition.replaceReplica', { kind: 'data', partitionId: 9, removeAddr: '127.0.0.1:17310', add: { nodeId: 5, addr: '127.0.0.1:17311' }, diskPath: '/d' }),
+  makeCommand('node.setRdOnly', { kind: 'meta', addr: '127.0.0.1:17210', rdOnly: true }),
+  makeCommand('node.remove', { kind: 'data', addr: '127.0.0.1:17310' }),
 ];
 
 /** Bytes of a command body as msgpack with the 2-byte header. */

@@ -11,6 +11,7 @@ import type {
   ResultOf,
 } from '../../src/model/index.js';
 import {
+  DEFAULT_VOL_SETTINGS,
   apply,
   applyChanges,
   changesToBatch,
@@ -218,4 +219,41 @@ export function scenarioCommands(): Command[] {
     userCreateCmd('carol', { accessKey: ak(2), secretKey: sk(4) }),
     makeCommand('user.delete', { userId: 'root' }), // 57
   ];
+}
+
+/** A vol.createBegin with `mps` meta and `dps` data partitions on the given nodes (ids, addrs). */
+export function volCreateBeginCmd(
+  name: string,
+  owner: string,
+  placement: { meta: readonly { nodeId: number; addr: string }[]; data: readonly { nodeId: number; addr: string }[]; mps?: number; dps?: number },
+  fields: Partial<Omit<CommandOf<'vol.createBegin'>, 'v' | 'type' | 'name' | 'owner'>> = {},
+): CommandOf<'vol.createBegin'> {
+  const mps = placement.mps ?? 3;
+  const dps = placement.dps ?? 3;
+  return makeCommand('vol.createBegin', {
+    name,
+    owner,
+    createTimeUnixSec: T_CLUSTER + 100,
+    capacityGB: 10,
+    mpReplicaNum: placement.meta.length,
+    dpReplicaNum: placement.data.length,
+    dpSizeBytes: 120n * 1_073_741_824n,
+    volType: 0,
+    volStorageClass: 1,
+    allowedStorageClass: [1],
+    settings: { ...DEFAULT_VOL_SETTINGS, zoneName: 'default' },
+    mpPeers: Array.from({ length: mps }, () => [...placement.meta]),
+    dpPeers: Array.from({ length: dps }, () => [...placement.data]),
+    dpMediaType: 1,
+    newOwner: { accessKey: ak(90), secretKey: sk(90), passwordSha1: passwordSha1('CubeFSUser') },
+    proposerId: 1,
+    ...fields,
+  });
+}
+
+/** Register one meta and one data node and return their peers. */
+export function withNodes(state: ModelState): { meta: { nodeId: number; addr: string }[]; data: { nodeId: number; addr: string }[] } {
+  const m = ok(state, metaNodeAddCmd('127.0.0.1:17210'));
+  const d = ok(state, dataNodeAddCmd('127.0.0.1:17310'));
+  return { meta: [{ nodeId: m.id, addr: '127.0.0.1:17210' }], data: [{ nodeId: d.id, addr: '127.0.0.1:17310' }] };
 }

@@ -1,16 +1,15 @@
 // Cluster-wide commands: bootstrap (cluster value + root user), freeze, id reservation.
 
-import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
-import type { Success } from './apply.js';
-import type { Change } from './changes.js';
-import type { CommandOf } from './commands.js';
-import { IDS_RESERVE_MAX } from './commands.js';
-import { ClusterNameMismatchError, ClusterNotBootstrappedError, DuplicateAccessKeyError } from './errors.js';
-import type { CounterName, ModelView, UserRecord } from './state.js';
-import { emptyPolicy, newClusterRecord, UserType } from './state.js';
-import { checkAccessKey, checkPasswordSha1, checkSecretKey, checkTimestamp } from './validate.js';
-
-export const ROOT_USER_ID = 'root';
+import { ParamError } from '../../util/errors.js';
+import type { Success } from './results.js';
+import type { Change } from '../changes.js';
+import type { CommandOf } from '../commands.js';
+import { IDS_RESERVE_MAX } from '../commands.js';
+import { ClusterNameMismatchError, ClusterNotBootstrappedError, DuplicateAccessKeyError } from '../errors.js';
+import type { ClusterRecord, CounterName, ModelView, UserRecord } from '../state.js';
+import { emptyPolicy, newClusterRecord, ROOT_USER_ID, UserType } from '../state.js';
+import { nextId } from './ids.js';
+import { checkAccessKey, checkPasswordSha1, checkSecretKey, checkTimestamp } from '../validate.js';
 
 /**
  * CubeFS writes `#c#<name>` when a leader finds none (CreateTime = now) and creates user `root`
@@ -86,9 +85,21 @@ export function applyIdsReserve(
   };
 }
 
-/** `current + count`, refusing to leave the range where JS numbers are exact integers. */
-export function nextId(current: number, count = 1): number {
-  const next = current + count;
-  if (!Number.isSafeInteger(next)) throw new OperatingError(CubeCode.InternalError, 'id space exhausted');
-  return next;
+/** `/admin/setNodeInfo` (spec 1.5): the given tunables replace the stored ones. */
+export function applySetNodeInfo(model: ModelView, cmd: CommandOf<'cluster.setNodeInfo'>): Success<ClusterRecord> {
+  const cluster = model.cluster;
+  if (cluster === null) throw new ClusterNotBootstrappedError();
+  if (cmd.loadFactor !== null && cmd.loadFactor < 0) throw new ParamError('loadFactor', 'loadFactor must not be negative');
+  const next: ClusterRecord = {
+    ...cluster,
+    metaNodeDeleteBatchCount: cmd.batchCount ?? cluster.metaNodeDeleteBatchCount,
+    dataNodeDeleteLimitRate: cmd.markDeleteRate ?? cluster.dataNodeDeleteLimitRate,
+    dataNodeAutoRepairLimitRate: cmd.autoRepairRate ?? cluster.dataNodeAutoRepairLimitRate,
+    metaNodeDeleteWorkerSleepMs: cmd.deleteWorkerSleepMs ?? cluster.metaNodeDeleteWorkerSleepMs,
+    loadFactor: cmd.loadFactor ?? cluster.loadFactor,
+    maxDpCntLimit: cmd.maxDpCntLimit ?? cluster.maxDpCntLimit,
+    maxMpCntLimit: cmd.maxMpCntLimit ?? cluster.maxMpCntLimit,
+    dpMaxRepairErrCnt: cmd.dpMaxRepairErrCnt ?? cluster.dpMaxRepairErrCnt,
+  };
+  return { value: next, changes: [{ kind: 'cluster', op: 'put', record: next }] };
 }

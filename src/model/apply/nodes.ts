@@ -13,14 +13,14 @@
 // than its capacity; if none, a new node set of capacity `nodeSetCapacity` (the leader's
 // `nodeSetCap`). An explicit `nodeSetId` must name an existing node set of the same zone (64).
 
-import { assert } from '../util/assert.js';
-import type { NodeAddResult, Success } from './apply.js';
-import { nextId } from './apply-cluster.js';
-import type { Change } from './changes.js';
-import type { CommandOf, DataNodeAddCommand, MetaNodeAddCommand } from './commands.js';
-import { MediaTypeMismatchError, NodeSetNotFoundError } from './errors.js';
-import type { DataMediaType, DataNodeRecord, MetaNodeRecord, ModelView, NodeSetRecord, ZoneRecord } from './state.js';
-import { MediaType, newNodeSetRecord, newZoneRecord } from './state.js';
+import { assert } from '../../util/assert.js';
+import type { NodeAddResult, Success } from './results.js';
+import { nextId } from './ids.js';
+import type { Change } from '../changes.js';
+import type { CommandOf, DataNodeAddCommand, MetaNodeAddCommand } from '../commands.js';
+import { MediaTypeMismatchError, NodeSetNotFoundError } from '../errors.js';
+import type { DataMediaType, DataNodeRecord, MetaNodeRecord, ModelView, NodeSetRecord, ZoneRecord } from '../state.js';
+import { MediaType, newNodeSetRecord, newZoneRecord } from '../state.js';
 import {
   checkDataMediaType,
   checkNodeAddr,
@@ -28,7 +28,7 @@ import {
   checkOptionalPort,
   checkTimestamp,
   checkZoneName,
-} from './validate.js';
+} from '../validate.js';
 
 type NodeKind = 'meta' | 'data';
 

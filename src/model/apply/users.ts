@@ -1,20 +1,19 @@
 // User commands (spec 1.5 user routes, 3 `#user#` / `#ak#`). A user is two records that change
 // together: the UserInfo under its id and the access key record (owner + password hash).
 
-import { assert } from '../util/assert.js';
-import type { Success } from './apply.js';
-import { ROOT_USER_ID } from './apply-cluster.js';
-import type { Change } from './changes.js';
-import type { CommandOf } from './commands.js';
+import { assert } from '../../util/assert.js';
+import type { Success } from './results.js';
+import type { Change } from '../changes.js';
+import type { CommandOf } from '../commands.js';
 import {
   DuplicateAccessKeyError,
   DuplicateUserError,
   NoPermissionError,
   OwnVolsNotEmptyError,
   UserNotFoundError,
-} from './errors.js';
-import type { AccessKeyRecord, ModelView, UserRecord } from './state.js';
-import { emptyPolicy, UserType } from './state.js';
+} from '../errors.js';
+import type { AccessKeyRecord, ModelView, UserRecord } from '../state.js';
+import { emptyPolicy, ROOT_USER_ID, UserType } from '../state.js';
 import {
   checkAccessKey,
   checkPasswordSha1,
@@ -22,7 +21,7 @@ import {
   checkTimestamp,
   checkUserId,
   checkUserTypeForCreate,
-} from './validate.js';
+} from '../validate.js';
 
 /** Checks in the order the route answers them: 55, 56, 59, 60, then 45, 49. */
 export function applyUserCreate(model: ModelView, cmd: CommandOf<'user.create'>): Success<UserRecord> {
