@@ -16,11 +16,20 @@ export interface CliCase {
   readonly stdin?: string;
   /** The reference's exit status; the Go-only self-check asserts it. */
   readonly expect: 'ok' | 'fail';
-  /** The Go master lists these in map order: compare the sorted lines. */
-  readonly unordered?: boolean;
+  /**
+   * The Go master lists these rows in map order: the lines after the first `sortRowsAfter`
+   * (the headers) are compared sorted.
+   */
+  readonly sortRowsAfter?: number;
   readonly masks?: readonly Mask[];
 }
 
+/**
+ * startNodes: the target's node provider starts its nodes. waitPartitions: until the client
+ * views of each vol (/client/metaPartitions, /client/partitions) list as many partitions as
+ * /admin/getVol counts (the Go master refreshes those views in the background) and every
+ * partition reports a leader (from the nodes' heartbeats).
+ */
 export type SetupAction = { readonly do: 'startNodes' } | { readonly do: 'waitPartitions'; readonly vols: readonly string[] };
 
 export interface SetupStep {
@@ -47,12 +56,16 @@ const dataNodeInfoMasks: Mask[] = [
   // "IoUtils :" is followed by one "/dev/x:N%" line per device.
   maskPattern(/^( ?IoUtils ?:)(?:\n ?\S+:[\d.]+%)*/m, HOST),
 ];
-const metaNodeInfoMasks: Mask[] = [...['Used ratio', 'Used', 'Total', 'Memory used', 'Memory total', 'Threshold', 'CpuUtil', 'Allocated'].map((l) => maskLabel(l, HOST))];
+const metaNodeInfoMasks: Mask[] = ['Threshold', 'MaxMemAvailWeight', 'Allocated', 'Total', 'CpuUtil'].map((l) => maskLabel(l, HOST));
 const dpInfoMasks: Mask[] = [
   // The replica row: USEDSIZE, TOTALSIZE and FILECOUNT come from the datanode's disk.
   maskPattern(/^(\{DN\d+\}\S*) .*$/m, HOST),
 ];
-const nodesetInfoMasks: Mask[] = [maskPattern(/^(\{(?:MN|DN)\d+\}\S* \S+ \S+ \S+ \S+) .*$/m, HOST)];
+const nodesetInfoMasks: Mask[] = [
+  ...['DataTotal', 'DataUsed', 'DataAvail', 'MetaTotal', 'MetaUsed', 'MetaAvail'].map((l) => maskLabel(l, HOST)),
+  // Node rows: ID ADDRESS WRITABLE STATUS, then TOTAL USED AVAIL.
+  maskPattern(/^( ?\d+ \{(?:MN|DN)\d+\}\S* \S+ \S+) .*$/m, HOST),
+];
 
 const cli = (command: string, name: string, args: string[], expect: 'ok' | 'fail', extra: Partial<CliCase> = {}): CliCase => ({ kind: 'cli', command, name, args, expect, ...extra });
 const setup = (name: string, action: SetupAction): SetupStep => ({ kind: 'setup', name, action });
@@ -65,7 +78,7 @@ export const STEPS: readonly Step[] = [
   // ---- A. a master with no nodes
   cli('cluster info', 'cluster info (no nodes)', ['cluster', 'info'], 'ok'),
   cli('cluster stat', 'cluster stat (no nodes)', ['cluster', 'stat'], 'ok'),
-  cli('user list', 'user list (root only)', ['user', 'list'], 'ok', { unordered: true }),
+  cli('user list', 'user list (root only)', ['user', 'list'], 'ok', { sortRowsAfter: 1 }),
   cli('volume list', 'volume list (empty)', ['volume', 'list'], 'ok'),
   cli('metanode list', 'metanode list (empty)', ['metanode', 'list'], 'ok'),
   cli('datanode list', 'datanode list (empty)', ['datanode', 'list'], 'ok'),
@@ -91,14 +104,14 @@ export const STEPS: readonly Step[] = [
   cli('user create', 'user create: bad user type', ['user', 'create', 'carol', '--user-type', 'root', '-y'], 'fail'),
   cli('user info', 'user info alice', ['user', 'info', 'alice'], 'ok'),
   cli('user info', 'user info: unknown user', ['user', 'info', 'nobody'], 'fail'),
-  cli('user list', 'user list (root, alice, bob)', ['user', 'list'], 'ok', { unordered: true }),
-  cli('user list', 'user list --keyword bo', ['user', 'list', '--keyword', 'bo'], 'ok', { unordered: true }),
+  cli('user list', 'user list (root, alice, bob)', ['user', 'list'], 'ok', { sortRowsAfter: 1 }),
+  cli('user list', 'user list --keyword bo', ['user', 'list', '--keyword', 'bo'], 'ok', { sortRowsAfter: 1 }),
   cli('user perm', 'user perm: unknown vol', ['user', 'perm', 'alice', 'vol1', 'READONLY'], 'fail', { stdin: '\n' }),
   cli('user perm', 'user perm: unknown user', ['user', 'perm', 'nobody', 'vol1', 'READONLY'], 'fail', { stdin: '\n' }),
   cli('user delete', 'user delete bob', ['user', 'delete', 'bob', '-y'], 'ok'),
   cli('user delete', 'user delete: unknown user', ['user', 'delete', 'nobody', '-y'], 'fail'),
   cli('user delete', 'user delete root', ['user', 'delete', 'root', '-y'], 'fail'),
-  cli('user list', 'user list (bob gone)', ['user', 'list'], 'ok', { unordered: true }),
+  cli('user list', 'user list (bob gone)', ['user', 'list'], 'ok', { sortRowsAfter: 1 }),
   cli('cluster freeze', 'cluster freeze true', ['cluster', 'freeze', 'true'], 'ok'),
   cli('cluster freeze', 'cluster info (frozen)', ['cluster', 'info'], 'ok'),
   cli('cluster freeze', 'cluster freeze false', ['cluster', 'freeze', 'false'], 'ok'),
@@ -120,14 +133,14 @@ export const STEPS: readonly Step[] = [
 
   // ---- B. one metanode and one datanode
   setup('start one metanode, then one datanode; wait until both are writable', { do: 'startNodes' }),
-  cli('metanode list', 'metanode list', ['metanode', 'list'], 'ok', { unordered: true }),
-  cli('datanode list', 'datanode list', ['datanode', 'list'], 'ok', { unordered: true }),
-  cli('zone list', 'zone list', ['zone', 'list'], 'ok', { unordered: true }),
-  cli('nodeset list', 'nodeset list', ['nodeset', 'list'], 'ok', { unordered: true }),
-  cli('nodeset list', 'nodeset list --zone-name default', ['nodeset', 'list', '--zone-name', 'default'], 'ok', { unordered: true }),
+  cli('metanode list', 'metanode list', ['metanode', 'list'], 'ok', { sortRowsAfter: 2 }),
+  cli('datanode list', 'datanode list', ['datanode', 'list'], 'ok', { sortRowsAfter: 2 }),
+  cli('zone list', 'zone list', ['zone', 'list'], 'ok', { sortRowsAfter: 1 }),
+  cli('nodeset list', 'nodeset list', ['nodeset', 'list'], 'ok', { sortRowsAfter: 1 }),
+  cli('nodeset list', 'nodeset list --zone-name default', ['nodeset', 'list', '--zone-name', 'default'], 'ok', { sortRowsAfter: 1 }),
   cli('nodeset list', 'nodeset list: unknown zone', ['nodeset', 'list', '--zone-name', 'nozone'], 'fail'),
   cli('nodeset info', 'nodeset info', ['nodeset', 'info', '{nodeset:0}'], 'ok', { masks: nodesetInfoMasks }),
-  cli('zone info', 'zone info default', ['zone', 'info', 'default'], 'ok', { masks: nodesetInfoMasks }),
+  cli('zone info', 'zone info default', ['zone', 'info', 'default'], 'ok'),
   cli('zone info', 'zone info: unknown zone', ['zone', 'info', 'nozone'], 'fail'),
   cli('metanode info', 'metanode info', ['metanode', 'info', '{MN1}'], 'ok', { masks: metaNodeInfoMasks }),
   cli('datanode info', 'datanode info', ['datanode', 'info', '{DN1}'], 'ok', { masks: dataNodeInfoMasks }),
@@ -139,9 +152,9 @@ export const STEPS: readonly Step[] = [
   cli('volume create', 'volume create: unknown zone', ['volume', 'create', 'volB', 'alice', '--zone-name', 'nozone', ...VOL_SMALL], 'fail'),
   cli('volume create', 'volume create: --capacity 0', ['volume', 'create', 'volB', 'alice', '--replica-num', '1', '--dp-size', '11', '--capacity', '0', '-y'], 'fail'),
   cli('volume create', 'volume create volD for a new owner frank', ['volume', 'create', 'volD', 'frank', ...VOL_SMALL], 'ok'),
-  setup('wait until every partition of volA and volD reports a leader', { do: 'waitPartitions', vols: ['volA', 'volD'] }),
-  cli('volume list', 'volume list', ['volume', 'list'], 'ok', { unordered: true }),
-  cli('volume list', 'volume list --keyword A', ['volume', 'list', '--keyword', 'A'], 'ok', { unordered: true }),
+  setup('wait until the partitions of volA and volD are listed and have leaders', { do: 'waitPartitions', vols: ['volA', 'volD'] }),
+  cli('volume list', 'volume list', ['volume', 'list'], 'ok', { sortRowsAfter: 1 }),
+  cli('volume list', 'volume list --keyword A', ['volume', 'list', '--keyword', 'A'], 'ok', { sortRowsAfter: 1 }),
   cli('volume info', 'volume info volA', ['volume', 'info', 'volA'], 'ok'),
   cli('volume info', 'volume info volA -s', ['volume', 'info', 'volA', '-s'], 'ok'),
   cli('volume info', 'volume info volA -m', ['volume', 'info', 'volA', '-m'], 'ok'),
@@ -162,7 +175,7 @@ export const STEPS: readonly Step[] = [
   cli('volume add-dp', 'volume add-dp: count 0', ['volume', 'add-dp', 'volA', '0'], 'fail'),
   cli('volume add-mp', 'volume add-mp volA 1', ['volume', 'add-mp', 'volA', '1'], 'ok'),
   cli('volume add-mp', 'volume add-mp: count 11', ['volume', 'add-mp', 'volA', '11'], 'fail'),
-  setup('wait until every partition of volA reports a leader', { do: 'waitPartitions', vols: ['volA'] }),
+  setup('wait until the partitions of volA are listed and have leaders', { do: 'waitPartitions', vols: ['volA'] }),
   cli('volume info', 'volume info volA -m -d (after add-dp, add-mp)', ['volume', 'info', 'volA', '-m', '-d'], 'ok'),
   cli('user create', 'user create carol', ['user', 'create', 'carol', '-y'], 'ok'),
   cli('user perm', 'user perm carol volA READONLY', ['user', 'perm', 'carol', 'volA', 'READONLY'], 'ok', { stdin: '\n' }),
@@ -172,11 +185,11 @@ export const STEPS: readonly Step[] = [
   cli('user perm', 'user perm: bad permission', ['user', 'perm', 'carol', 'volA', 'EXECUTE'], 'fail', { stdin: '\n' }),
   cli('volume transfer', 'volume transfer volA carol', ['volume', 'transfer', 'volA', 'carol', '-y'], 'ok'),
   cli('volume transfer', 'volume transfer: unknown user', ['volume', 'transfer', 'volA', 'nobody', '-y'], 'fail'),
-  cli('volume list', 'volume list (volA owned by carol)', ['volume', 'list'], 'ok', { unordered: true }),
+  cli('volume list', 'volume list (volA owned by carol)', ['volume', 'list'], 'ok', { sortRowsAfter: 1 }),
   cli('user info', 'user info alice (after transfer)', ['user', 'info', 'alice'], 'ok'),
   cli('user info', 'user info carol (after transfer)', ['user', 'info', 'carol'], 'ok'),
   cli('volume delete', 'volume delete volD', ['volume', 'delete', 'volD', '-y'], 'ok'),
-  cli('volume list', 'volume list (volD marked deleted)', ['volume', 'list'], 'ok', { unordered: true }),
+  cli('volume list', 'volume list (volD marked deleted)', ['volume', 'list'], 'ok', { sortRowsAfter: 1 }),
   cli('volume info', 'volume info volD (marked deleted)', ['volume', 'info', 'volD'], 'ok'),
   cli('volume transfer', 'volume transfer: vol marked deleted', ['volume', 'transfer', 'volD', 'carol', '-y'], 'fail'),
   cli('volume add-mp', 'volume add-mp: vol marked deleted', ['volume', 'add-mp', 'volD', '1'], 'ok'),
@@ -188,10 +201,12 @@ export const STEPS: readonly Step[] = [
   // Decommission last: it moves or marks partitions and nodes.
   cli('metapartition decommission', 'metapartition decommission (no other metanode)', ['metapartition', 'decommission', '{MN1}', '{mp:volA:0}'], 'fail'),
   cli('datapartition decommission', 'datapartition decommission (no other datanode)', ['datapartition', 'decommission', '{DN1}', '{dp:volA:0}'], 'ok'),
-  cli('metanode decommission', 'metanode decommission (no other metanode)', ['metanode', 'decommission', '{MN1}'], 'fail'),
+  cli('metanode decommission', 'metanode decommission (no other metanode)', ['metanode', 'decommission', '{MN1}'], 'fail', {
+    masks: [maskPattern(/(partition\[)\d+\]/, 'the Go master names the first of its mps it meets in map order')],
+  }),
   cli('datanode decommission', 'datanode decommission (no other datanode)', ['datanode', 'decommission', '{DN1}'], 'ok'),
-  cli('metanode list', 'metanode list (after decommission)', ['metanode', 'list'], 'ok', { unordered: true }),
-  cli('datanode list', 'datanode list (after decommission)', ['datanode', 'list'], 'ok', { unordered: true }),
+  cli('metanode list', 'metanode list (after decommission)', ['metanode', 'list'], 'ok', { sortRowsAfter: 2 }),
+  cli('datanode list', 'datanode list (after decommission)', ['datanode', 'list'], 'ok', { sortRowsAfter: 2 }),
 ];
 
 /** Every command of spec section 8.1: the suite checks that each one has at least one case. */

@@ -98,8 +98,8 @@ export function maskPattern(re: RegExp, why: string): Mask {
 export interface NormalizeOptions {
   readonly substitutions: readonly Substitution[];
   readonly masks?: readonly Mask[];
-  /** Sort the lines: for lists whose order the Go master takes from map iteration. */
-  readonly unordered?: boolean;
+  /** Sort the lines after the first n: for rows the Go master lists in map order. */
+  readonly sortRowsAfter?: number;
 }
 
 export function normalize(text: string, options: NormalizeOptions): string {
@@ -112,6 +112,6 @@ export function normalize(text: string, options: NormalizeOptions): string {
   for (const m of options.masks ?? []) out = out.replace(m.re, (...args: unknown[]) => (typeof args[1] === 'string' ? `${args[1]} <masked>` : '<masked>'));
   lines = out.split('\n');
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (options.unordered === true) lines.sort();
+  if (options.sortRowsAfter !== undefined) lines = [...lines.slice(0, options.sortRowsAfter), ...lines.slice(options.sortRowsAfter).sort()];
   return lines.join('\n');
 }

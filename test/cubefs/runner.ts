@@ -119,10 +119,14 @@ export class Runner {
             const master = t.masterAddrs[0];
             const timeout = isRef ? this.options.partitionWaitMs.reference : this.options.partitionWaitMs.other;
             for (const vol of step.action.vols) {
-              await waitFor(`every partition of ${vol} on ${t.label} to report a leader`, timeout, async () => {
+              await waitFor(`the partitions of ${vol} on ${t.label} to be listed and have leaders`, timeout, async () => {
+                const vv = await cfsData<{ MpCnt: number; DpCnt: number }>(master, `/admin/getVol?name=${vol}`);
                 const mps = (await cfsData<MetaPartitionView[] | null>(master, `/client/metaPartitions?name=${vol}`)) ?? [];
                 const dps = (await cfsData<DataPartitionsView>(master, `/client/partitions?name=${vol}`)).DataPartitions ?? [];
-                return mps.length > 0 && dps.length > 0 && [...mps, ...dps].every((p) => p.LeaderAddr !== '') ? true : undefined;
+                const leaderless = [...mps, ...dps].filter((p) => p.LeaderAddr === '').length;
+                if (mps.length === vv.MpCnt && dps.length === vv.DpCnt && leaderless === 0) return true;
+                // Not settled yet: the message is what the timeout error reports.
+                throw new Error(`getVol MpCnt ${vv.MpCnt} DpCnt ${vv.DpCnt}; listed ${mps.length} mps, ${dps.length} dps; ${leaderless} without a leader`);
               });
             }
           }
@@ -154,7 +158,7 @@ export class Runner {
         const masks: Mask[] = [...(step.masks ?? []), ...knownDifferencesFor(step.name).flatMap((d) => d.masks)];
         if (state.userListError !== '') masks.push(maskLabel('Access Key', 'user list failed'), maskLabel('Secret Key', 'user list failed'));
         const substitutions = [...keySubstitutions(state.users.values(), EXPLICIT_KEYS), ...state.holders.substitutions];
-        const norm = (text: string): string => normalize(text, { substitutions, masks, unordered: step.unordered });
+        const norm = (text: string): string => normalize(text, { substitutions, masks, sortRowsAfter: step.sortRowsAfter });
         runs.set(t.label, { argv, raw, norm: { code: raw.code, stdout: norm(raw.stdout), stderr: norm(raw.stderr) } });
       }),
     );

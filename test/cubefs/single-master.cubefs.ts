@@ -35,7 +35,7 @@ void describe('cfs-cli: Go master vs cubemaster (single member)', { skip }, () =
       i === 0
         ? reference
         : kind === 'go'
-          ? { ...reference, label: `Go#${i + 1}` }
+          ? { ...reference, label: `Go-${i + 1}` }
           : { ...common, kind, nodeProvider: options.cubemasterNodes, readyTimeoutMs: 30_000, nodeRegisterTimeoutMs: 30_000, nodeWritableTimeoutMs: 45_000 },
     );
     const started = await Promise.allSettled(wanted.map((o) => startTarget(o)));
