@@ -4,7 +4,11 @@
 import type { ClusterService } from '../cluster/cluster.js';
 import type { NodeService } from '../cluster/nodes.js';
 import type { RaftControl, Replicator } from '../cluster/ports.js';
+import type { DomainOps } from '../cluster/domain-ops.js';
+import type { PartitionService } from '../cluster/partitions.js';
 import type { UserService } from '../cluster/users.js';
+import type { VolumeService } from '../cluster/vols.js';
+import type { NodeTaskClient } from '../nodes/task-client.js';
 import type { ViewOptions } from '../model/index.js';
 import type { LeaderForwarder } from './forward.js';
 import type { ApiMetrics } from './metrics.js';
@@ -26,6 +30,8 @@ export interface ApiClusterConfig {
   readonly ebsAddr?: string;
   readonly servicePath?: string;
   readonly enableSnapshot?: boolean;
+  /** Config `singleNodeMode`: meta partitions get one replica (spec 9). */
+  readonly singleNodeMode?: boolean;
 }
 
 /** Deadlines handed to the replicated core (CallOptions.timeoutMs). */
@@ -47,7 +53,15 @@ export interface ApiContext {
     readonly users: UserService;
     readonly nodes: NodeService;
     readonly cluster: ClusterService;
+    readonly vols: VolumeService;
+    readonly partitions: PartitionService;
   };
+  /** The leader-side machinery the domain routes share (owned by the master, see server.ts). */
+  readonly domain: {
+    readonly nodes: NodeTaskClient;
+    readonly ops: DomainOps;
+  };
+  readonly clock: { nowMs(): number };
   readonly forwarder: LeaderForwarder;
   readonly metrics: ApiMetrics;
   readonly viewOptions: ViewOptions;

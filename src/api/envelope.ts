@@ -8,6 +8,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { stringifyJson } from '../util/json.js';
 import { requestState } from './request-state.js';
 
 const gzipAsync = promisify(gzip);
@@ -35,7 +36,8 @@ export async function sendOk(request: FastifyRequest, reply: FastifyReply, data:
   state.code = 0;
   state.outcome = 'envelope';
   const envelope: Envelope = { code: 0, msg: SUCCESS_MSG, data: data === undefined ? null : data };
-  let body: Buffer = Buffer.from(JSON.stringify(envelope), 'utf8');
+  // 64-bit values (inode ranges, sizes) are bigint in views: written as exact JSON numbers.
+  let body: Buffer = Buffer.from(stringifyJson(envelope), 'utf8');
   if (wantsGzip(request)) {
     body = await gzipAsync(body);
     void reply.header(CFS_CONTENT_ENCODING, 'gzip');

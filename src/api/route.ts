@@ -7,6 +7,9 @@
 //   model (spec 12.1); the answer a client sees is the same.
 // - `leader`: writes and leader-state views. On the leader: run. On a follower that knows the
 //   leader: forward the request to it (forward.ts). No leader known: 400 "no leader" (spec 2).
+// - `leader-read`: views that show heartbeat-derived state (node liveness, replica reports,
+//   MaxInodeID, LeaderAddr), which only the leader holds (live-state.ts): forwarded like
+//   `leader`, and on the leader answered after a read barrier like `read`.
 //
 // When the replicated core rejects with NotLeaderError (leadership moved mid-request; the
 // command was not proposed), the request is forwarded once to the new leader if known. A request
@@ -23,7 +26,7 @@ import { FORWARDED_BY_HEADER } from './forward.js';
 import { Params } from './params.js';
 import { requestState } from './request-state.js';
 
-export type RouteAccess = 'local' | 'read' | 'leader';
+export type RouteAccess = 'local' | 'read' | 'leader' | 'leader-read';
 export type RouteMethod = 'GET' | 'POST';
 
 /** What a handler gets: decoded inputs, never the raw HTTP objects unless it must. */
@@ -69,11 +72,11 @@ export function defineRoute(app: FastifyInstance, ctx: ApiContext, spec: RouteSp
 
 async function serve(ctx: ApiContext, spec: RouteSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   try {
-    if (spec.access === 'leader' && ctx.raft.info().role !== 'leader') {
+    if ((spec.access === 'leader' || spec.access === 'leader-read') && ctx.raft.info().role !== 'leader') {
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
     }
-    if (spec.access === 'read') await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
+    if (spec.access === 'read' || spec.access === 'leader-read') await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
     const data: unknown = await spec.handle(routeCall(request));
     await sendOk(request, reply, data);
   } catch (e) {

@@ -12,7 +12,12 @@ import { NodeService } from '../cluster/nodes.js';
 import type { Auditor, RaftControl, Replicator } from '../cluster/ports.js';
 import type { Clock, RandomSource } from '../cluster/sources.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
+import { DomainOps } from '../cluster/domain-ops.js';
+import { PartitionService } from '../cluster/partitions.js';
 import { UserService } from '../cluster/users.js';
+import { VolumeService } from '../cluster/vols.js';
+import type { NodeTaskClient } from '../nodes/task-client.js';
+import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { DEFAULT_NODE_SET_CAPACITY } from '../model/index.js';
 import type { ApiClusterConfig, ApiContext, ApiTimeouts } from './context.js';
 import { sendMethodNotAllowed, sendNotFound } from './envelope.js';
@@ -28,8 +33,10 @@ import { adminRoutes } from './routes/admin.js';
 import { memberRoutes } from './routes/member.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
 import { userRoutes } from './routes/users.js';
+import { volRoutes } from './routes/vols.js';
 
 export interface ApiLimits {
   /** Largest request body accepted (form or JSON). Default 1 MiB. */
@@ -57,12 +64,19 @@ export interface ApiServerOptions {
   readonly resolveHost?: HostResolver;
   /** This member's own status and audit digests (/cubemaster/status, /cubemaster/audit). */
   readonly auditor?: Auditor;
+  /**
+   * The node task client and domain operation registry, owned by the caller (the master stops
+   * them in its lifecycle). Absent: the API makes its own and closes them with the app.
+   */
+  readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps };
 }
 
 export interface ApiServer {
   readonly app: FastifyInstance;
   readonly gate: RequestGate;
   readonly metricsRegistry: Registry;
+  /** The services behind the routes; the master hands `partitions` to its leader schedulers. */
+  readonly services: ApiContext['services'];
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -80,8 +94,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     ebsAddr: '',
     servicePath: '',
     enableSnapshot: false,
+    singleNodeMode: false,
     ...options.cluster,
   };
+  const ownsDomain = options.domain === undefined;
+  const domain = options.domain ?? { nodes: new TcpTaskClient(), ops: new DomainOps() };
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const bodyLimit = options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -133,7 +150,28 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         resolveHost: options.resolveHost,
       }),
       cluster: new ClusterService({ replicator: options.replicator, clock, random, clusterName: cluster.clusterName }),
+      vols: new VolumeService({
+        replicator: options.replicator,
+        clock,
+        random,
+        nodes: domain.nodes,
+        ops: domain.ops,
+        clusterName: cluster.clusterName,
+        selfId: cluster.selfId,
+        singleNodeMode: cluster.singleNodeMode,
+        logger: options.logger,
+      }),
+      partitions: new PartitionService({
+        replicator: options.replicator,
+        clock,
+        nodes: domain.nodes,
+        ops: domain.ops,
+        clusterName: cluster.clusterName,
+        logger: options.logger,
+      }),
     },
+    domain,
+    clock,
     forwarder: new LeaderForwarder(cluster.selfId, options.forward),
     metrics: new ApiMetrics(metricsRegistry, gate),
     viewOptions: { utcOffsetSec: cluster.utcOffsetSec },
@@ -164,19 +202,24 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const known = ctx.methodsByPath.get(pathOf(request.raw.url ?? ''));
     return known !== undefined && !known.has(request.method) ? sendMethodNotAllowed(request, reply) : sendNotFound(request, reply);
   });
-  app.addHook('onClose', (_instance, done) => {
+  app.addHook('onClose', async () => {
     ctx.forwarder.close();
-    done();
+    if (ownsDomain) {
+      await domain.ops.quiesce(0, 1_000);
+      await domain.nodes.close();
+    }
   });
 
   void app.register(adminRoutes, { ctx });
   void app.register(raftRoutes, { ctx });
   void app.register(nodeRoutes, { ctx });
   void app.register(userRoutes, { ctx });
+  void app.register(volRoutes, { ctx });
+  void app.register(partitionRoutes, { ctx });
   void app.register(metricsRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
-  return { app, gate, metricsRegistry };
+  return { app, gate, metricsRegistry, services: ctx.services };
 }
 
 /** Runs once per request when its response closes (finished or abandoned by the client). */

@@ -105,3 +105,10 @@ export interface Auditor {
   /** Null when [from, to] is not all in this member's log (compacted or beyond). */
   logDigest(from: number, to: number): LogDigest | null;
 }
+
+/** What the leader-side services log through: pino's and fastify's loggers both fit. */
+export interface LogSink {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}

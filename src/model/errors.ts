@@ -144,14 +144,17 @@ export class ClusterFrozenError extends OperatingError {
   }
 }
 
-/** 1: an operation on a vol that is marked for deletion (`/vol/update` and the like, spec 1.5). */
+/**
+ * 1: an update of a vol that is marked for deletion. The Go master's getVol skips marked vols
+ * inside updateVol and wraps the result (observed: `/vol/expand` of a deleted vol).
+ */
 export class VolMarkedDeleteError extends OperatingError {
   constructor(
     readonly volName: string,
     action: string,
     clusterName: string,
   ) {
-    super(CubeCode.InternalError, `action[${action}], clusterID[${clusterName}] name:${volName}, err:vol has been marked delete `);
+    super(CubeCode.InternalError, `action[${action}], clusterID[${clusterName}] name:${volName}, err:vol not exists `);
   }
 }
 

@@ -15,5 +15,8 @@ export * from './invariants.js';
 export * from './validate.js';
 export * from './password.js';
 export * from './views.js';
+export * from './vol-views.js';
+export * from './topology-views.js';
+export * from './diagnosis-views.js';
 export * from './time-format.js';
 export * from './errors.js';

@@ -337,3 +337,10 @@ export function dataPartitionsOf(model: ModelView, volId: number): DataPartition
   const ids = model.index.dataPartitionsByVol.get(volId) ?? [];
   return ids.map((id) => model.dataPartitions.get(id)).filter((p): p is DataPartitionRecord => p !== undefined);
 }
+
+/** The vol's meta partition with the highest id: the only one with an open end (spec 3.1). */
+export function maxMetaPartitionOf(model: ModelView, volId: number): MetaPartitionRecord | undefined {
+  const ids = model.index.metaPartitionsByVol.get(volId);
+  if (ids === undefined || ids.length === 0) return undefined;
+  return model.metaPartitions.get(ids[ids.length - 1]);
+}

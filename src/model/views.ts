@@ -11,6 +11,7 @@ import { dataNodeLive, metaNodeLive } from './live.js';
 import type { ClusterRecord, DataNodeRecord, MetaNodeRecord, ModelView, UserRecord } from './state.js';
 import { dataNodeByAddr, metaNodeByAddr, userByAccessKey } from './state.js';
 import { formatDateTime, formatGoTime } from './time-format.js';
+import { clusterVolStatInfos } from './vol-views.js';
 
 export interface ViewOptions {
   /** Offset of the zone CubeFS would print local times in, seconds east of UTC. */
@@ -319,6 +320,14 @@ export interface ClusterViewContext extends ViewOptions {
   readonly legacyDataMediaType?: number;
   readonly dataNodeStat?: StatInfo;
   readonly metaNodeStat?: StatInfo;
+  /** VolStatInfo as Go shows it before its stat round reached the vols (zeros, "NaN"). */
+  readonly volStatPending?: boolean;
+}
+
+/** proto.BadPartitionView (entries of BadPartitionIDs / BadMetaPartitionIDs). */
+export interface BadPartitionView {
+  Path: string;
+  PartitionIDs: number[];
 }
 
 /**
@@ -355,9 +364,10 @@ export function clusterView(model: ModelView, ctx: ClusterViewContext) {
     MpTimeout: '1m0s',
     DataNodeStatInfo: ctx.dataNodeStat ?? emptyStatInfo(),
     MetaNodeStatInfo: ctx.metaNodeStat ?? emptyStatInfo(),
-    VolStatInfo: [] as unknown[],
-    BadPartitionIDs: [] as unknown[],
-    BadMetaPartitionIDs: [] as unknown[],
+    VolStatInfo: clusterVolStatInfos(model, ctx.volStatPending ?? false),
+    // Disks/partitions under decommission repair: none are tracked, so always [] (as observed).
+    BadPartitionIDs: [] as BadPartitionView[],
+    BadMetaPartitionIDs: [] as BadPartitionView[],
     MasterNodes: [...ctx.masterPeers]
       .sort((a, b) => a.id - b.id)
       .map(

@@ -67,7 +67,7 @@ export function decodeVolSettings(v: unknown, path: string, partial: boolean): P
     }
     out[key] = readSetting(o, key, path);
   }
-  return out as Partial<VolSettings>;
+  return out;
 }
 
 /** Settings as a plain object with keys in VOL_SETTING_KEYS order (stable bytes in records). */

@@ -1,13 +1,13 @@
 // Operating errors of the Raft driver (node.ts), beside the core's (core/errors.ts). A proposal
 // or read never hangs and never vanishes: it resolves, or rejects with one of these.
-import { CubeCode, OperatingError } from '../util/errors.js';
+import { CubeCode, ReplicationError } from '../util/errors.js';
 
 /**
  * The member is stopping: it takes no new proposals or reads (HTTP 503: try another master).
  * `outcomeUnknown` marks a proposal that was already in the log when the stop failed it: it may
  * still commit under the next leader, unlike one refused before it was proposed.
  */
-export class ShuttingDownError extends OperatingError {
+export class ShuttingDownError extends ReplicationError {
   readonly outcomeUnknown: boolean;
   constructor(what = 'request', options: { outcomeUnknown?: boolean } = {}) {
     super(CubeCode.PersistenceByRaft, `master is shutting down; ${what} ${options.outcomeUnknown === true ? 'abandoned, outcome unknown' : 'refused'}`);
@@ -16,21 +16,21 @@ export class ShuttingDownError extends OperatingError {
 }
 
 /** A proposal or read did not finish within its deadline; its outcome is unknown. */
-export class RaftTimeoutError extends OperatingError {
+export class RaftTimeoutError extends ReplicationError {
   constructor(what: string, timeoutMs: number) {
     super(CubeCode.PersistenceByRaft, `${what} did not complete within ${timeoutMs} ms`);
   }
 }
 
 /** The entry of a proposal was overwritten by another leader's: it was not committed. */
-export class ProposalDroppedError extends OperatingError {
+export class ProposalDroppedError extends ReplicationError {
   constructor(index: number, term: number) {
     super(CubeCode.PersistenceByRaft, `proposal at ${term}/${index} was superseded by a new leader; not committed`);
   }
 }
 
 /** The proposal's entry was replaced by a snapshot before it was applied here: it may or may not have committed. */
-export class ProposalOutcomeUnknownError extends OperatingError {
+export class ProposalOutcomeUnknownError extends ReplicationError {
   constructor(index: number, why: string) {
     super(CubeCode.PersistenceByRaft, `outcome of the proposal at index ${index} is unknown: ${why}`);
   }

@@ -57,6 +57,13 @@ export class OperatingError extends Error {
   }
 }
 
+/**
+ * A refusal or failure of the replicated core itself (not leader, timeout, shutting down,
+ * backpressure, dropped): the command's own rules never ran, or its outcome is unknown. A
+ * multi-step operation must not treat it as "the command was rejected" (docs/volume-create.md).
+ */
+export class ReplicationError extends OperatingError {}
+
 /** Bad input: names the field, changes nothing. */
 export class ParamError extends OperatingError {
   readonly field: string;

@@ -1,95 +1,15 @@
-// cfs-cli against the real Go CubeFS master and against cubemaster, case by case (cases.ts),
+// cfs-cli against the real Go CubeFS master and against cubemaster, case by case (cases.ts):
 // one master each, then one metanode and one datanode each. Opt-in: `npm run test:cubefs`
-// (the file name does not end in .test.js, so `npm test` never runs it).
-//
-//   CUBEFS_TARGETS=go            self-check: the cases against the Go master only
-//   CUBEFS_TARGETS=go,go         two Go runs compared: shows what normalization still misses
-//   CUBEFS_CM_NODES=go|sim|none  nodes given to cubemaster (default: real Go nodes)
-//   CUBEFS_CASES=regex           only the matching cases (setup steps always run)
-//   CUBEFS_KEEP=1                keep the temp dirs;  CUBEFS_VERBOSE=1  print every output
-import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { SPEC_COMMANDS, STEPS } from './cases.js';
-import { findBinaries, suiteOptions } from './env.js';
-import { Runner } from './runner.js';
-import { removeTargetDir, startTarget, type Target, type TargetOptions } from './targets.js';
+// (the file name does not end in .test.js, so `npm test` never runs it). See README.md.
+import { STEPS } from './cases.js';
+import { defineSuite } from './suite.js';
 
-const found = findBinaries();
-const options = suiteOptions();
-const skip = found.ok ? false : `reference binaries not available: ${found.reason}`;
-if (!found.ok) process.stderr.write(`cubefs suite skipped: ${found.reason}\n`);
-
-void describe('cfs-cli: Go master vs cubemaster (single member)', { skip }, () => {
-  const targets: Target[] = [];
-  let runner: Runner | null = null;
-  let failures = 0;
-  const reportFile = path.join(tmpdir(), `cubefs-cli-report-${process.pid}.md`);
-
-  before(async () => {
-    if (!found.ok) return;
-    const common = { bins: found.bins, masters: 1, metaNodes: 1, dataNodes: 1, loopbackOctet: 0 } as const;
-    const reference: TargetOptions = { ...common, kind: 'go', nodeProvider: 'go', readyTimeoutMs: 60_000, nodeRegisterTimeoutMs: 60_000, nodeWritableTimeoutMs: 90_000 };
-    const wanted: TargetOptions[] = options.targets.map((kind, i) =>
-      i === 0
-        ? reference
-        : kind === 'go'
-          ? { ...reference, label: `Go-${i + 1}` }
-          : { ...common, kind, nodeProvider: options.cubemasterNodes, readyTimeoutMs: 30_000, nodeRegisterTimeoutMs: 30_000, nodeWritableTimeoutMs: 45_000 },
-    );
-    const started = await Promise.allSettled(wanted.map((o) => startTarget(o)));
-    const errors: string[] = [];
-    for (const [i, r] of started.entries()) {
-      if (r.status === 'fulfilled') targets.push(r.value);
-      else errors.push(`${wanted[i].label ?? wanted[i].kind} did not start: ${(r.reason as Error).message}`);
-    }
-    if (errors.length > 0) throw new Error(errors.join('\n'));
-    runner = new Runner({
-      bins: found.bins,
-      reference: targets[0],
-      others: targets.slice(1),
-      partitionWaitMs: { reference: 60_000, other: 30_000 },
-    });
-  });
-
-  after(async () => {
-    if (runner !== null) {
-      runner.writeReport(reportFile, options.verbose);
-      process.stderr.write(`\n${runner.summary()}\n\nfull report: ${reportFile}\n`);
-    }
-    await Promise.all(targets.map((t) => t.stop()));
-    const keep = options.keep || failures > 0;
-    for (const t of targets) {
-      if (keep) process.stderr.write(`kept ${t.label} dir (logs, data): ${t.dir}\n`);
-      else removeTargetDir(t);
-    }
-  });
-
-  void it('has a case for every command of spec section 8.1', () => {
-    const covered = new Set(STEPS.flatMap((s) => (s.kind === 'cli' ? [s.command] : [])));
-    assert.deepEqual(SPEC_COMMANDS.filter((c) => !covered.has(c)), []);
-  });
-
-  for (const [index, step] of STEPS.entries()) {
-    const title = `${String(index + 1).padStart(3, '0')} ${step.kind === 'setup' ? `[setup] ${step.name}` : step.name}`;
-    const filtered = step.kind === 'cli' && options.caseFilter !== null && !options.caseFilter.test(step.name);
-    void it(title, { skip: filtered ? 'CUBEFS_CASES' : false }, async () => {
-      assert.ok(runner !== null, 'the targets did not start (see the before hook)');
-      if (step.kind === 'setup') {
-        const problems = await runner.setup(step);
-        if (problems.reference.length > 0) failures++;
-        assert.deepEqual(problems.reference, [], 'the Go reference setup failed');
-        if (problems.others.length > 0) failures++;
-        assert.deepEqual(problems.others, [], 'cubemaster setup problems (the cases continue)');
-        return;
-      }
-      const result = await runner.run(step);
-      const ok = result.selfCheck === '' && [...result.verdicts.values()].every((v) => v.match);
-      if (!ok || options.verbose) process.stderr.write(`\n${runner.describe(result, options.verbose)}\n`);
-      if (!ok) failures++;
-      assert.equal(result.selfCheck, '', `the Go reference did not behave as the case expects:\n${runner.describe(result, true)}`);
-      for (const [label, v] of result.verdicts) assert.ok(v.match, `${label} differs from Go: ${v.reason}`);
-    });
-  }
+defineSuite({
+  title: 'cfs-cli: Go master vs cubemaster (single member, one metanode, one datanode)',
+  steps: STEPS,
+  masters: 1,
+  metaNodes: 1,
+  dataNodes: 1,
+  loopbackOctets: [],
+  coverAllCommands: true,
 });

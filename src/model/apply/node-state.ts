@@ -20,7 +20,7 @@ export function applyNodeSetRdOnly(model: ModelView, cmd: CommandOf<'node.setRdO
   if (node.rdOnly === cmd.rdOnly) return { value, changes: [] };
   const change: Change =
     cmd.kind === 'meta'
-      ? { kind: 'metaNode', op: 'put', record: { ...(node as MetaNodeRecord), rdOnly: cmd.rdOnly } }
+      ? { kind: 'metaNode', op: 'put', record: { ...(node), rdOnly: cmd.rdOnly } }
       : { kind: 'dataNode', op: 'put', record: { ...(node as DataNodeRecord), rdOnly: cmd.rdOnly } };
   return { value, changes: [change] };
 }

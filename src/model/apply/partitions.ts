@@ -7,6 +7,7 @@ import type { Change } from '../changes.js';
 import type { CommandOf } from '../commands.js';
 import { ClusterFrozenError, ClusterNotBootstrappedError, DataPartitionNotFoundError, MetaPartitionNotFoundError, StaleProposalError, VolNotFoundError } from '../errors.js';
 import type { ModelView } from '../state.js';
+import { maxMetaPartitionOf } from '../state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolRecord } from '../vol-state.js';
 import { INODE_ID_MAX, PartitionStatus, VolStatus } from '../vol-state.js';
 import type { Success } from './results.js';
@@ -36,13 +37,6 @@ function checkPeers(model: ModelView, kind: 'meta' | 'data', peers: readonly Par
   }
 }
 
-/** The vol's partition with the highest id: the only one with an open end (spec 3.1). */
-export function maxMetaPartition(model: ModelView, volId: number): MetaPartitionRecord | undefined {
-  const ids = model.index.metaPartitionsByVol.get(volId);
-  if (ids === undefined || ids.length === 0) return undefined;
-  return model.metaPartitions.get(ids[ids.length - 1]);
-}
-
 /**
  * Spec 3.1 refusals: frozen cluster, not the max mp, end out of [start, MAX - step], and new
  * partitions that do not continue the range contiguously up to MAX.
@@ -57,7 +51,7 @@ export function applyMetaPartitionSplit(
   const vol = liveVol(model, cmd.volId);
   const mp = model.metaPartitions.get(cmd.mpId);
   if (mp === undefined || mp.volId !== vol.id) throw new MetaPartitionNotFoundError(cmd.mpId);
-  if (maxMetaPartition(model, vol.id)?.id !== mp.id) throw new StaleProposalError(`meta partition ${mp.id} is not the last of vol ${vol.name}`);
+  if (maxMetaPartitionOf(model, vol.id)?.id !== mp.id) throw new StaleProposalError(`meta partition ${mp.id} is not the last of vol ${vol.name}`);
   const step = BigInt(cluster.metaPartitionInodeIdStep);
   if (cmd.newEnd < mp.start || cmd.newEnd > INODE_ID_MAX - step) throw new StaleProposalError(`split end ${cmd.newEnd} out of range`);
   if (cmd.newPartitions.length === 0) throw new StaleProposalError('a split adds at least one partition');
@@ -112,7 +106,7 @@ export function applyDataPartitionsAdd(model: ModelView, cmd: CommandOf<'dp.add'
       createTimeUnixSec: cmd.createTimeUnixSec,
     };
   });
-  return { value: { added }, changes: added.map((record) => ({ kind: 'dataPartition', op: 'put', record }) as Change) };
+  return { value: { added }, changes: added.map((record) => ({ kind: 'dataPartition', op: 'put', record })) };
 }
 
 /** One replica of a partition moves: the peer at `removeAddr` is replaced by `add`, in place. */

@@ -1,0 +1,136 @@
+// Meta and data partition routes (spec 1.5): create (split / add), get, load, decommission, and
+// the cfs-cli `check` diagnoses. Success texts are the Go master's (api_service.go).
+
+import type { FastifyPluginCallback } from 'fastify';
+import {
+  checkVolName,
+  dataPartitionDiagnosis,
+  dataPartitionInfoById,
+  metaPartitionDiagnosis,
+  metaPartitionInfoById,
+  VolNotFoundError,
+  volByName,
+} from '../../model/index.js';
+import type { ApiContext } from '../context.js';
+import { defineRoute } from '../route.js';
+
+/** Bound on a partition operation that talks to nodes (30 s per node task, spec 6). */
+export const PARTITION_OP_TIMEOUT_MS = 90_000;
+
+export const partitionRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
+  const model = () => ctx.replicator.model;
+
+  defineRoute(app, ctx, {
+    url: '/metaPartition/create',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const name = checkVolName(call.params.require('name'));
+      const count = call.params.requireUint('count');
+      await ctx.services.partitions.splitMetaPartition(name, count, 1, call.options(PARTITION_OP_TIMEOUT_MS));
+      return 'create meta partition successfully';
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/metaPartition/get',
+    methods: ['GET'],
+    access: 'leader-read',
+    handle: (call) => metaPartitionInfoById(model(), call.params.requireUint('id')),
+  });
+
+  defineRoute(app, ctx, {
+    url: '/metaPartition/load',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const id = call.params.requireUint('id');
+      await ctx.services.partitions.loadMetaPartition(id, call.options(PARTITION_OP_TIMEOUT_MS));
+      return `/metaPartition/load partitionID :${id} Load successfully`;
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/metaPartition/decommission',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const id = call.params.requireUint('id');
+      const addr = call.params.require('addr');
+      await ctx.services.partitions.moveReplica('meta', id, addr, call.options(PARTITION_OP_TIMEOUT_MS));
+      return `/metaPartition/decommission partitionID :${id}  decommissionMetaPartition successfully`;
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/metaPartition/diagnose',
+    methods: ['GET', 'POST'],
+    access: 'leader-read',
+    handle: () => metaPartitionDiagnosis(model()),
+  });
+
+  defineRoute(app, ctx, {
+    url: '/dataPartition/create',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const name = call.params.require('name');
+      checkVolName(name);
+      if (volByName(model(), name) === undefined) throw new VolNotFoundError(name);
+      const count = call.params.requireUint('count');
+      call.params.uint('mediaType', 0);
+      const force = call.params.bool('force', false);
+      const clusterTotal = model().dataPartitions.size;
+      const { before, after } = await ctx.services.partitions.addDataPartitions(name, count, force, call.options(PARTITION_OP_TIMEOUT_MS));
+      return ` createDataPartition succeeeds. clusterLastTotalDataPartitions[${clusterTotal}],vol[${name}] has ${before} data partitions previously and ${after} data partitions now`;
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/dataPartition/get',
+    methods: ['GET'],
+    access: 'leader-read',
+    handle: (call) => {
+      const id = call.params.requireUint('id');
+      const name = call.params.get('name');
+      return dataPartitionInfoById(model(), id, name ?? '');
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/dataPartition/load',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const id = call.params.requireUint('id');
+      await ctx.services.partitions.loadDataPartition(id, call.options(PARTITION_OP_TIMEOUT_MS));
+      return `/dataPartition/loadpartitionID :${id}  load data partition successfully`;
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/dataPartition/decommission',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const id = call.params.requireUint('id');
+      const addr = call.params.require('addr');
+      call.params.bool('raftForceDel', false);
+      call.params.uint('weight', 2);
+      await ctx.services.partitions.moveReplica('data', id, addr, call.options(PARTITION_OP_TIMEOUT_MS));
+      return `/dataPartition/decommission dataPartitionID :${id}  on node:${addr} successfully`;
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/dataPartition/diagnose',
+    methods: ['GET', 'POST'],
+    access: 'leader-read',
+    handle: (call) => {
+      call.params.bool('ignoreDiscard', true);
+      return dataPartitionDiagnosis(model());
+    },
+  });
+
+  done();
+};

@@ -1,0 +1,120 @@
+// Parsing of the volume routes' parameters (spec 1.5 createVol and vol/update tables): names,
+// defaults and bounds of the Go master. Each failure is a ParamError naming the key (code 2).
+
+import type { CreateVolRequest, VolUpdateRequest } from '../../cluster/vols.js';
+import type { VolSettings } from '../../model/index.js';
+import { DEFAULT_VOL_SETTINGS } from '../../model/index.js';
+import { ParamError } from '../../util/errors.js';
+import type { Params } from '../params.js';
+
+/** Transaction mask words the Go master accepts in `enableTxMask` (proto.GetMaskFromString). */
+const TX_MASK_WORDS = new Set(['off', 'create', 'mkdir', 'remove', 'rename', 'mknod', 'symlink', 'link', 'all']);
+export const TX_TIMEOUT_MIN_RANGE = [1, 60] as const;
+export const TX_CONFLICT_RETRY_NUM_RANGE = [1, 1000] as const;
+export const TX_CONFLICT_RETRY_INTERVAL_RANGE_MS = [10, 1000] as const;
+export const TRASH_INTERVAL_MAX_MIN = 525_600;
+
+function inRange(name: string, value: number, [min, max]: readonly [number, number]): number {
+  if (value < min || value > max) throw new ParamError(name, `${name} must be in [${min}, ${max}], got ${value}`);
+  return value;
+}
+
+function txMask(params: Params, fallback: string): string {
+  const raw = params.get('enableTxMask');
+  if (raw === undefined) return fallback;
+  for (const word of raw.split('|').flatMap((w) => w.split(','))) {
+    if (!TX_MASK_WORDS.has(word)) throw new ParamError('enableTxMask', `enableTxMask: unknown transaction type ${word}`);
+  }
+  return raw;
+}
+
+function storageClasses(params: Params): number[] {
+  const raw = params.get('allowedStorageClass');
+  if (raw === undefined) return [];
+  return raw.split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1 || n > 3) throw new ParamError('allowedStorageClass', `allowedStorageClass: bad storage class ${s}`);
+    return n;
+  });
+}
+
+/** Every optional vol setting that createVol and vol/update share; absent keys take `base`. */
+function settingsFrom(params: Params, base: VolSettings): VolSettings {
+  return {
+    description: params.get('description') ?? base.description,
+    zoneName: params.get('zoneName') ?? base.zoneName,
+    crossZone: params.bool('crossZone', base.crossZone),
+    normalZonesFirst: params.bool('normalZonesFirst', base.normalZonesFirst),
+    followerRead: params.bool('followerRead', base.followerRead),
+    metaFollowerRead: params.bool('metaFollowerRead', base.metaFollowerRead),
+    directRead: params.bool('directRead', base.directRead),
+    maximallyRead: params.bool('maximallyRead', base.maximallyRead),
+    ignoreTinyRecover: params.bool('ignoreTinyRecover', base.ignoreTinyRecover),
+    authenticate: params.bool('authenticate', base.authenticate),
+    dpReadOnlyWhenVolFull: params.bool('dpReadOnlyWhenVolFull', base.dpReadOnlyWhenVolFull),
+    enablePosixAcl: params.bool('enablePosixAcl', base.enablePosixAcl),
+    enableQuota: params.bool('enableQuota', base.enableQuota),
+    deleteLockTimeHours: params.uint('deleteLockTime', base.deleteLockTimeHours),
+    txMask: txMask(params, base.txMask),
+    txTimeoutMin: inRange('txTimeout', params.uint('txTimeout', base.txTimeoutMin), TX_TIMEOUT_MIN_RANGE),
+    txConflictRetryNum: inRange('txConflictRetryNum', params.uint('txConflictRetryNum', base.txConflictRetryNum), TX_CONFLICT_RETRY_NUM_RANGE),
+    txConflictRetryIntervalMs: inRange(
+      'txConflictRetryInterval',
+      params.uint('txConflictRetryInterval', base.txConflictRetryIntervalMs),
+      TX_CONFLICT_RETRY_INTERVAL_RANGE_MS,
+    ),
+    trashIntervalMin: inRange('trashInterval', params.uint('trashInterval', base.trashIntervalMin), [0, TRASH_INTERVAL_MAX_MIN]),
+    accessTimeValidIntervalSec: params.uint('accessTimeValidInterval', base.accessTimeValidIntervalSec),
+    enablePersistAccessTime: params.bool('enablePersistAccessTime', base.enablePersistAccessTime),
+    ebsBlkSizeBytes: params.uint('ebsBlkSize', base.ebsBlkSizeBytes),
+    leaderRetryTimeoutSec: params.uint('leaderRetryTimeout', base.leaderRetryTimeoutSec),
+    dpSelectorName: params.get('dpSelectorName') ?? base.dpSelectorName,
+    dpSelectorParm: params.get('dpSelectorParm') ?? base.dpSelectorParm,
+    autoDpMetaRepair: params.bool('autoDpMetaRepair', base.autoDpMetaRepair),
+    forbidWriteOpOfProtoVer0: params.bool('forbidWriteOpOfProtoVersion0', base.forbidWriteOpOfProtoVer0),
+    domainId: params.uint('domainId', base.domainId),
+  };
+}
+
+/** `/admin/createVol` (spec 1.5): name and owner first, as the Go master checks them. */
+export function createVolRequest(params: Params): CreateVolRequest {
+  const name = params.require('name');
+  const owner = params.require('owner');
+  return {
+    name,
+    owner,
+    capacityGB: params.uint('capacity', 0),
+    mpCount: params.uint('mpCount', 3),
+    dpCount: params.uint('dpCount', 3),
+    replicaNum: params.uint('replicaNum', 0),
+    dpSizeGB: params.uint('dpSize', 0),
+    volStorageClass: params.uint('volStorageClass', 0),
+    volType: params.uint('volType', 0),
+    allowedStorageClass: storageClasses(params),
+    settings: settingsFrom(params, DEFAULT_VOL_SETTINGS),
+  };
+}
+
+/**
+ * `/vol/update`: only the keys present change (the cfs-cli sends the full set, with the
+ * current values). `dpSelectorName` and `dpSelectorParm` come together or not at all.
+ */
+export function volUpdateRequest(params: Params, current: VolSettings): VolUpdateRequest {
+  const name = params.require('name');
+  const authKey = params.require('authKey');
+  const hasName = params.get('dpSelectorName') !== undefined;
+  const hasParm = params.get('dpSelectorParm') !== undefined;
+  if (hasName !== hasParm) throw new ParamError('dpSelectorName', 'dpSelectorName and dpSelectorParm must be given together');
+  const next = settingsFrom(params, current);
+  const changed: Partial<Record<keyof VolSettings, unknown>> = {};
+  for (const key of Object.keys(next) as (keyof VolSettings)[]) {
+    if (next[key] !== current[key]) changed[key] = next[key];
+  }
+  return {
+    name,
+    authKey,
+    capacityGB: params.get('capacity') === undefined ? null : params.uint('capacity', 0),
+    replicaNum: params.get('replicaNum') === undefined ? null : params.uint('replicaNum', 0),
+    settings: changed as Partial<VolSettings>,
+  };
+}

@@ -1,0 +1,158 @@
+// Heartbeat reports into the live state (spec 6 "A heartbeat response ... updates capacity,
+// partition reports (replica status, MaxInodeID, leader) and marks the node active"), and the
+// liveness rule: a node whose last report is older than 18 s (3 x 6 s) is inactive.
+//
+// Live state is not replicated (live-state.ts): only the member that receives the reports, the
+// leader, holds it. A new leader starts with every node inactive until its first heartbeats,
+// as the Go master does after loadMetadata.
+
+import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index.js';
+import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
+import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
+
+/** Spec 6: 3 missed 6 s heartbeats. */
+export const NODE_LIVENESS_TIMEOUT_MS = 18_000;
+/** The Go master's meta node memory threshold default (clusterValue.Threshold 0.75). */
+export const META_NODE_MEMORY_THRESHOLD = 0.75;
+
+/** Applies a meta node's heartbeat; false when no meta node has that addr. */
+export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, nowMs: number): boolean {
+  const node = metaNodeByAddr(model, nodeAddr);
+  if (node === undefined) return false;
+  const previous = metaNodeLive(model, node.id);
+  const total = Number(report.total);
+  const used = Number(report.used);
+  model.live.metaNodes.set(node.id, {
+    ...previous,
+    isActive: true,
+    isWritable: !node.rdOnly && report.ratio < META_NODE_MEMORY_THRESHOLD,
+    reportTimeMs: nowMs,
+    totalWeight: total,
+    usedWeight: used,
+    maxMemAvailWeight: Math.max(0, total - used),
+    ratio: report.ratio,
+    threshold: META_NODE_MEMORY_THRESHOLD,
+    metaPartitionCount: report.metaPartitions.length,
+    persistenceMetaPartitions: report.metaPartitions.map((p) => p.partitionId),
+    canAllocPartition: !node.rdOnly && report.ratio < META_NODE_MEMORY_THRESHOLD,
+    cpuUtil: report.cpuUtil,
+  });
+  for (const p of report.metaPartitions) {
+    const replica: MetaReplicaLive = {
+      addr: node.addr,
+      nodeId: node.id,
+      start: p.start,
+      end: p.end,
+      maxInodeId: p.maxInodeId,
+      inodeCount: p.inodeCount,
+      dentryCount: p.dentryCount,
+      status: p.status,
+      isLeader: p.isLeader,
+      reportTimeMs: nowMs,
+    };
+    replicasOf(model.live.metaReplicas, p.partitionId).set(node.addr, replica);
+  }
+  return true;
+}
+
+/** Applies a data node's heartbeat; false when no data node has that addr. */
+export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, nowMs: number): boolean {
+  const node = dataNodeByAddr(model, nodeAddr);
+  if (node === undefined) return false;
+  const previous = dataNodeLive(model, node);
+  const total = Number(report.total);
+  const used = Number(report.used);
+  const available = Number(report.available);
+  model.live.dataNodes.set(node.id, {
+    ...previous,
+    isActive: true,
+    isWritable: !node.rdOnly && available > 0,
+    reportTimeMs: nowMs,
+    totalWeight: total,
+    usedWeight: used,
+    availableSpace: available,
+    usageRatio: total === 0 ? 0 : used / total,
+    dataPartitionReports: report.dataPartitions.map((p) => ({
+      PartitionID: p.partitionId,
+      PartitionStatus: p.status,
+      Total: p.totalBytes,
+      Used: p.usedBytes,
+      DiskPath: p.diskPath,
+      IsLeader: p.isLeader,
+      ExtentCount: p.extentCount,
+      NeedCompare: p.needCompare,
+      VolName: p.volName,
+    })),
+    dataPartitionCount: report.dataPartitions.length,
+    persistenceDataPartitions: report.dataPartitions.map((p) => p.partitionId),
+    allDisks: report.allDisks,
+    badDisks: report.badDisks,
+    lostDisks: report.lostDisks,
+    canAllocPartition: !node.rdOnly && available > 0,
+    cpuUtil: report.cpuUtil,
+  });
+  for (const p of report.dataPartitions) {
+    const replica: DataReplicaLive = {
+      addr: node.addr,
+      nodeId: node.id,
+      status: p.status,
+      isLeader: p.isLeader,
+      totalBytes: p.totalBytes,
+      usedBytes: p.usedBytes,
+      fileCount: p.extentCount,
+      diskPath: p.diskPath,
+      reportTimeMs: nowMs,
+    };
+    replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
+  }
+  return true;
+}
+
+function replicasOf<R>(map: Map<number, Map<string, R>>, partitionId: number): Map<string, R> {
+  let m = map.get(partitionId);
+  if (m === undefined) {
+    m = new Map();
+    map.set(partitionId, m);
+  }
+  return m;
+}
+
+/** Marks nodes inactive whose last report is older than the timeout; returns how many changed. */
+export function checkLiveness(model: ModelView, nowMs: number, timeoutMs = NODE_LIVENESS_TIMEOUT_MS): { meta: number; data: number } {
+  let meta = 0;
+  let data = 0;
+  for (const [id, live] of model.live.metaNodes) {
+    if (live.isActive && nowMs - live.reportTimeMs > timeoutMs) {
+      model.live.metaNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
+      meta++;
+    }
+  }
+  for (const [id, live] of model.live.dataNodes) {
+    if (live.isActive && nowMs - live.reportTimeMs > timeoutMs) {
+      model.live.dataNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
+      data++;
+    }
+  }
+  return { meta, data };
+}
+
+/** Forget everything heartbeat-derived (this member stopped leading: its reports go stale). */
+export function clearLive(model: ModelView): void {
+  model.live.metaNodes.clear();
+  model.live.dataNodes.clear();
+  model.live.metaReplicas.clear();
+  model.live.dataReplicas.clear();
+}
+
+/** The max inode id reported for a meta partition (0 before any report). */
+export function reportedMaxInodeId(model: ModelView, partitionId: number): bigint {
+  let max = 0n;
+  for (const r of model.live.metaReplicas.get(partitionId)?.values() ?? []) if (r.maxInodeId > max) max = r.maxInodeId;
+  return max;
+}
+
+export function reportedInodeCount(model: ModelView, partitionId: number): bigint {
+  let max = 0n;
+  for (const r of model.live.metaReplicas.get(partitionId)?.values() ?? []) if (r.inodeCount > max) max = r.inodeCount;
+  return max;
+}
