@@ -179,3 +179,21 @@ function jsonTypeName(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'number' : `number ${v}`;
   return typeof v;
 }
+
+/** A boolean field; absent or null is false. */
+export function jsonBool(o: JsonObject, key: string): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new ParamError(key, `json: cannot unmarshal ${jsonTypeName(v)} into field ${key} of type bool`);
+  return v;
+}
+
+/** A []string field; absent or null is []. */
+export function jsonStrings(o: JsonObject, key: string): string[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) {
+    throw new ParamError(key, `json: cannot unmarshal ${jsonTypeName(v)} into field ${key} of type []string`);
+  }
+  return v as string[];
+}

@@ -35,6 +35,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
+import { topologyRoutes } from './routes/topology.js';
 import { userRoutes } from './routes/users.js';
 import { volRoutes } from './routes/vols.js';
 
@@ -216,6 +217,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(userRoutes, { ctx });
   void app.register(volRoutes, { ctx });
   void app.register(partitionRoutes, { ctx });
+  void app.register(topologyRoutes, { ctx });
   void app.register(metricsRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 

@@ -1,6 +1,8 @@
 // The leader's cleanup duties, each one pass of a periodic scheduler (schedulers.ts):
 // - intents: a volume create whose proposer is gone (it is not running on this member, and only
-//   the leader runs creates) is undone: its partitions deleted on their nodes, then aborted;
+//   the leader runs creates) is undone: aborted first (once the abort is applied the create can
+//   never commit, even if its commit entry was already in the log), then its partitions are
+//   deleted on their nodes; a delete that fails leaves an orphan for the orphan sweep;
 // - deleted vols: a vol marked for deletion has its partitions deleted on the nodes that are up,
 //   then is removed (vol, partitions, owner's claim) in one command;
 // - orphans: a partition a node reports that no record, intent or running operation accounts
@@ -36,16 +38,12 @@ export async function sweepIntents(deps: CleanupDeps, signal: AbortSignal): Prom
     if (signal.aborted) break;
     const volId = intent.vol.id;
     if (deps.ops.ownsVol(volId)) continue;
+    await deps.replicator.propose(makeCommand('vol.createAbort', { volId }), { signal, timeoutMs: deps.proposeTimeoutMs });
     const failed = [
       ...(await deletePartitionsOnNodes(deps.nodes, 'meta', replicaTargets(intent.metaPartitions), signal)),
       ...(await deletePartitionsOnNodes(deps.nodes, 'data', replicaTargets(intent.dataPartitions), signal)),
     ];
-    if (failed.length > 0 && !allNodesGone(model, failed)) {
-      deps.logger?.warn({ vol: intent.vol.name, failed: failed.length }, 'cannot undo an unfinished volume create yet; retrying');
-      continue;
-    }
-    await deps.replicator.propose(makeCommand('vol.createAbort', { volId }), { signal, timeoutMs: deps.proposeTimeoutMs });
-    deps.logger?.info({ vol: intent.vol.name, volId }, 'undid an unfinished volume create');
+    deps.logger?.info({ vol: intent.vol.name, volId, undeleted: failed.length }, 'undid an unfinished volume create');
     aborted.push(volId);
   }
   return aborted;

@@ -1,6 +1,7 @@
 // Leader-side cluster-wide operations: the one-time bootstrap (cluster record + root user, spec
-// 2 checkPersistClusterValue / loadMetadata) and `/cluster/freeze` (spec 1.5).
+// 2 checkPersistClusterValue / loadMetadata), `/cluster/freeze` and `/admin/setNodeInfo` (spec 1.5).
 
+import type { CommandOf } from '../model/index.js';
 import { makeCommand, passwordSha1, ROOT_PASSWORD, ACCESS_KEY_LENGTH, SECRET_KEY_LENGTH } from '../model/index.js';
 import type { CallOptions, Replicator } from './ports.js';
 import type { Clock, RandomSource } from './sources.js';
@@ -35,8 +36,16 @@ export class ClusterService {
     return this.deps.replicator.propose(command, options);
   }
 
+  /** `/admin/setNodeInfo`: the given tunables replace the stored ones; null keeps a value. */
+  async setNodeInfo(settings: NodeInfoSettings, options?: CallOptions): Promise<void> {
+    await this.deps.replicator.propose(makeCommand('cluster.setNodeInfo', settings), options);
+  }
+
   /** `/cluster/freeze?enable=`: sets DisableAutoAllocate (spec 1.5). */
   async setFrozen(frozen: boolean, options?: CallOptions): Promise<{ readonly frozen: boolean }> {
     return this.deps.replicator.propose(makeCommand('cluster.setFrozen', { frozen }), options);
   }
 }
+
+/** The tunables of `/admin/setNodeInfo` (keys as the route names them); null = not given. */
+export type NodeInfoSettings = Omit<CommandOf<'cluster.setNodeInfo'>, 'v' | 'type'>;

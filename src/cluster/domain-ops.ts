@@ -25,6 +25,8 @@ export class DomainStoppedError extends OperatingError {
 export interface DomainOpsOptions {
   /** Bound on operations in flight at once. */
   readonly maxInflight?: number;
+  /** Start refusing operations until `resume()` (a master resumes when it becomes leader). */
+  readonly stopped?: boolean;
 }
 
 export const DEFAULT_MAX_INFLIGHT_DOMAIN_OPS = 256;
@@ -48,10 +50,11 @@ export interface OpClaims {
 export class DomainOps {
   private readonly running = new Set<Running>();
   private readonly maxInflight: number;
-  private accepting = true;
+  private accepting: boolean;
 
   constructor(options: DomainOpsOptions = {}) {
     this.maxInflight = options.maxInflight ?? DEFAULT_MAX_INFLIGHT_DOMAIN_OPS;
+    this.accepting = options.stopped !== true;
   }
 
   /** Run `work` as a tracked operation; rejects at once when stopped or full. */

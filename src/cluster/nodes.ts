@@ -12,8 +12,10 @@ import {
   checkNodeSetCapacity,
   checkOptionalPort,
   checkZoneName,
+  dataNodeByAddr,
   DEFAULT_ZONE_NAME,
   makeCommand,
+  metaNodeByAddr,
   resolveDataNodeMediaType,
 } from '../model/index.js';
 import { ParamError } from '../util/errors.js';
@@ -78,6 +80,13 @@ export class NodeService {
       makeCommand('dataNode.add', { ...fields, mediaType, createTimeMs: this.deps.clock.nowMs() }),
       options,
     );
+  }
+
+  /** `/admin/setNodeRdOnly`: unknown node is code 2 (Go answers every failure so). */
+  async setRdOnly(kind: 'meta' | 'data', addr: string, rdOnly: boolean, options?: CallOptions): Promise<void> {
+    const known = kind === 'meta' ? metaNodeByAddr(this.deps.replicator.model, addr) : dataNodeByAddr(this.deps.replicator.model, addr);
+    if (known === undefined) throw new ParamError('addr', `[setNodeRdOnly] ${kind} node ${addr} is not exist`);
+    await this.deps.replicator.propose(makeCommand('node.setRdOnly', { kind, addr, rdOnly }), options);
   }
 
   private async nodeFields(request: AddNodeRequest) {

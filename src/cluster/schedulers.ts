@@ -5,6 +5,7 @@
 // proposes or sends a task from a member that is not leader (a proposal that races the loss
 // fails with NotLeader and changes nothing).
 
+import { setMaxListeners } from 'node:events';
 import type { LogSink } from './ports.js';
 import type { ModelView } from '../model/index.js';
 import { dataNodeLive, dataPartitionsOf, maxMetaPartitionOf, metaNodeLive, PartitionStatus, VolStatus } from '../model/index.js';
@@ -57,6 +58,9 @@ export interface SchedulerDeps {
   readonly config?: Partial<SchedulerConfig>;
 }
 
+/** Listeners on the schedulers' abort signal: loops x concurrent node tasks, with room. */
+const SIGNAL_LISTENERS_MAX = 1_000;
+
 interface Loop {
   readonly name: string;
   readonly intervalMs: number;
@@ -89,6 +93,8 @@ export class LeaderSchedulers {
   start(): void {
     if (this.controller !== null) return;
     const controller = new AbortController();
+    // Every node task of a pass listens on this signal (up to the settleAll width per loop).
+    setMaxListeners(SIGNAL_LISTENERS_MAX, controller.signal);
     this.controller = controller;
     const c = this.config;
     const loops: Loop[] = [

@@ -41,6 +41,14 @@ export interface UpdateUserRequest {
   readonly description: string;
 }
 
+/** `/user/transferVol` body (proto.UserTransferVolParam). */
+export interface TransferVolRequest {
+  readonly volume: string;
+  readonly userSrc: string;
+  readonly userDst: string;
+  readonly force: boolean;
+}
+
 export interface UserServiceDeps {
   readonly replicator: Replicator;
   readonly clock: Clock;
@@ -84,6 +92,33 @@ export class UserService {
       userType: checkUserTypeForUpdate(request.type, 'type'),
       description: request.description === '' ? null : request.description,
     });
+    return this.deps.replicator.propose(command, options);
+  }
+
+  /** `/user/updatePolicy`: 7 unknown vol, 46 unknown user, 61 when the user owns the vol. */
+  async updatePolicy(userId: string, volume: string, actions: readonly string[], options?: CallOptions): Promise<UserRecord> {
+    return this.deps.replicator.propose(makeCommand('user.updatePolicy', { userId, volume, actions: [...actions] }), options);
+  }
+
+  /** `/user/removePolicy`: 7 unknown vol, 46 unknown user. */
+  async removePolicy(userId: string, volume: string, options?: CallOptions): Promise<UserRecord> {
+    return this.deps.replicator.propose(makeCommand('user.removePolicy', { userId, volume }), options);
+  }
+
+  /**
+   * `/user/deleteVolPolicy?name=`: every user's grants on the vol are removed, one command per
+   * user (each idempotent, so a retry after a partial failure finishes the job). The owner's
+   * claim stays while the vol exists (Go drops it too, leaving an owner who could then be
+   * deleted with the vol still there); it goes with the vol's removal.
+   */
+  async deleteVolPolicy(volume: string, options?: CallOptions): Promise<void> {
+    const holders = [...this.deps.replicator.model.users.values()].filter((u) => u.policy.authorizedVols.has(volume));
+    for (const user of holders) await this.removePolicy(user.userId, volume, options);
+  }
+
+  /** `/user/transferVol`: 7 unknown vol, 46 unknown user, 50 when the source does not own it (unless force). */
+  async transferVol(request: TransferVolRequest, options?: CallOptions): Promise<UserRecord> {
+    const command = makeCommand('vol.transfer', { name: request.volume, fromUserId: request.userSrc, toUserId: request.userDst, force: request.force });
     return this.deps.replicator.propose(command, options);
   }
 

@@ -6,7 +6,7 @@
 // by creation time then id) so every member prints the same list.
 
 import { ClusterNotBootstrappedError, DataNodeNotFoundError, MetaNodeNotFoundError, UserNotFoundError } from './errors.js';
-import { AccessKeyNotFoundError } from './errors.js';
+import { AccessKeyNotFoundError, HaveNoPolicyError } from './errors.js';
 import { dataNodeLive, metaNodeLive } from './live.js';
 import type { ClusterRecord, DataNodeRecord, MetaNodeRecord, ModelView, UserRecord } from './state.js';
 import { dataNodeByAddr, metaNodeByAddr, userByAccessKey } from './state.js';
@@ -437,3 +437,19 @@ export function clusterInfo(model: ModelView, ctx: ClusterInfoContext) {
   };
 }
 export type ClusterInfo = ReturnType<typeof clusterInfo>;
+
+/**
+ * `/vol/users?name=`: the users with a claim on the vol, the owner first, then the users with
+ * grants by id (Go keeps insertion order; ids give every member the same list). 50 when nobody
+ * has one (Go: no index entry for the vol).
+ */
+export function usersOfVol(model: ModelView, volName: string): string[] {
+  const users = [...model.users.values()];
+  const owners = users.filter((u) => u.policy.ownVols.includes(volName)).map((u) => u.userId);
+  const granted = users
+    .filter((u) => u.policy.authorizedVols.has(volName) && !owners.includes(u.userId))
+    .map((u) => u.userId)
+    .sort();
+  if (owners.length + granted.length === 0) throw new HaveNoPolicyError(volName);
+  return [...owners, ...granted];
+}

@@ -33,6 +33,8 @@ export interface MasterConfig {
   readonly logDir: string;
   readonly nodeSetCap: number;
   readonly legacyDataMediaType: number;
+  /** CubeFS `singleNodeMode`: vols get one meta partition replica (a one-node test cluster). */
+  readonly singleNodeMode: boolean;
   // Ours.
   /** The port the Raft listener binds, when it differs from the one peers dial (a proxy between). */
   readonly raftListenPort: number | undefined;
@@ -42,6 +44,12 @@ export interface MasterConfig {
   readonly memberCatchUpTimeoutMs: number;
   readonly maxPendingProposals: number;
   readonly maxPendingReads: number;
+  /** Heartbeat tasks to every node (spec 6: 6 s); lower only in tests. */
+  readonly nodeHeartbeatIntervalMs: number;
+  /** Data partition top-up starts this long after the member became leader (spec 3.2: 2 min). */
+  readonly dataPartitionTopUpDelayMs: number;
+  /** On stop or loss of leadership: how long running volume/partition operations may finish before they are aborted and rolled back. */
+  readonly domainStopGraceMs: number;
 }
 
 /** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
@@ -73,6 +81,9 @@ export const DEFAULTS = {
   memberCatchUpTimeoutMs: 60_000,
   maxPendingProposals: 20_000,
   maxPendingReads: 20_000,
+  nodeHeartbeatIntervalMs: 6_000,
+  dataPartitionTopUpDelayMs: 120_000,
+  domainStopGraceMs: 5_000,
 } as const;
 
 type RawConfig = Record<string, unknown>;
@@ -129,6 +140,7 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     logDir: str(raw, 'logDir', DEFAULTS.logDir),
     nodeSetCap: int(raw, 'nodeSetCap', DEFAULTS.nodeSetCap, 3),
     legacyDataMediaType: int(raw, 'legacyDataMediaType', DEFAULTS.legacyDataMediaType, 0, 2),
+    singleNodeMode: bool(raw, 'singleNodeMode', false),
     raftListenPort: present(raw, 'raftListenPort') === undefined ? undefined : int(raw, 'raftListenPort', 0, 1, 65535),
     shutdownTimeoutMs: int(raw, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, 0, 600_000),
     proposalTimeoutMs: int(raw, 'proposalTimeoutMs', DEFAULTS.proposalTimeoutMs, 100, 600_000),
@@ -136,6 +148,9 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     memberCatchUpTimeoutMs: int(raw, 'memberCatchUpTimeoutMs', DEFAULTS.memberCatchUpTimeoutMs, 100, 3_600_000),
     maxPendingProposals: int(raw, 'maxPendingProposals', DEFAULTS.maxPendingProposals, 1),
     maxPendingReads: int(raw, 'maxPendingReads', DEFAULTS.maxPendingReads, 1),
+    nodeHeartbeatIntervalMs: int(raw, 'nodeHeartbeatIntervalMs', DEFAULTS.nodeHeartbeatIntervalMs, 100, 600_000),
+    dataPartitionTopUpDelayMs: int(raw, 'dataPartitionTopUpDelayMs', DEFAULTS.dataPartitionTopUpDelayMs, 0, 3_600_000),
+    domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
   };
 }
 

@@ -3,15 +3,23 @@
 //   1. the request gate answers every new request with 503;
 //   2. a leader hands leadership to the most up-to-date follower (bounded wait);
 //   3. no new proposals; proposals in flight finish or fail with ShuttingDown (bounded);
-//   4. leader-side background work stops (and is awaited);
+//   4. leader-side background work stops (and is awaited): schedulers, then the volume and
+//      partition operations in flight, which get `domainStopGraceMs` to finish and are then
+//      aborted and rolled back (docs/volume-create.md) while this member can still propose;
 //   5. ticking, transport, snapshot streams and the Ready loop stop;
 //   6. the HTTP listener closes, then the Raft log and the state store close through their gates.
 // A second stop request (second signal) skips the waits of 2-3, never the order of 5-6.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { createApiServer, type ApiServer } from '../api/server.js';
 import { ClusterService } from '../cluster/cluster.js';
+import { DomainOps } from '../cluster/domain-ops.js';
+import type { Replicator } from '../cluster/ports.js';
+import { clearLive } from '../cluster/heartbeats.js';
+import { LeaderSchedulers } from '../cluster/schedulers.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
+import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
 import { RaftLogStore } from '../raft/log/log-store.js';
@@ -105,6 +113,12 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   });
   stack.defer('leader work', () => leaderWork.stop());
 
+  // The channel to meta and data nodes and the registry of multi-step domain operations. Both
+  // outlive leadership changes; what runs on them is leader-only (see onLeaderChange below).
+  const nodeTasks = new TcpTaskClient();
+  stack.defer('node task client', () => nodeTasks.close());
+  const domainOps = new DomainOps({ stopped: true });
+
   const metricsRegistry = createMetricsRegistry();
   registerRaftMetrics(metricsRegistry, node, fsm);
   const api = createApiServer({
@@ -117,12 +131,33 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
       selfHttpAddr: `${self.host}:${self.httpPort}`,
       nodeSetCapacity: config.nodeSetCap,
       legacyDataMediaType: config.legacyDataMediaType,
+      singleNodeMode: config.singleNodeMode,
     },
+    domain: { nodes: nodeTasks, ops: domainOps },
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
   });
   if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
+
+  const leaderDomain = new LeaderDomain(
+    logger,
+    domainOps,
+    new LeaderSchedulers({
+      replicator,
+      nodes: nodeTasks,
+      ops: domainOps,
+      partitions: api.services.partitions,
+      clock: systemClock,
+      selfHttpAddr: `${self.host}:${self.httpPort}`,
+      logger: logger.child({ component: 'schedulers' }),
+      config: { heartbeatIntervalMs: config.nodeHeartbeatIntervalMs, topUpDelayMs: config.dataPartitionTopUpDelayMs, proposeTimeoutMs: config.proposalTimeoutMs },
+    }),
+    replicator,
+    config.domainStopGraceMs,
+  );
+  node.onLeaderChange((leader) => leaderDomain.onLeaderChange(leader === config.id));
+  stack.defer('leader domain', () => leaderDomain.stop());
   await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
   stack.defer('http listener', () => api.app.close());
   logger.info({ id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, raft: `${config.ip}:${self.raftPort}`, peers: config.peers.map((p) => p.id) }, 'master started');
@@ -138,6 +173,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger.info({ leader: node.isLeader() }, 'stopping');
     // 1. New requests get 503 from now on.
     api.gate.startDraining();
+    // Domain operations in flight finish or roll back while this member still leads.
+    await raceHurry(leaderDomain.stop(), hurry);
     // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
     if (node.isLeader() && node.conf().voters.length > 1) {
       await raceHurry(
@@ -217,3 +254,74 @@ class LeaderWork {
     await this.running;
   }
 }
+
+/**
+ * The leader-only part of the domain: schedulers run and domain operations are accepted only
+ * while this member leads. Becoming leader: read barrier (the model holds every committed
+ * entry of earlier terms, so the sweeps see the intents a dead leader left), then operations
+ * resume and the schedulers start. Losing leadership: schedulers stop, operations are aborted at
+ * once (their proposals would fail with NotLeader; the new leader's sweep undoes their
+ * intents), and the heartbeat-derived live state is dropped. Transitions run one at a time.
+ */
+class LeaderDomain {
+  private chain: Promise<void> = Promise.resolve();
+  private leading = false;
+  private stopped = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly ops: DomainOps,
+    private readonly schedulers: LeaderSchedulers,
+    private readonly replicator: Replicator,
+    private readonly stopGraceMs: number,
+  ) {}
+
+  onLeaderChange(isLeader: boolean): void {
+    if (this.stopped || isLeader === this.leading) return;
+    this.leading = isLeader;
+    this.enqueue(isLeader ? () => this.lead() : () => this.follow(0));
+  }
+
+  /** Stop for good: operations get the stop grace to finish, then roll back. Idempotent. */
+  stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.leading = false;
+      this.enqueue(() => this.follow(this.stopGraceMs));
+    }
+    return this.chain;
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.chain = this.chain.then(step).catch((err: unknown) => this.logger.error({ err }, 'leader domain transition failed'));
+  }
+
+  private async lead(): Promise<void> {
+    // Retried until it passes or leadership is gone: the sweeps must not run on a model that
+    // lacks entries committed in earlier terms.
+    for (let attempt = 0; this.leading; attempt++) {
+      try {
+        await this.replicator.readBarrier({ timeoutMs: LEAD_BARRIER_TIMEOUT_MS });
+        break;
+      } catch (err) {
+        if (attempt === 0) this.logger.warn({ err }, 'read barrier after election failed; retrying');
+        await delay(Math.min(1_000, 50 * 2 ** attempt));
+      }
+    }
+    if (!this.leading) return;
+    this.ops.resume();
+    this.schedulers.start();
+    this.logger.info({}, 'leader domain started');
+  }
+
+  private async follow(graceMs: number): Promise<void> {
+    await this.schedulers.stop();
+    const left = await this.ops.quiesce(graceMs, DOMAIN_ABORT_WAIT_MS);
+    clearLive(this.replicator.model);
+    if (left.finished + left.aborted > 0) this.logger.info(left, 'domain operations stopped');
+  }
+}
+
+/** How long aborted domain operations get to roll back before stop goes on without them. */
+const DOMAIN_ABORT_WAIT_MS = 5_000;
+const LEAD_BARRIER_TIMEOUT_MS = 5_000;

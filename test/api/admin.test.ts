@@ -42,7 +42,7 @@ void describe('GET /admin/getCluster and /admin/getNodeInfo', () => {
 
   void it('lists every master and the leader address from Raft', async () => {
     const group = new FakeGroup([1, 2, 3], 2);
-    const { app } = startMaster(group, 1);
+    const { app } = startMaster(group, 2);
     const data = (await ok(app, '/admin/getCluster')) as { LeaderAddr: string; MasterNodes: { ID: number; Addr: string; Status: boolean }[] };
     assert.equal(data.LeaderAddr, '127.0.0.1:17002');
     assert.deepEqual(

@@ -1,12 +1,18 @@
-// Cluster routes (spec 1.5): /admin/getIp, /admin/getCluster, /admin/getNodeInfo, /cluster/freeze.
+// Cluster routes (spec 1.5): /admin/getIp, /admin/getCluster, /admin/getNodeInfo,
+// /admin/setNodeInfo, /cluster/freeze, /admin/getDiscardDp.
 // `data` shapes are the model's views (views.ts), with the Raft and config inputs the model
 // does not hold.
 
 import type { FastifyPluginCallback } from 'fastify';
+import type { NodeInfoSettings } from '../../cluster/cluster.js';
 import type { ModelView } from '../../model/index.js';
 import { clusterInfo, clusterView, newClusterRecord, nodeInfo } from '../../model/index.js';
 import type { ApiContext } from '../context.js';
+import { goFloat32, goMapString } from '../go-format.js';
+import type { Params } from '../params.js';
+import { parseUint, unmatchedKey } from '../params.js';
 import { defineRoute } from '../route.js';
+import { ParamError } from '../../util/errors.js';
 
 export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
   // Spec 1.5, 2 step 2: always local, on followers too, even before this member caught up.
@@ -33,7 +39,7 @@ export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { c
   defineRoute(app, ctx, {
     url: '/admin/getCluster',
     methods: ['GET'],
-    access: 'read',
+    access: 'leader-read',
     handle: (call) => {
       call.params.bool('volStorageClass', false);
       const info = ctx.raft.info();
@@ -55,6 +61,42 @@ export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { c
     handle: () => nodeInfo(ctx.replicator.model),
   });
 
+  // cfs-cli `cluster set`: every key is sent, the empty ones mean "keep". The msg echoes what
+  // was set in Go's map format (wire: "set nodeinfo params map[batchCount:100] successfully").
+  defineRoute(app, ctx, {
+    url: '/admin/setNodeInfo',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const { settings, echoed } = nodeInfoSettings(call.params);
+      await ctx.services.cluster.setNodeInfo(settings, call.options(ctx.timeouts.proposeMs));
+      return `set nodeinfo params ${goMapString(echoed)} successfully`;
+    },
+  });
+
+  // Data partitions marked discarded: cubemaster never discards one (no lost-replica repair that
+  // gives up), so the list is always empty; the shape is Go's.
+  defineRoute(app, ctx, {
+    url: '/admin/getDiscardDp',
+    methods: ['GET'],
+    access: 'read',
+    handle: () => ({ DiscardDps: null }),
+  });
+
+  // Asked by every node at start (node-protocol.md section 1). Vols listed are those that
+  // refuse protocol-v0 writes; the cluster-wide switch is never set by cubemaster.
+  defineRoute(app, ctx, {
+    url: '/admin/getUpgradeCompatibleSettings',
+    methods: ['GET'],
+    access: 'read',
+    handle: () => ({
+      VolsForbidWriteOpOfProtoVer0: [...ctx.replicator.model.vols.values()].filter((v) => v.settings.forbidWriteOpOfProtoVer0).map((v) => v.name).sort(),
+      ClusterForbidWriteOpOfProtoVer0: false,
+      LegacyDataMediaType: ctx.cluster.legacyDataMediaType ?? 0,
+      DataMediaTypeVaild: true,
+    }),
+  });
+
   defineRoute(app, ctx, {
     url: '/cluster/freeze',
     methods: ['GET', 'POST'],
@@ -68,3 +110,28 @@ export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { c
 
   done();
 };
+
+const NODE_INFO_UINT_KEYS = ['batchCount', 'markDeleteRate', 'autoRepairRate', 'deleteWorkerSleepMs', 'maxDpCntLimit', 'maxMpCntLimit', 'dpMaxRepairErrCnt'] as const;
+
+/** Go parseAndExtractSetNodeInfoParams: uints, a non-negative float loadFactor, at least one key. */
+function nodeInfoSettings(params: Params): { settings: NodeInfoSettings; echoed: Map<string, string> } {
+  const echoed = new Map<string, string>();
+  const uint = (key: (typeof NODE_INFO_UINT_KEYS)[number]): number | null => {
+    const text = params.get(key);
+    if (text === undefined) return null;
+    const value = parseUint(key, text);
+    echoed.set(key, String(value));
+    return value;
+  };
+  const [batchCount, markDeleteRate, autoRepairRate, deleteWorkerSleepMs, maxDpCntLimit, maxMpCntLimit, dpMaxRepairErrCnt] = NODE_INFO_UINT_KEYS.map(uint);
+  let loadFactor: number | null = null;
+  const factorText = params.get('loadFactor');
+  if (factorText !== undefined) {
+    const value = Number(factorText);
+    if (!/^[+]?[0-9.eE+-]+$/.test(factorText) || !Number.isFinite(value) || value < 0) throw unmatchedKey('loadFactor');
+    loadFactor = value;
+    echoed.set('loadFactor', goFloat32(loadFactor));
+  }
+  if (echoed.size === 0) throw new ParamError('params', 'no key assigned');
+  return { settings: { batchCount, markDeleteRate, autoRepairRate, deleteWorkerSleepMs, loadFactor, maxDpCntLimit, maxMpCntLimit, dpMaxRepairErrCnt }, echoed };
+}

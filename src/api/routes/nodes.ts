@@ -1,11 +1,17 @@
-// Meta/data node registration and views (spec 1.5): /metaNode/add, /metaNode/get,
-// /dataNode/add, /dataNode/get, /admin/cluster/getAllMetaNodes, /admin/cluster/getAllDataNodes.
-// Node-add replies carry the id as a bare JSON number: the SDK parses `data` with
-// strconv.ParseUint (spec 8.2).
+// Meta/data node routes (spec 1.5): registration (/metaNode/add, /dataNode/add), views
+// (/metaNode/get, /dataNode/get, /admin/cluster/getAllMetaNodes, getAllDataNodes), the nodes'
+// task results and heartbeat reports (/metaNode/response, /dataNode/response), decommission and
+// /admin/setNodeRdOnly. Node-add replies carry the id as a bare JSON number: the SDK parses
+// `data` with strconv.ParseUint (spec 8.2). The views show liveness and usage from heartbeats,
+// which only the leader receives, so they are `leader-read`.
 
-import type { FastifyPluginCallback } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginCallback } from 'fastify';
+import { applyDataHeartbeat, applyMetaHeartbeat } from '../../cluster/heartbeats.js';
 import type { AddNodeRequest } from '../../cluster/nodes.js';
-import { allDataNodes, allMetaNodes, dataNodeInfoByAddr, metaNodeInfoByAddr } from '../../model/index.js';
+import type { NodeResponseSource } from '../../nodes/heartbeat-report.js';
+import { parseNodeResponse } from '../../nodes/heartbeat-report.js';
+import { ParamError } from '../../util/errors.js';
+import { allDataNodes, allMetaNodes, dataNodeByAddr, dataNodeInfoByAddr, DataNodeNotFoundError, metaNodeInfoByAddr } from '../../model/index.js';
 import type { ApiContext } from '../context.js';
 import type { Params } from '../params.js';
 import { defineRoute } from '../route.js';
@@ -35,7 +41,7 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
   defineRoute(app, ctx, {
     url: '/metaNode/get',
     methods: ['GET'],
-    access: 'read',
+    access: 'leader-read',
     handle: (call) => metaNodeInfoByAddr(ctx.replicator.model, call.params.require('addr')),
   });
 
@@ -44,7 +50,7 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
   defineRoute(app, ctx, {
     url: '/dataNode/get',
     methods: ['GET'],
-    access: 'read',
+    access: 'leader-read',
     handle: (call) => {
       const addr = call.params.require('addr');
       call.params.bool('ignoreDiscard', true);
@@ -55,19 +61,106 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
   defineRoute(app, ctx, {
     url: '/admin/cluster/getAllMetaNodes',
     methods: ['GET'],
-    access: 'read',
+    access: 'leader-read',
     handle: () => allMetaNodes(ctx.replicator.model),
   });
 
   defineRoute(app, ctx, {
     url: '/admin/cluster/getAllDataNodes',
     methods: ['GET'],
-    access: 'read',
+    access: 'leader-read',
     handle: () => allDataNodes(ctx.replicator.model),
+  });
+
+  for (const source of ['metaNode', 'dataNode'] as const) {
+    defineRoute(app, ctx, {
+      url: `/${source}/response`,
+      methods: ['GET', 'POST'],
+      access: 'leader',
+      handle: (call) => {
+        takeNodeResponse(ctx, source, call.body ?? Buffer.alloc(0), call.request.log);
+        return '200';
+      },
+    });
+  }
+
+  // `count`: replicas to move (0 = all). Synchronous, as in Go: the reply comes after the moves.
+  defineRoute(app, ctx, {
+    url: '/metaNode/decommission',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const addr = call.params.require('addr');
+      const limit = call.params.uint('count', 0);
+      await ctx.domain.ops.run(() => ctx.services.partitions.decommissionNode('meta', addr, limit));
+      return `decommissionMetaNode metaNode [${addr}] limit ${limit} has offline successfully`;
+    },
+  });
+
+  // Asynchronous, as in Go: the moves run as a tracked domain operation (stopped with leadership).
+  // `raftForceDel` is parsed for its errors; `weight` must not be negative.
+  defineRoute(app, ctx, {
+    url: '/dataNode/decommission',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: (call) => {
+      const addr = call.params.require('addr');
+      const limit = call.params.uint('count', 0);
+      call.params.bool('raftForceDel', false);
+      const weight = Number(call.params.get('weight') ?? '2');
+      if (!Number.isInteger(weight)) throw new ParamError('weight', `weight must be an integer, got ${call.params.get('weight')}`);
+      if (weight < 0) throw new ParamError('weight', 'weight should not be set to less than 0');
+      if (dataNodeByAddr(ctx.replicator.model, addr) === undefined) throw new DataNodeNotFoundError(addr);
+      const log = call.request.log;
+      ctx.domain.ops
+        .run(() => ctx.services.partitions.decommissionNode('data', addr, limit))
+        .then(
+          (r) => log.info({ addr, ...r }, 'data node decommission finished'),
+          (err: unknown) => log.warn({ addr, err }, 'data node decommission stopped'),
+        );
+      return `decommission data node [${addr}] submited!need check status later!`;
+    },
+  });
+
+  // `nodeType` 1 meta, 2 data (Go's TypeMetaPartition / TypeDataPartition); code 2 for every
+  // failure, unknown node included, as Go answers.
+  defineRoute(app, ctx, {
+    url: '/admin/setNodeRdOnly',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const addr = call.params.require('addr');
+      const nodeType = call.params.requireUint('nodeType');
+      if (nodeType !== 1 && nodeType !== 2) throw new ParamError('nodeType', `parseSetNodeRdOnlyParam nodeType is not legal, must be 2 or 1`);
+      const rdOnly = call.params.requireBool('rdOnly');
+      await ctx.services.nodes.setRdOnly(nodeType === 1 ? 'meta' : 'data', addr, rdOnly, call.options(ctx.timeouts.proposeMs));
+      return `[setNodeRdOnlyHandler] set node ${addr} to rdOnly(${rdOnly}) success`;
+    },
   });
 
   done();
 };
+
+/**
+ * A node's AdminTask result. Heartbeat reports go into this leader's live state; task results
+ * are logged (the synchronous tasks already got their answer on the TCP reply). A malformed
+ * body is code 2 naming the field; a report from an unknown node is dropped.
+ */
+function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buffer, log: FastifyBaseLogger): void {
+  const response = parseNodeResponse(source, body);
+  const model = ctx.replicator.model;
+  const nowMs = ctx.clock.nowMs();
+  switch (response.kind) {
+    case 'metaHeartbeat':
+      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs)) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
+      return;
+    case 'dataHeartbeat':
+      if (!applyDataHeartbeat(model, response.nodeAddr, response.report, nowMs)) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
+      return;
+    case 'taskResult':
+      log.debug({ addr: response.nodeAddr, op: response.opCode, partition: response.partitionId, status: response.status, result: response.result }, 'node task result');
+  }
+}
 
 /** `addr`* (keyNotFound when absent), `zoneName`, `heartbeatPort`, `replicaPort`, `id` (node set). */
 function addNodeRequest(params: Params): AddNodeRequest {

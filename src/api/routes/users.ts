@@ -1,15 +1,19 @@
 // User routes (spec 1.5): /user/create (POST, JSON), /user/update (JSON), /user/delete,
-// /user/info, /user/list. `data` is proto.UserInfo (views.ts).
+// /user/info, /user/akInfo, /user/list, the policy routes /user/updatePolicy,
+// /user/removePolicy, /user/deleteVolPolicy, /user/transferVol, and /vol/users. `data` is
+// proto.UserInfo (views.ts) unless noted.
 
 import type { FastifyPluginCallback } from 'fastify';
 import type { CreateUserRequest, UpdateUserRequest } from '../../cluster/users.js';
-import { userInfo, userInfoById, userList } from '../../model/index.js';
+import { checkVolName, userInfo, userInfoByAccessKey, userInfoById, userList, usersOfVol, volByName, VolNotFoundError } from '../../model/index.js';
+import { ParamError } from '../../util/errors.js';
 import type { ApiContext } from '../context.js';
 import type { JsonObject } from '../params.js';
-import { jsonInt, jsonObject, jsonString, keyNotFound } from '../params.js';
+import { jsonBool, jsonInt, jsonObject, jsonString, jsonStrings, keyNotFound } from '../params.js';
 import { defineRoute } from '../route.js';
 
 export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
+  const existingVol = (name: string): string => existingVolIn(ctx, name);
   // Body {id, pwd, ak, sk, type, description}, as cfs-cli sends it (wire: cli-vs-single-master).
   defineRoute(app, ctx, {
     url: '/user/create',
@@ -49,6 +53,75 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     handle: (call) => userInfoById(ctx.replicator.model, call.params.require('user'), ctx.viewOptions),
   });
 
+  // The S3 gateway's key lookup. Code 2 for a missing or malformed key (Go's parse errors).
+  defineRoute(app, ctx, {
+    url: '/user/akInfo',
+    methods: ['GET'],
+    access: 'read',
+    handle: (call) => {
+      const ak = call.params.require('ak');
+      if (!/^[a-zA-Z0-9]{16}$/.test(ak)) throw new ParamError('ak', 'accesskey can only be number and letters');
+      return userInfoByAccessKey(ctx.replicator.model, ak, ctx.viewOptions);
+    },
+  });
+
+  // Body {user_id, volume, subdir, policy: [...]}; the vol is checked first (7), as Go does.
+  defineRoute(app, ctx, {
+    url: '/user/updatePolicy',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const body = jsonObject(call.body);
+      const volume = existingVol(jsonString(body, 'volume'));
+      const user = await ctx.services.users.updatePolicy(jsonString(body, 'user_id'), volume, jsonStrings(body, 'policy'), call.options(ctx.timeouts.proposeMs));
+      return userInfo(user, ctx.viewOptions);
+    },
+  });
+
+  // Body {user_id, volume}.
+  defineRoute(app, ctx, {
+    url: '/user/removePolicy',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const body = jsonObject(call.body);
+      const volume = existingVol(jsonString(body, 'volume'));
+      const user = await ctx.services.users.removePolicy(jsonString(body, 'user_id'), volume, call.options(ctx.timeouts.proposeMs));
+      return userInfo(user, ctx.viewOptions);
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/user/deleteVolPolicy',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const name = checkVolName(call.params.require('name'));
+      await ctx.services.users.deleteVolPolicy(name, call.options(ctx.timeouts.proposeMs));
+      return `delete vol[${name}] policy successfully`;
+    },
+  });
+
+  // Body {volume, user_src, user_dst, force}; the reply is the new owner.
+  defineRoute(app, ctx, {
+    url: '/user/transferVol',
+    methods: ['GET', 'POST'],
+    access: 'leader',
+    handle: async (call) => {
+      const body = jsonObject(call.body);
+      const request = { volume: existingVol(jsonString(body, 'volume')), userSrc: jsonString(body, 'user_src'), userDst: jsonString(body, 'user_dst'), force: jsonBool(body, 'force') };
+      const user = await ctx.services.users.transferVol(request, call.options(ctx.timeouts.proposeMs));
+      return userInfo(user, ctx.viewOptions);
+    },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/vol/users',
+    methods: ['GET'],
+    access: 'read',
+    handle: (call) => usersOfVol(ctx.replicator.model, checkVolName(call.params.require('name'))),
+  });
+
   defineRoute(app, ctx, {
     url: '/user/list',
     methods: ['GET'],
@@ -58,6 +131,12 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
 
   done();
 };
+
+/** Go answers an unknown vol of the policy routes with code 7 before looking at the user. */
+function existingVolIn(ctx: ApiContext, name: string): string {
+  if (volByName(ctx.replicator.model, name) === undefined) throw new VolNotFoundError(name);
+  return name;
+}
 
 function createUserRequest(body: JsonObject): CreateUserRequest {
   return {
