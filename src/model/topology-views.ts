@@ -119,7 +119,9 @@ export interface TopologyView {
  * ("Unspecified" before a data node fixed it, then "SSD"/"HDD"). NodeSet keys are node set ids;
  * a JS object prints integer keys in numeric order where Go's sorts them as strings (JSON
  * readers do not care). SystemRatio (system memory used/total) is not in the heartbeat fields
- * kept here: 0.
+ * kept here: 0. IsWritable is Go's IsWriteAble, which also says false for a read-only node
+ * (`/admin/setNodeRdOnly`) before its next heartbeat; ForbidWriteOpOfProtoVer0 stays false (Go
+ * does not fill it here).
  */
 export function topologyView(model: ModelView): TopologyView {
   return {
@@ -130,8 +132,13 @@ export function topologyView(model: ModelView): TopologyView {
         view.NodeSet[String(ns.id)] = {
           DataNodeLen: members.data.length,
           MetaNodeLen: members.meta.length,
-          MetaNodes: members.meta.map((n) => ({ ...metaNodeView(model, n), Ratio: metaNodeLive(model, n.id).ratio, SystemRatio: 0 })),
-          DataNodes: members.data.map((n) => dataNodeView(model, n)),
+          MetaNodes: members.meta.map((n) => ({
+            ...metaNodeView(model, n),
+            IsWritable: metaWritable(model, n),
+            Ratio: metaNodeLive(model, n.id).ratio,
+            SystemRatio: 0,
+          })),
+          DataNodes: members.data.map((n) => ({ ...dataNodeView(model, n), IsWritable: dataWritable(model, n) })),
         };
       }
       return view;

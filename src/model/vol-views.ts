@@ -22,6 +22,7 @@ import { dataNodeLive, metaNodeLive } from './live.js';
 import type { ModelView } from './state.js';
 import { dataNodeByAddr, dataPartitionsOf, MediaType, metaNodeByAddr, metaPartitionsOf, volByName } from './state.js';
 import { formatDateTime, GO_ZERO_TIME } from './time-format.js';
+import { DEFAULT_ZONE_NAME } from './validate.js';
 import type { ViewOptions } from './views.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolRecord } from './vol-state.js';
 import { GIB, hostsOf, PartitionStatus, StorageClass } from './vol-state.js';
@@ -170,11 +171,20 @@ export function volDataUsedBytes(model: ModelView, vol: VolRecord): bigint {
 }
 
 /**
- * Go vol.totalUsedSpaceByMeta: data partitions for hot vols; meta partition data sizes for cold
- * and blob-store vols, which the live reports do not carry, so 0 for those.
+ * Go volStat's used bytes (`/client/volStat`, `/vol/list`): data partitions for hot vols; meta
+ * partition data sizes for cold and blob-store vols, which the live reports do not carry, so 0
+ * for those.
  */
 export function volUsedBytes(model: ModelView, vol: VolRecord, byMeta = false): bigint {
   return byMeta || countsByMeta(vol) ? 0n : volDataUsedBytes(model, vol);
+}
+
+/**
+ * Go vol.totalUsedSpace (the stat round of ClusterView.VolStatInfo, the vol-full check): only
+ * the vol type decides, a hot vol counts its data partitions even when BlobStore is allowed.
+ */
+function volTotalUsedBytes(model: ModelView, vol: VolRecord): bigint {
+  return vol.volType === 0 ? volDataUsedBytes(model, vol) : 0n;
 }
 
 function volInodeCount(model: ModelView, vol: VolRecord): bigint {
@@ -184,7 +194,7 @@ function volInodeCount(model: ModelView, vol: VolRecord): bigint {
 /** Go shouldInhibitWriteBySpaceFull / ReadOnlyForVolFull: a full hot vol that asked for it. */
 function readOnlyForVolFull(model: ModelView, vol: VolRecord): boolean {
   if (!vol.settings.dpReadOnlyWhenVolFull || vol.capacityGB === 0 || vol.volType !== 0) return false;
-  return volUsedBytes(model, vol) / GIB >= BigInt(vol.capacityGB);
+  return volTotalUsedBytes(model, vol) / GIB >= BigInt(vol.capacityGB);
 }
 
 // --- /admin/getVol ---------------------------------------------------------------------------
@@ -290,6 +300,21 @@ function dpCounts(dps: readonly DataPartitionRecord[]) {
   };
 }
 
+/**
+ * The zone a vol shows: Go's createVol stores "default" for a vol that is not cross-zone and
+ * named no zone (checkZoneName), while the settings here keep the request's "" (cfs-cli sends
+ * `zoneName=`). A cross-zone vol without zones keeps "".
+ */
+export function volZoneName(vol: VolRecord): string {
+  return vol.settings.zoneName === '' && !vol.settings.crossZone ? DEFAULT_ZONE_NAME : vol.settings.zoneName;
+}
+
+/**
+ * MaxDataPartitionID is the vol's highest data partition id now. Go caches it for 10 s
+ * (getMaxDataPartitionID, updateMaxDpIdInterval), so right after a create it can still show an
+ * older value (observed 0 on a new vol with 3 data partitions): a time-dependent cache we do
+ * not copy on purpose.
+ */
 export function simpleVolView(model: ModelView, vol: VolRecord, opts: ViewOptions): SimpleVolView {
   const s = vol.settings;
   const mps = metaPartitionsOf(model, vol.id);
@@ -306,7 +331,7 @@ export function simpleVolView(model: ModelView, vol: VolRecord, opts: ViewOption
     ID: vol.id,
     Name: vol.name,
     Owner: vol.owner,
-    ZoneName: s.zoneName,
+    ZoneName: volZoneName(vol),
     DpReplicaNum: vol.dpReplicaNum,
     MpReplicaNum: vol.mpReplicaNum,
     InodeCount: inodes,
@@ -671,7 +696,7 @@ export function volStatInfoByName(model: ModelView, name: string, byMeta = false
  */
 export function clusterVolStatInfo(model: ModelView, vol: VolRecord, pending = false): VolStatInfo {
   const total = pending ? 0n : BigInt(vol.capacityGB) * GIB;
-  const used = pending ? 0n : volUsedBytes(model, vol);
+  const used = pending ? 0n : volTotalUsedBytes(model, vol);
   return {
     Name: vol.name,
     TotalSize: total,
@@ -742,7 +767,7 @@ export interface MetaPartitionInfo {
   Forbidden: boolean;
   Freeze: number;
   StatByStorageClass: StatOfStorageClass[];
-  StatByMigrateStorageClass: StatOfStorageClass[];
+  StatByMigrateStorageClass: StatOfStorageClass[] | null;
   ForbidWriteOpOfProtoVer0: boolean;
 }
 
@@ -751,6 +776,9 @@ export interface MetaPartitionInfo {
  * DentryCount their maxima. Peers carry the meta nodes' raft ports. LoadResponse (Go: results of
  * its periodic load tasks) and MissNodes are not kept: `[]` and `{}`. ForbidWriteOpOfProtoVer0
  * is what the replicas would report (the vol's setting) once one has reported; false before.
+ * StatByMigrateStorageClass is `null` until the first report (Go's newMetaPartition leaves the
+ * slice nil; the first heartbeat's setStatByStorageClass makes it `[]`); StatByStorageClass is
+ * `[]` from the start.
  */
 export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): MetaPartitionInfo {
   const f = metaPartitionFigures(model, mp);
@@ -792,7 +820,7 @@ export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): Me
     Forbidden: vol === undefined,
     Freeze: 0,
     StatByStorageClass: [],
-    StatByMigrateStorageClass: [],
+    StatByMigrateStorageClass: f.reports.length > 0 ? [] : null,
     ForbidWriteOpOfProtoVer0: f.reports.length > 0 && (vol?.settings.forbidWriteOpOfProtoVer0 ?? false),
   };
 }
