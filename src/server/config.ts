@@ -50,6 +50,8 @@ export interface MasterConfig {
   readonly dataPartitionTopUpDelayMs: number;
   /** On stop or loss of leadership: how long running volume/partition operations may finish before they are aborted and rolled back. */
   readonly domainStopGraceMs: number;
+  /** A partition a node reports that no record accounts for is deleted after this long (an orphan of a dead leader). */
+  readonly orphanPartitionGraceMs: number;
 }
 
 /** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
@@ -84,6 +86,7 @@ export const DEFAULTS = {
   nodeHeartbeatIntervalMs: 6_000,
   dataPartitionTopUpDelayMs: 120_000,
   domainStopGraceMs: 5_000,
+  orphanPartitionGraceMs: 60_000,
 } as const;
 
 type RawConfig = Record<string, unknown>;
@@ -151,6 +154,7 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     nodeHeartbeatIntervalMs: int(raw, 'nodeHeartbeatIntervalMs', DEFAULTS.nodeHeartbeatIntervalMs, 100, 600_000),
     dataPartitionTopUpDelayMs: int(raw, 'dataPartitionTopUpDelayMs', DEFAULTS.dataPartitionTopUpDelayMs, 0, 3_600_000),
     domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
+    orphanPartitionGraceMs: int(raw, 'orphanPartitionGraceMs', DEFAULTS.orphanPartitionGraceMs, 0, 86_400_000),
   };
 }
 

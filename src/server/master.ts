@@ -151,7 +151,12 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
       clock: systemClock,
       selfHttpAddr: `${self.host}:${self.httpPort}`,
       logger: logger.child({ component: 'schedulers' }),
-      config: { heartbeatIntervalMs: config.nodeHeartbeatIntervalMs, topUpDelayMs: config.dataPartitionTopUpDelayMs, proposeTimeoutMs: config.proposalTimeoutMs },
+      config: {
+        heartbeatIntervalMs: config.nodeHeartbeatIntervalMs,
+        topUpDelayMs: config.dataPartitionTopUpDelayMs,
+        orphanGraceMs: config.orphanPartitionGraceMs,
+        proposeTimeoutMs: config.proposalTimeoutMs,
+      },
     }),
     replicator,
     config.domainStopGraceMs,
