@@ -13,15 +13,17 @@ import {
   checkVolName,
   ClusterFrozenError,
   DEFAULT_USER_PASSWORD,
+  DEFAULT_ZONE_NAME,
   DuplicateVolError,
   GIB,
   makeCommand,
   MediaType,
   passwordSha1,
   StorageClass,
+  VolMarkedDeleteError,
   VolNotFoundError,
+  VolStatus,
   volByName,
-  ZoneNotFoundError,
   ACCESS_KEY_LENGTH,
   SECRET_KEY_LENGTH,
 } from '../model/index.js';
@@ -97,47 +99,66 @@ export class VolumeService {
     return this.deps.ops.run((claims) => this.runCreate(plan, claims, options));
   }
 
-  /** Validation and placement, in the order the Go master answers (spec 1.5). Proposes nothing. */
+  /**
+   * Validation and placement, in the order the Go master answers (spec 1.5; api_service.go
+   * checkCreateVolReq, then cluster.go createVol): zones, storage class, capacity, dpSize,
+   * dpCount, replicaNum (all code 2), then frozen, the zone rule and the duplicate name (code 1,
+   * wrapped like the Go master's errHandler). Proposes nothing.
+   */
   private plan(request: CreateVolRequest) {
     const model = this.model;
     const clusterName = this.deps.clusterName;
     checkVolName(request.name);
     checkOwner(request.owner);
-    if (request.capacityGB <= 0) throw new ParamError('capacity', 'capacity must be larger than 0');
+    const zoneNames = request.settings.zoneName.split(',').filter((z) => z !== '');
+    const missing = zoneNames.filter((z) => !model.zones.has(z));
+    if (missing.length > 0) throw new ParamError('zoneName', `assigned zone name not exist: [${missing.join(' ')}]`);
+    const storageClass = this.storageClass(request.volStorageClass, zoneNames);
+    if (request.capacityGB <= 0) throw new ParamError('capacity', `vol capacity can't be zero, ${request.capacityGB}`);
     if (request.dpSizeGB !== 0 && request.dpSizeGB <= MIN_DP_SIZE_GB) throw new ParamError('dpSize', 'datapartition size must be bigger than 10 G');
     if (request.dpCount > DP_COUNT_MAX) throw new ParamError('dpCount', `dpCount[${request.dpCount}] exceeds maximum limit[${DP_COUNT_MAX}]`);
     const replicaNum = request.replicaNum === 0 ? DEFAULT_REPLICA_NUM : request.replicaNum;
-    if (replicaNum > MAX_REPLICA_NUM) throw new ParamError('replicaNum', `replicaNum can not be larger than ${MAX_REPLICA_NUM}`);
-    const storageClass = this.storageClass(request.volStorageClass);
-    const zoneNames = request.settings.zoneName.split(',').filter((z) => z !== '');
-    for (const z of zoneNames) if (!model.zones.has(z)) throw new ZoneNotFoundError(z);
+    if (replicaNum > MAX_REPLICA_NUM) {
+      throw new ParamError('replicaNum', `hot vol's replicaNum should be 1 to ${MAX_REPLICA_NUM}, received replicaNum is[${replicaNum}]`);
+    }
+    const wrapped = (why: string): OperatingError =>
+      new OperatingError(CubeCode.InternalError, `action[createVol], clusterID[${clusterName}] name:${request.name}, err:${why} `);
     if (model.cluster?.disableAutoAllocate === true) throw new ClusterFrozenError();
+    const zoneName = checkZoneName(model, request.settings.crossZone, zoneNames);
+    if (typeof zoneName !== 'string') throw wrapped(zoneName.error);
     if (volByName(model, request.name) !== undefined || model.index.intentIdByName.has(request.name)) {
       throw new DuplicateVolError(request.name, clusterName);
     }
+    const placeZones = zoneName.split(',').filter((z) => z !== '');
     const mpCount = Math.min(MP_COUNT_MAX, Math.max(MP_COUNT_MIN, request.mpCount));
     const dpCount = Math.max(DP_COUNT_MIN, request.dpCount);
     const mpReplicaNum = this.deps.singleNodeMode ? 1 : DEFAULT_REPLICA_NUM;
     const dpSizeBytes = BigInt(request.dpSizeGB === 0 ? DEFAULT_DP_SIZE_GB : request.dpSizeGB) * GIB;
     const mediaType = storageClass === StorageClass.ReplicaHDD ? MediaType.HDD : MediaType.SSD;
     const nowMs = this.deps.clock.nowMs();
-    const base = { zoneNames, crossZone: request.settings.crossZone, nowMs };
-    const fail = (what: string, e: unknown): never => {
-      throw new OperatingError(CubeCode.InternalError, `action[createVol], clusterID[${clusterName}] name:${request.name}, err:${what}${e instanceof Error ? e.message : String(e)} `);
-    };
+    const base = { zoneNames: placeZones, crossZone: request.settings.crossZone, nowMs };
     let mpPeers;
     try {
       mpPeers = placeMetaPartitions(model, { ...base, count: mpCount, replicaNum: mpReplicaNum });
     } catch (e) {
-      return fail(`action[doCreateVol], clusterID[${clusterName}] name:${request.name}, err:`, e);
+      // As observed (cli-transcript-with-nodes-run1): the Go master's text around the reason, and
+      // code 1 (its fmt.Errorf wrap hides the typed error).
+      const why = e instanceof Error ? e.message : String(e);
+      throw new OperatingError(
+        CubeCode.InternalError,
+        `action[createVol], clusterID[${clusterName}] name:${request.name}, err:action[createVol] initMetaPartitions failed, vol[${request.name}] ` +
+          `err[action[initMetaPartitions] vol[${request.name}] init meta partition failed,mpCount[0],expectCount[${mpCount}],err[${why}]] `,
+      );
     }
     let dpPeers;
     try {
       dpPeers = placeDataPartitions(model, { ...base, count: dpCount, replicaNum, mediaType, partitionSizeBytes: dpSizeBytes });
     } catch {
-      return fail('', `action[initDataPartitionsForCreateVol] vol[${request.name}] mediaType[${mediaType === MediaType.HDD ? 'HDD' : 'SSD'}] initDataPartitions failed, createdCount(0), less than minLimit(${DP_COUNT_MIN})`);
+      throw wrapped(
+        `action[initDataPartitionsForCreateVol] vol[${request.name}] mediaType[${mediaType === MediaType.HDD ? 'HDD' : 'SSD'}] initDataPartitions failed, createdCount(0), less than minLimit(${DP_COUNT_MIN})`,
+      );
     }
-    const settings: VolSettings = { ...request.settings, followerRead: request.settings.followerRead || replicaNum < 3 };
+    const settings: VolSettings = { ...request.settings, zoneName, followerRead: request.settings.followerRead || replicaNum < 3 };
     const allowed = request.allowedStorageClass.length > 0 ? request.allowedStorageClass : [storageClass];
     return makeCommand('vol.createBegin', {
       name: request.name,
@@ -163,25 +184,25 @@ export class VolumeService {
     });
   }
 
-  /** Spec 1.5: 0 = the fastest replica class a data node offers; an explicit class must be served. */
-  private storageClass(requested: number): StorageClass {
+  /**
+   * Spec 1.5 / Go checkStorageClassForCreateVolReq: 0 = the fastest replica class the data nodes
+   * of the named zones (or of the cluster) offer; an explicit class must be served there.
+   */
+  private storageClass(requested: number, zoneNames: readonly string[]): StorageClass {
+    const scope = zoneNames.length > 0 ? `assigned zones(${zoneNames.join(',')})` : 'cluster';
     const media = new Set<number>();
-    for (const dn of this.model.dataNodes.values()) media.add(dn.mediaType);
+    for (const dn of this.model.dataNodes.values()) if (zoneNames.length === 0 || zoneNames.includes(dn.zoneName)) media.add(dn.mediaType);
+    let chosen = requested;
     if (requested === StorageClass.Unspecified) {
-      if (media.has(MediaType.SSD)) return StorageClass.ReplicaSSD;
-      if (media.has(MediaType.HDD)) return StorageClass.ReplicaHDD;
-      throw new ParamError('volStorageClass', 'volStorageClass not specified and cluster has no resource to auto choose replca storageClass');
+      if (media.has(MediaType.SSD)) chosen = StorageClass.ReplicaSSD;
+      else if (media.has(MediaType.HDD)) chosen = StorageClass.ReplicaHDD;
+      else throw new ParamError('volStorageClass', `volStorageClass not specified and ${scope} has no resource to auto choose replca storageClass`);
     }
-    if (requested === StorageClass.ReplicaSSD && !media.has(MediaType.SSD)) {
-      throw new ParamError('volStorageClass', 'cluster has no resoure to support volStorageClass(ReplicaSSD)');
-    }
-    if (requested === StorageClass.ReplicaHDD && !media.has(MediaType.HDD)) {
-      throw new ParamError('volStorageClass', 'cluster has no resoure to support volStorageClass(ReplicaHDD)');
-    }
-    if (requested !== StorageClass.ReplicaSSD && requested !== StorageClass.ReplicaHDD) {
-      throw new ParamError('volStorageClass', `volStorageClass(${requested}) is not supported by this master`);
-    }
-    return requested;
+    if (chosen < StorageClass.ReplicaSSD || chosen > StorageClass.BlobStore) throw new ParamError('volStorageClass', `invalid volStorageClass: ${requested}`);
+    const served = (chosen === StorageClass.ReplicaSSD && media.has(MediaType.SSD)) || (chosen === StorageClass.ReplicaHDD && media.has(MediaType.HDD));
+    // BlobStore needs an ebs address, which this master does not support: never served.
+    if (!served) throw new ParamError('volStorageClass', `${scope} has no resoure to support volStorageClass(${STORAGE_CLASS_NAMES[chosen]})`);
+    return chosen as StorageClass;
   }
 
   private async runCreate(
@@ -237,21 +258,38 @@ export class VolumeService {
     }
   }
 
-  /** `/vol/update`: authKey (34), marked-deleted vols refused at apply (1). */
+  /**
+   * `/vol/update`, in the Go master's order (api_service.go updateVol, cluster.go updateVol):
+   * the replica and follower-read rule (2), a vol marked for deletion (1, "vol not exists"), the
+   * authKey (34), then the zone rule (1, wrapped).
+   */
   async update(request: VolUpdateRequest, options?: CallOptions): Promise<VolRecord> {
     const vol = this.existing(request.name);
-    this.checkAuthKey(vol, request.authKey);
-    if (request.replicaNum !== null && request.replicaNum !== vol.dpReplicaNum) {
-      if (request.replicaNum !== vol.dpReplicaNum - 1) throw new ParamError('replicaNum', `replicaNum can only be reduced by one, current ${vol.dpReplicaNum}`);
+    const replicas = request.replicaNum ?? vol.dpReplicaNum;
+    if (replicas !== 0 && replicas !== vol.dpReplicaNum && replicas !== vol.dpReplicaNum - 1) {
+      throw new ParamError('replicaNum', 'replicaNum only need be reduced one replica one time');
     }
     const settings = { ...request.settings };
-    const replicas = request.replicaNum ?? vol.dpReplicaNum;
-    if (replicas < 3 && settings.followerRead === false) throw new ParamError('followerRead', 'vol with replicaNum 1 or 2 must enable followerRead');
-    const command = makeCommand('vol.update', { name: vol.name, capacityGB: request.capacityGB, dpReplicaNum: request.replicaNum, settings });
+    const followerRead = settings.followerRead ?? vol.settings.followerRead;
+    if (replicas === 0 || (replicas < 3 && !followerRead)) throw new ParamError('replicaNum', 'replica or follower read status error');
+    this.checkNotMarked(vol, 'updateVol');
+    this.checkAuthKey(vol, request.authKey);
+    const crossZone = settings.crossZone ?? vol.settings.crossZone;
+    if (settings.zoneName !== undefined || settings.crossZone !== undefined) {
+      const zoneNames = (settings.zoneName ?? vol.settings.zoneName).split(',').filter((z) => z !== '');
+      const zoneName = checkZoneName(this.model, crossZone, zoneNames);
+      if (typeof zoneName !== 'string') {
+        throw new OperatingError(CubeCode.InternalError, `action[updateVol], clusterID[${this.deps.clusterName}] name:${vol.name}, err:${zoneName.error} `);
+      }
+      if (zoneName !== vol.settings.zoneName) settings.zoneName = zoneName;
+      else delete settings.zoneName;
+    }
+    const dpReplicaNum = request.replicaNum !== null && request.replicaNum !== vol.dpReplicaNum ? request.replicaNum : null;
+    const command = makeCommand('vol.update', { name: vol.name, capacityGB: request.capacityGB, dpReplicaNum, settings });
     return this.deps.replicator.propose(command, options);
   }
 
-  /** `/vol/expand` and `/vol/shrink`: capacity must grow / shrink (code 2, Go's messages). */
+  /** `/vol/expand` and `/vol/shrink`: capacity must grow / shrink (2), then marked (1), authKey (34). */
   async setCapacity(name: string, authKey: string, capacityGB: number, direction: 'expand' | 'shrink', options?: CallOptions): Promise<VolRecord> {
     const vol = this.existing(name);
     if (direction === 'expand' && capacityGB <= vol.capacityGB) {
@@ -260,6 +298,7 @@ export class VolumeService {
     if (direction === 'shrink' && capacityGB >= vol.capacityGB) {
       throw new ParamError('capacity', `shrink capacity[${capacityGB}] should be less than the old capacity[${vol.capacityGB}]`);
     }
+    this.checkNotMarked(vol, 'updateVol');
     this.checkAuthKey(vol, authKey);
     return this.deps.replicator.propose(makeCommand('vol.update', { name, capacityGB, dpReplicaNum: null, settings: {} }), options);
   }
@@ -269,6 +308,10 @@ export class VolumeService {
     const vol = this.existing(name);
     this.checkAuthKey(vol, authKey);
     return this.deps.replicator.propose(makeCommand('vol.setDeleted', { name, deleted, timeUnixSec: nowUnixSec(this.deps.clock) }), options);
+  }
+
+  private checkNotMarked(vol: VolRecord, action: string): void {
+    if (vol.status === VolStatus.MarkDelete) throw new VolMarkedDeleteError(vol.name, action, this.deps.clusterName);
   }
 
   private existing(name: string): VolRecord {
@@ -281,6 +324,30 @@ export class VolumeService {
   private checkAuthKey(vol: VolRecord, authKey: string): void {
     if (authKey.toLowerCase() !== authKeyOf(vol.owner)) throw new AuthKeyMismatchError(vol.name);
   }
+}
+
+/** StorageClassString of proto/admin_proto.go. */
+const STORAGE_CLASS_NAMES: Readonly<Record<number, string>> = { 0: 'Unspecified', 1: 'ReplicaSSD', 2: 'ReplicaHDD', 3: 'BlobStore' };
+
+/**
+ * Go cluster.checkZoneName (without fault domains): the zones a vol may use, or the reason it
+ * may not (the caller wraps it). A vol that is not cross-zone and names no zone lives in the
+ * default zone, which the views then show (observed ZoneName "default").
+ */
+export function checkZoneName(model: ModelView, crossZone: boolean, zoneNames: readonly string[]): string | { error: string } {
+  const missing = zoneNames.find((z) => !model.zones.has(z));
+  if (missing !== undefined && !(crossZone && zoneNames.length === 1)) return { error: `action[checkZoneName] the zonename[${missing}] not found` };
+  if (crossZone) {
+    if (zoneNames.length === 1) return { error: 'action[checkZoneName] vol use specified single zoneName conflit with cross zone flag' };
+    if (model.zones.size <= 1) return { error: "action[checkZoneName] cluster has one zone,can't cross zone" };
+    return zoneNames.join(',');
+  }
+  if (zoneNames.length === 0) {
+    if (!model.zones.has(DEFAULT_ZONE_NAME)) return { error: "action[checkZoneName] the vol is not cross zone and didn't set zone name,but there's no default zone" };
+    return DEFAULT_ZONE_NAME;
+  }
+  if (zoneNames.length > 1) return { error: 'action[checkZoneName] vol specified zoneName need cross zone' };
+  return zoneNames[0];
 }
 
 /** Bound on deleting what a failed create made. */

@@ -3,9 +3,10 @@
 
 import type { CreateVolRequest, VolUpdateRequest } from '../../cluster/vols.js';
 import type { VolSettings } from '../../model/index.js';
-import { DEFAULT_VOL_SETTINGS } from '../../model/index.js';
+import { DEFAULT_VOL_SETTINGS, StorageClass } from '../../model/index.js';
 import { ParamError } from '../../util/errors.js';
 import type { Params } from '../params.js';
+import { keyNotFound } from '../params.js';
 
 /** Transaction mask words the Go master accepts in `enableTxMask` (proto.GetMaskFromString). */
 const TX_MASK_WORDS = new Set(['off', 'create', 'mkdir', 'remove', 'rename', 'mknod', 'symlink', 'link', 'all']);
@@ -14,8 +15,9 @@ export const TX_CONFLICT_RETRY_NUM_RANGE = [1, 1000] as const;
 export const TX_CONFLICT_RETRY_INTERVAL_RANGE_MS = [10, 1000] as const;
 export const TRASH_INTERVAL_MAX_MIN = 525_600;
 
-function inRange(name: string, value: number, [min, max]: readonly [number, number]): number {
-  if (value < min || value > max) throw new ParamError(name, `${name} must be in [${min}, ${max}], got ${value}`);
+/** A bounded value; `message` is the Go master's text for it (api_args_parse.go extractTx*). */
+function inRange(name: string, value: number, [min, max]: readonly [number, number], message: (value: number) => string): number {
+  if (value < min || value > max) throw new ParamError(name, message(value));
   return value;
 }
 
@@ -56,14 +58,25 @@ function settingsFrom(params: Params, base: VolSettings): VolSettings {
     enableQuota: params.bool('enableQuota', base.enableQuota),
     deleteLockTimeHours: params.uint('deleteLockTime', base.deleteLockTimeHours),
     txMask: txMask(params, base.txMask),
-    txTimeoutMin: inRange('txTimeout', params.uint('txTimeout', base.txTimeoutMin), TX_TIMEOUT_MIN_RANGE),
-    txConflictRetryNum: inRange('txConflictRetryNum', params.uint('txConflictRetryNum', base.txConflictRetryNum), TX_CONFLICT_RETRY_NUM_RANGE),
+    txTimeoutMin: inRange('txTimeout', params.uint('txTimeout', base.txTimeoutMin), TX_TIMEOUT_MIN_RANGE, (v) => `txTimeout(${v}) value range [1-60] minutes`),
+    txConflictRetryNum: inRange(
+      'txConflictRetryNum',
+      params.uint('txConflictRetryNum', base.txConflictRetryNum),
+      TX_CONFLICT_RETRY_NUM_RANGE,
+      (v) => `txRetryNum(${v}) value range [1-1000]`,
+    ),
     txConflictRetryIntervalMs: inRange(
       'txConflictRetryInterval',
       params.uint('txConflictRetryInterval', base.txConflictRetryIntervalMs),
       TX_CONFLICT_RETRY_INTERVAL_RANGE_MS,
+      (v) => `txInterval(${v}) value range [10-1000] ms`,
     ),
-    trashIntervalMin: inRange('trashInterval', params.uint('trashInterval', base.trashIntervalMin), [0, TRASH_INTERVAL_MAX_MIN]),
+    trashIntervalMin: inRange(
+      'trashInterval',
+      params.uint('trashInterval', base.trashIntervalMin),
+      [0, TRASH_INTERVAL_MAX_MIN],
+      (v) => `trash interval can't great than ${TRASH_INTERVAL_MAX_MIN}, now ${v}`,
+    ),
     accessTimeValidIntervalSec: params.uint('accessTimeValidInterval', base.accessTimeValidIntervalSec),
     enablePersistAccessTime: params.bool('enablePersistAccessTime', base.enablePersistAccessTime),
     ebsBlkSizeBytes: params.uint('ebsBlkSize', base.ebsBlkSizeBytes),
@@ -80,31 +93,41 @@ function settingsFrom(params: Params, base: VolSettings): VolSettings {
 export function createVolRequest(params: Params): CreateVolRequest {
   const name = params.require('name');
   const owner = params.require('owner');
+  const replicaNum = params.uint('replicaNum', 0);
+  const volStorageClass = params.uint('volStorageClass', 0);
+  const settings = settingsFrom(params, DEFAULT_VOL_SETTINGS);
+  // Go parseRequestToCreateVol: an explicit followerRead=false on a hot vol of 1 or 2 replicas
+  // is refused (typos are the Go master's); an absent one is forced on later (vols.ts).
+  if (params.get('followerRead') !== undefined && !settings.followerRead && volStorageClass !== StorageClass.BlobStore && (replicaNum === 1 || replicaNum === 2)) {
+    throw new ParamError('followerRead', 'vol with 1 ro 2 replia should enable followerRead');
+  }
   return {
     name,
     owner,
     capacityGB: params.uint('capacity', 0),
     mpCount: params.uint('mpCount', 3),
     dpCount: params.uint('dpCount', 3),
-    replicaNum: params.uint('replicaNum', 0),
+    replicaNum,
     dpSizeGB: params.uint('dpSize', 0),
-    volStorageClass: params.uint('volStorageClass', 0),
+    volStorageClass,
     volType: params.uint('volType', 0),
     allowedStorageClass: storageClasses(params),
-    settings: settingsFrom(params, DEFAULT_VOL_SETTINGS),
+    settings,
   };
 }
 
 /**
  * `/vol/update`: only the keys present change (the cfs-cli sends the full set, with the
- * current values). `dpSelectorName` and `dpSelectorParm` come together or not at all.
+ * current values). `dpSelectorName` and `dpSelectorParm` come together or not at all. The
+ * authKey is not required here: Go reads it with extractStr, so a missing one is a key
+ * mismatch (34) in the service, not a missing parameter.
  */
 export function volUpdateRequest(params: Params, current: VolSettings): VolUpdateRequest {
   const name = params.require('name');
-  const authKey = params.require('authKey');
+  const authKey = params.string('authKey');
   const hasName = params.get('dpSelectorName') !== undefined;
   const hasParm = params.get('dpSelectorParm') !== undefined;
-  if (hasName !== hasParm) throw new ParamError('dpSelectorName', 'dpSelectorName and dpSelectorParm must be given together');
+  if (hasName !== hasParm) throw keyNotFound('dpSelectorName or dpSelectorParm');
   const next = settingsFrom(params, current);
   const changed: Partial<Record<keyof VolSettings, unknown>> = {};
   for (const key of Object.keys(next) as (keyof VolSettings)[]) {

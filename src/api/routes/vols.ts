@@ -48,7 +48,7 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     url: '/admin/getVol',
     methods: ['GET'],
     access: 'leader-read',
-    handle: (call) => simpleVolViewByName(model(), call.params.require('name'), ctx.viewOptions),
+    handle: (call) => simpleVolViewByName(model(), checkVolName(call.params.require('name')), ctx.viewOptions),
   });
 
   defineRoute(app, ctx, {
@@ -75,26 +75,32 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
       methods: ['GET', 'POST'],
       access: 'leader',
       handle: async (call) => {
-        const name = call.params.require('name');
+        // Go parseRequestToSetVolCapacity: name (and its pattern), authKey, then capacity, which
+        // extractUint reads as 0 when absent (so the size check answers, not a missing key).
+        const name = checkVolName(call.params.require('name'));
         const authKey = call.params.require('authKey');
-        const capacity = call.params.requireUint('capacity');
+        const capacity = call.params.uint('capacity', 0);
         const vol = await ctx.services.vols.setCapacity(name, authKey, capacity, direction, call.options(ctx.timeouts.proposeMs));
         return `update vol[${vol.name}] successfully\n`;
       },
     });
   }
 
-  // `delete` (default true) = mark; false = undelete. `forceDelVol` is parsed and ignored (spec 1.5).
+  // `delete` and `forceDelVol` are parsed (a bad bool is code 2) and ignored: with the default
+  // enableDirectDeleteVol the Go master marks the vol whatever `delete` says (its undelete
+  // belongs to the delayed-delete mode, which this master does not have). Copied on purpose: an
+  // undelete racing the background removal (cleanup.ts) could bring back a vol whose
+  // partitions the nodes have already dropped.
   defineRoute(app, ctx, {
     url: '/vol/delete',
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const name = call.params.require('name');
+      const name = checkVolName(call.params.require('name'));
       const authKey = call.params.require('authKey');
-      const deleted = call.params.bool('delete', true);
+      call.params.bool('delete', true);
       call.params.bool('forceDelVol', false);
-      await ctx.services.vols.delete(name, authKey, deleted, call.options(ctx.timeouts.proposeMs));
+      await ctx.services.vols.delete(name, authKey, true, call.options(ctx.timeouts.proposeMs));
       return `delete vol[${name}] successfully,from[${call.clientIp}:${call.request.socket.remotePort ?? 0}]`;
     },
   });
@@ -106,7 +112,7 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     methods: ['GET', 'POST'],
     access: 'leader-read',
     handle: (call) => {
-      const name = call.params.require('name');
+      const name = checkVolName(call.params.require('name'));
       const skip = String(call.request.headers['skip-owner-validation'] ?? '').toLowerCase() === 'true';
       const authKey = skip ? '' : call.params.require('authKey');
       const vol = volNamed(name);
@@ -119,14 +125,14 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     url: '/client/metaPartitions',
     methods: ['GET'],
     access: 'leader-read',
-    handle: (call) => metaPartitionViewsByName(model(), call.params.require('name')),
+    handle: (call) => metaPartitionViewsByName(model(), checkVolName(call.params.require('name'))),
   });
 
   defineRoute(app, ctx, {
     url: '/client/partitions',
     methods: ['GET'],
     access: 'leader-read',
-    handle: (call) => dataPartitionsViewByName(model(), call.params.require('name')),
+    handle: (call) => dataPartitionsViewByName(model(), checkVolName(call.params.require('name'))),
   });
 
   defineRoute(app, ctx, {
@@ -134,7 +140,7 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     methods: ['GET'],
     access: 'leader-read',
     handle: (call) => {
-      const name = call.params.require('name');
+      const name = checkVolName(call.params.require('name'));
       call.params.uint('version', 0);
       return volStatInfoByName(model(), name);
     },
