@@ -13,7 +13,10 @@
 //   of its hosts (Go: setMaxInodeID / setInodeCount / setDentryCount), 0 without reports;
 // - a data partition's used bytes are the maximum over its hosts' reports (Go: setMaxUsed); a
 //   vol's used bytes are the sum over its data partitions (Go: totalUsedSpace);
-// - leaders are the first host (peer order) whose report says IsLeader; "" when none does.
+// - leaders are the first host (peer order) whose report says IsLeader and is live: its node is
+//   active and the report's status is not Unavailable. Go's periodic checkLeader clears IsLeader
+//   of every replica that is not (MetaReplica.isActive, DataReplica.isLive), so a partition on a
+//   dead node loses its leader; "" when there is none.
 // Intents (`model.volIntents`) are never shown: every lookup goes through committed records.
 
 import { DataPartitionNotFoundError, MetaPartitionNotFoundError, NoAvailDataPartitionError, VolNotFoundError } from './errors.js';
@@ -133,12 +136,32 @@ export interface MetaPartitionFigures {
   readonly dentryCount: bigint;
 }
 
+/** Go MetaReplica.isActive without the clock: the node is active and the replica not Unavailable. */
+export function metaReplicaLive(model: ModelView, r: MetaReplicaLive): boolean {
+  return r.status !== PartitionStatus.Unavailable && model.metaNodes.has(r.nodeId) && metaNodeLive(model, r.nodeId).isActive;
+}
+
+/** Go DataReplica.isLive without the clock: the node is active and the replica not Unavailable. */
+export function dataReplicaLive(model: ModelView, r: DataReplicaLive): boolean {
+  const node = model.dataNodes.get(r.nodeId);
+  return r.status !== PartitionStatus.Unavailable && node !== undefined && dataNodeLive(model, node).isActive;
+}
+
+/** A report's IsLeader as Go's checkLeader leaves it (false unless the replica is live). */
+function metaLeads(model: ModelView, r: MetaReplicaLive): boolean {
+  return r.isLeader && metaReplicaLive(model, r);
+}
+
+function dataLeads(model: ModelView, r: DataReplicaLive): boolean {
+  return r.isLeader && dataReplicaLive(model, r);
+}
+
 export function metaPartitionFigures(model: ModelView, mp: MetaPartitionRecord): MetaPartitionFigures {
   const byAddr = model.live.metaReplicas.get(mp.id);
   const reports = mp.peers.map((p) => byAddr?.get(p.addr)).filter((r): r is MetaReplicaLive => r !== undefined);
   return {
     reports,
-    leader: reports.find((r) => r.isLeader),
+    leader: reports.find((r) => metaLeads(model, r)),
     maxInodeId: maxOf(reports.map((r) => r.maxInodeId)),
     inodeCount: maxOf(reports.map((r) => r.inodeCount)),
     dentryCount: maxOf(reports.map((r) => r.dentryCount)),
@@ -157,7 +180,7 @@ export function dataPartitionUsedBytes(model: ModelView, dp: DataPartitionRecord
 }
 
 function dataLeaderAddr(model: ModelView, dp: DataPartitionRecord): string {
-  return dataReplicaReports(model, dp).find((r) => r.isLeader)?.addr ?? '';
+  return dataReplicaReports(model, dp).find((r) => dataLeads(model, r))?.addr ?? '';
 }
 
 /** Hot vols count used space by data partitions; cold and blob-store vols by meta (not reported here: 0). */
@@ -800,7 +823,7 @@ export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): Me
       MaxInodeID: r.maxInodeId,
       ReportTime: unixSec(r.reportTimeMs),
       Status: r.status,
-      IsLeader: r.isLeader,
+      IsLeader: metaLeads(model, r),
       InodeCount: r.inodeCount,
       MaxInode: r.maxInodeId,
       DentryCount: r.dentryCount,
@@ -915,7 +938,7 @@ export function dataPartitionInfo(model: ModelView, dp: DataPartitionRecord): Da
       HasLoadResponse: r !== undefined,
       TotalSize: r?.totalBytes ?? DEFAULT_DATA_PARTITION_SIZE,
       UsedSize: r?.usedBytes ?? 0n,
-      IsLeader: r?.isLeader ?? false,
+      IsLeader: r !== undefined && dataLeads(model, r),
       NeedsToCompare: r !== undefined,
       DiskPath: r !== undefined && r.diskPath !== '' ? r.diskPath : place.diskPath,
       DecommissionRepairProgress: 0,

@@ -12,12 +12,14 @@ import type { DataReplicaLive, MetaReplicaLive, ModelState, PartitionPeer, VolIn
 import {
   clusterVolStatInfos,
   DEFAULT_VOL_SETTINGS,
+  dataPartitionDiagnosis,
   dataPartitionInfoById,
   dataPartitionsViewByName,
   formatDateTime,
   formatGoFloat,
   INODE_ID_MAX,
   makeCommand,
+  metaPartitionDiagnosis,
   metaPartitionInfoById,
   metaPartitionViewsByName,
   setDataNodeLive,
@@ -29,7 +31,7 @@ import {
   volViewByName,
 } from '../../src/model/index.js';
 import { parseJsonExact, stringifyJson } from '../../src/util/json.js';
-import { bootstrapped, ok, userCreateCmd, userUpdateCmd, volCreateBeginCmd, withNodes } from './helpers.js';
+import { bootstrapped, dataNodeAddCmd, ok, userCreateCmd, userUpdateCmd, volCreateBeginCmd, withNodes } from './helpers.js';
 import * as wire from './wire-samples.js';
 
 // --- the captured cluster --------------------------------------------------------------------
@@ -624,6 +626,30 @@ void describe('vol views', () => {
     assert.equal(dp4.LeaderAddr, '');
   });
 
+  void it('drop the leader of a replica whose node went inactive, as Go checkLeader does', () => {
+    const state = withVol2();
+    setMetaNodeLive(state, META.nodeId, { isActive: false });
+    setDataNodeLive(state, DATA.nodeId, { isActive: false });
+    assert.deepEqual(
+      metaPartitionViewsByName(state, 'vol2').map((v) => [v.LeaderAddr, v.MaxInodeID]),
+      [
+        ['', 0n],
+        ['', 0n],
+        ['', 0n],
+      ],
+    );
+    assert.ok(dataPartitionsViewByName(state, 'vol2').DataPartitions.every((d) => d.LeaderAddr === ''));
+    const info = metaPartitionInfoById(state, 4);
+    // The replica's figures stay (Go keeps them), only IsLeader is cleared.
+    assert.deepEqual([info.MaxInodeID, info.Replicas[0].IsLeader], [1n, false]);
+    assert.equal(dataPartitionInfoById(state, 5).Replicas[0].IsLeader, false);
+    // A replica reporting Unavailable does not lead either.
+    nodesAlive(state);
+    reportMeta(state, 4, { status: -1 });
+    assert.equal(metaPartitionViewsByName(state, 'vol2')[0].LeaderAddr, '');
+    assert.equal(metaPartitionViewsByName(state, 'vol2')[1].LeaderAddr, META.addr);
+  });
+
   void it('answer 7 for unknown vols', () => {
     const state = withVol2();
     assert.throws(() => simpleVolViewByName(state, 'nope', UTC_VIEW), { code: 7, message: 'vol not exists' });
@@ -661,5 +687,108 @@ void describe('formatGoFloat (strconv.FormatFloat with the f format)', () => {
     assert.equal(formatGoFloat(1e21, 0), '1000000000000000000000');
     assert.equal(formatGoFloat(5e-324, 3), '0.000');
     assert.equal(formatGoFloat(123.456, 0), '123');
+  });
+});
+
+void describe('partition diagnosis (/metaPartition/diagnose?v1=true, /dataPartition/diagnose)', () => {
+  const metaDiagnosis = (fields: Partial<Record<string, unknown>>) => ({
+    InactiveMetaNodes: [],
+    NoLeaderMetaPartitionIDs: null,
+    LackReplicaMetaPartitionIDs: null,
+    BadMetaPartitionIDs: null,
+    UnavailableMetaPartitionIDs: null,
+    InConsistRreplicaCntMetaPartitionIDs: null,
+    InodeCountNotEqualIDs: null,
+    MaxInodeNotEqualIDs: null,
+    DentryCountNotEqualIDs: null,
+    AbnormalRaftIDs: null,
+    ...fields,
+  });
+  const dataDiagnosis = (fields: Partial<Record<string, unknown>>) => ({
+    InactiveDataNodes: [],
+    CorruptDataPartitionIDs: [],
+    LackReplicaDataPartitionIDs: [],
+    RepFileCountDifferDpIDs: [],
+    RepUsedSizeDifferDpIDs: [],
+    ExcessReplicaDpIDs: [],
+    MissingTinyExtentDpIDs: [],
+    BadDataPartitionInfos: [],
+    BadReplicaDataPartitionIDs: [],
+    DiskErrorDataPartitionInfos: { DiskErrReplicas: {} },
+    ...fields,
+  });
+
+  void it('match the captured replies of a cluster without nodes', () => {
+    const state = bootstrapped();
+    sameJson(metaPartitionDiagnosis(state), data(wire.metaPartitionDiagnoseEmpty));
+    sameJson(dataPartitionDiagnosis(state), data(wire.dataPartitionDiagnoseEmpty));
+  });
+
+  void it('list unreported partitions as leaderless and lacking replicas, skipping vols marked deleted', () => {
+    const state = withVolB();
+    // volA (7-9) is marked deleted and never reported: not listed. volB (10-12, 14-16) is new.
+    ok(state, beginCmd({ name: 'volC', createTimeUnixSec: T_VOLB }));
+    sameJson(metaPartitionDiagnosis(state), metaDiagnosis({ NoLeaderMetaPartitionIDs: [10, 11, 12], LackReplicaMetaPartitionIDs: [10, 11, 12] }));
+    sameJson(dataPartitionDiagnosis(state), dataDiagnosis({ CorruptDataPartitionIDs: [14, 15, 16], LackReplicaDataPartitionIDs: [14, 15, 16] }));
+  });
+
+  void it('list the nodes that stopped heartbeating and the partitions they held', () => {
+    const state = withVol2();
+    setMetaNodeLive(state, META.nodeId, { isActive: false });
+    setDataNodeLive(state, DATA.nodeId, { isActive: false });
+    sameJson(
+      metaPartitionDiagnosis(state),
+      metaDiagnosis({
+        InactiveMetaNodes: [META.addr],
+        NoLeaderMetaPartitionIDs: [4, 5, 6],
+        LackReplicaMetaPartitionIDs: [4, 5, 6],
+        UnavailableMetaPartitionIDs: [4, 5, 6],
+      }),
+    );
+    const all = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+    // A missing data replica turns ReadOnly in Go, not Unavailable: BadReplica stays empty.
+    sameJson(dataPartitionDiagnosis(state), dataDiagnosis({ InactiveDataNodes: [DATA.addr], CorruptDataPartitionIDs: all, LackReplicaDataPartitionIDs: all }));
+  });
+
+  void it('list replicas that report Unavailable', () => {
+    const state = withVol2();
+    reportMeta(state, 5, { status: -1 });
+    reportData(state, 4, { status: -1 });
+    sameJson(
+      metaPartitionDiagnosis(state),
+      metaDiagnosis({ NoLeaderMetaPartitionIDs: [5], LackReplicaMetaPartitionIDs: [5], UnavailableMetaPartitionIDs: [5] }),
+    );
+    sameJson(
+      dataPartitionDiagnosis(state),
+      dataDiagnosis({ CorruptDataPartitionIDs: [4], LackReplicaDataPartitionIDs: [4], BadReplicaDataPartitionIDs: [4] }),
+    );
+  });
+
+  void it('list partitions with more replicas reporting than they should have', () => {
+    const state = withVol2();
+    state.live.metaReplicas.get(4)?.set('127.0.0.9:17210', { ...(state.live.metaReplicas.get(4)?.get(META.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17210', nodeId: 99 });
+    state.live.dataReplicas.get(4)?.set('127.0.0.9:17310', { ...(state.live.dataReplicas.get(4)?.get(DATA.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17310', nodeId: 99 });
+    sameJson(metaPartitionDiagnosis(state), metaDiagnosis({ InConsistRreplicaCntMetaPartitionIDs: [4] }));
+    sameJson(dataPartitionDiagnosis(state), dataDiagnosis({ ExcessReplicaDpIDs: [4] }));
+  });
+
+  void it('compare replica used bytes (1 GiB) and file counts (20, with Go uint32 wrap) against the first replica', () => {
+    const state = withVol2();
+    const second = ok(state, dataNodeAddCmd('127.0.0.2:17310'));
+    assert.ok(setDataNodeLive(state, second.id, { isActive: true, isWritable: true }));
+    const data2: PartitionPeer = { nodeId: second.id, addr: '127.0.0.2:17310' };
+    const intent = ok(state, volCreateBeginCmd('rep2', 'alice', { meta: [META], data: [DATA, data2], mps: 1, dps: 4 }, { settings: { ...DEFAULT_VOL_SETTINGS, followerRead: true } }));
+    ok(state, makeCommand('vol.createCommit', { volId: intent.vol.id, dpDiskPaths: diskPaths(intent) }));
+    reportMeta(state, intent.metaPartitions[0].id);
+    const [a, b, c, d] = intent.dataPartitions.map((dp) => dp.id);
+    const report = (id: number, first: Partial<DataReplicaLive>, other: Partial<DataReplicaLive>) => {
+      reportData(state, id, first);
+      reportData(state, id, { addr: data2.addr, nodeId: data2.nodeId, isLeader: false, ...other });
+    };
+    report(a, { usedBytes: GIB }, { usedBytes: 2n * GIB, fileCount: 84 }); // exactly 1 GiB and 20 apart: fine
+    report(b, { usedBytes: 2n * GIB + 1n }, { usedBytes: GIB }); // more than 1 GiB less
+    report(c, {}, { fileCount: 85 }); // 21 more files
+    report(d, {}, { fileCount: 63 }); // 1 file less: Go's uint32 difference wraps, so it differs
+    sameJson(dataPartitionDiagnosis(state), dataDiagnosis({ RepFileCountDifferDpIDs: [c, d], RepUsedSizeDifferDpIDs: [b] }));
   });
 });
