@@ -257,3 +257,59 @@ export function withNodes(state: ModelState): { meta: { nodeId: number; addr: st
   const d = ok(state, dataNodeAddCmd('127.0.0.1:17310'));
   return { meta: [{ nodeId: m.id, addr: '127.0.0.1:17210' }], data: [{ nodeId: d.id, addr: '127.0.0.1:17310' }] };
 }
+
+// --- checked runners and vol fixtures (apply-vols, apply-partitions, codec-64bit) -------------
+// (An import down here keeps this block an append to the file; imports are hoisted.)
+import { assertModel } from '../../src/model/index.js';
+
+/** `ok`, then every model invariant (invariants.ts) must hold. */
+export function okChecked<C extends Command>(state: ModelState, command: C, store?: MemoryStore): ResultOf<C> {
+  const value = ok(state, command, store);
+  assertModel(state, `model after ${command.type}`);
+  return value;
+}
+
+/** `fails` (code, nothing changed), then every model invariant must still hold. */
+export function failsChecked<C extends Command>(state: ModelState, command: C, code: number): OperatingError {
+  const error = fails(state, command, code);
+  assertModel(state, `model after a refused ${command.type}`);
+  return error;
+}
+
+export interface Peer {
+  readonly nodeId: number;
+  readonly addr: string;
+}
+
+/** Register `n` meta nodes 10.0.0.i:17210 and `n` data nodes 10.0.1.i:17310 (zone default). */
+export function withNodesN(state: ModelState, n: number, store?: MemoryStore): { meta: Peer[]; data: Peer[] } {
+  const meta: Peer[] = [];
+  const data: Peer[] = [];
+  for (let i = 1; i <= n; i++) {
+    const addr = `10.0.0.${i}:17210`;
+    meta.push({ nodeId: okChecked(state, metaNodeAddCmd(addr), store).id, addr });
+  }
+  for (let i = 1; i <= n; i++) {
+    const addr = `10.0.1.${i}:17310`;
+    data.push({ nodeId: okChecked(state, dataNodeAddCmd(addr), store).id, addr });
+  }
+  return { meta, data };
+}
+
+/** The disk paths a commit reports for an intent: `/disk<j>` for replica j of every dp. */
+export function diskPathsFor(intent: { readonly dataPartitions: readonly { readonly peers: readonly unknown[] }[] }): string[][] {
+  return intent.dataPartitions.map((dp) => dp.peers.map((_, j) => `/disk${j}`));
+}
+
+/** Begin and commit a vol (invariants checked after each step); returns the committed vol. */
+export function createVol(
+  state: ModelState,
+  name: string,
+  owner: string,
+  placement: Parameters<typeof volCreateBeginCmd>[2],
+  fields: Parameters<typeof volCreateBeginCmd>[3] = {},
+  store?: MemoryStore,
+): ResultOf<CommandOf<'vol.createCommit'>> {
+  const intent = okChecked(state, volCreateBeginCmd(name, owner, placement, fields), store);
+  return okChecked(state, makeCommand('vol.createCommit', { volId: intent.vol.id, dpDiskPaths: diskPathsFor(intent) }), store);
+}

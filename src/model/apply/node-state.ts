@@ -31,6 +31,14 @@ export function applyNodeRemove(model: ModelView, cmd: CommandOf<'node.remove'>)
   if (node === undefined) return { value: { addr: cmd.addr, removed: false }, changes: [] };
   const held = (cmd.kind === 'meta' ? model.index.replicasByMetaNode : model.index.replicasByDataNode).get(node.id) ?? 0;
   if (held > 0) throw new StaleProposalError(`${cmd.kind} node ${cmd.addr} still holds ${held} replicas`);
+  // A create in progress may have placed partitions there (not counted until its commit): the
+  // commit would then name a node that is gone. O(partitions of open intents).
+  for (const intent of model.volIntents.values()) {
+    const planned = cmd.kind === 'meta' ? intent.metaPartitions : intent.dataPartitions;
+    if (planned.some((p) => p.peers.some((peer) => peer.nodeId === node.id))) {
+      throw new StaleProposalError(`${cmd.kind} node ${cmd.addr} holds replicas of vol ${intent.vol.name}, still being created`);
+    }
+  }
   const change: Change = cmd.kind === 'meta' ? { kind: 'metaNode', op: 'del', id: node.id, addr: node.addr } : { kind: 'dataNode', op: 'del', id: node.id, addr: node.addr };
   return { value: { addr: cmd.addr, removed: true }, changes: [change] };
 }

@@ -19,11 +19,23 @@ function liveVol(model: ModelView, volId: number): VolRecord {
   return vol;
 }
 
-function checkFreshId(model: ModelView, kind: 'meta' | 'data', id: number): void {
+/**
+ * Ids that open volume-create intents planned: not in the partition maps until the commit, yet
+ * taken (the commit puts them). O(partitions of open intents), which are few and short-lived.
+ */
+function plannedIds(model: ModelView, kind: 'meta' | 'data'): Set<number> {
+  const ids = new Set<number>();
+  for (const intent of model.volIntents.values()) {
+    for (const p of kind === 'meta' ? intent.metaPartitions : intent.dataPartitions) ids.add(p.id);
+  }
+  return ids;
+}
+
+function checkFreshId(model: ModelView, kind: 'meta' | 'data', id: number, planned: ReadonlySet<number>): void {
   const counter = kind === 'meta' ? model.counters.metaPartition : model.counters.dataPartition;
   const used = kind === 'meta' ? model.metaPartitions.has(id) : model.dataPartitions.has(id);
   if (id > counter) throw new StaleProposalError(`${kind} partition id ${id} was not reserved`);
-  if (used) throw new StaleProposalError(`${kind} partition id ${id} is in use`);
+  if (used || planned.has(id)) throw new StaleProposalError(`${kind} partition id ${id} is in use`);
 }
 
 function checkPeers(model: ModelView, kind: 'meta' | 'data', peers: readonly PartitionPeer[], replicaNum: number, what: string): void {
@@ -56,8 +68,9 @@ export function applyMetaPartitionSplit(
   if (cmd.newEnd < mp.start || cmd.newEnd > INODE_ID_MAX - step) throw new StaleProposalError(`split end ${cmd.newEnd} out of range`);
   if (cmd.newPartitions.length === 0) throw new StaleProposalError('a split adds at least one partition');
   let expectStart = cmd.newEnd + 1n;
+  const planned = plannedIds(model, 'meta');
   cmd.newPartitions.forEach((p, i) => {
-    checkFreshId(model, 'meta', p.id);
+    checkFreshId(model, 'meta', p.id, planned);
     if (p.id <= mp.id || (i > 0 && p.id <= cmd.newPartitions[i - 1].id)) throw new StaleProposalError('new partition ids must ascend');
     if (p.start !== expectStart) throw new StaleProposalError(`partition ${p.id} starts at ${p.start}, want ${expectStart}`);
     const last = i === cmd.newPartitions.length - 1;
@@ -85,8 +98,9 @@ export function applyMetaPartitionSplit(
 export function applyDataPartitionsAdd(model: ModelView, cmd: CommandOf<'dp.add'>): Success<{ added: readonly DataPartitionRecord[] }> {
   const vol = liveVol(model, cmd.volId);
   const ids = new Set<number>();
+  const planned = plannedIds(model, 'data');
   const added = cmd.partitions.map((p): DataPartitionRecord => {
-    checkFreshId(model, 'data', p.id);
+    checkFreshId(model, 'data', p.id, planned);
     if (ids.has(p.id)) throw new StaleProposalError(`data partition id ${p.id} twice`);
     ids.add(p.id);
     checkPeers(model, 'data', p.peers, vol.dpReplicaNum, `data partition ${p.id}`);

@@ -13,6 +13,7 @@ import type { CommandOf } from '../commands.js';
 import {
   ClusterFrozenError,
   ClusterNotBootstrappedError,
+  DuplicateAccessKeyError,
   DuplicateVolError,
   HaveNoPolicyError,
   StaleProposalError,
@@ -23,7 +24,7 @@ import {
 } from '../errors.js';
 import type { ClusterRecord, ModelView, UserRecord } from '../state.js';
 import { emptyPolicy, UserType, volByName } from '../state.js';
-import { checkOwner, checkVolName } from '../validate.js';
+import { checkAccessKey, checkOwner, checkPasswordSha1, checkSecretKey, checkVolName } from '../validate.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from '../vol-state.js';
 import { INODE_ID_MAX, PartitionStatus, VolStatus } from '../vol-state.js';
 import { nextId } from './ids.js';
@@ -84,6 +85,15 @@ export function applyVolCreateBegin(model: ModelView, cmd: CommandOf<'vol.create
   checkZonesExist(model, cmd.settings.zoneName);
   checkPeers(model, 'meta', cmd.mpPeers, cmd.mpReplicaNum, 'mpPeers');
   checkPeers(model, 'data', cmd.dpPeers, cmd.dpReplicaNum, 'dpPeers');
+  const ownerExists = model.users.has(cmd.owner);
+  if (!ownerExists) {
+    // The commit creates the owner from these keys (spec 1.5); refuse bad ones now, while the
+    // create can still fail without leaving partitions on the nodes to clean up.
+    checkAccessKey(cmd.newOwner.accessKey, 'newOwner.accessKey');
+    checkSecretKey(cmd.newOwner.secretKey, 'newOwner.secretKey');
+    checkPasswordSha1(cmd.newOwner.passwordSha1, 'newOwner.passwordSha1');
+    if (model.accessKeys.has(cmd.newOwner.accessKey)) throw new DuplicateAccessKeyError(cmd.newOwner.accessKey);
+  }
 
   const volId = nextId(model.counters.common);
   const vol: VolRecord = {
@@ -133,7 +143,7 @@ export function applyVolCreateBegin(model: ModelView, cmd: CommandOf<'vol.create
     vol,
     metaPartitions,
     dataPartitions,
-    newOwner: model.users.has(cmd.owner) ? null : cmd.newOwner,
+    newOwner: ownerExists ? null : cmd.newOwner,
     proposerId: cmd.proposerId,
     beginTimeUnixSec: cmd.createTimeUnixSec,
   };
@@ -236,9 +246,16 @@ export function applyVolRemove(model: ModelView, cmd: CommandOf<'vol.remove'>): 
   const changes: Change[] = [];
   for (const id of model.index.metaPartitionsByVol.get(vol.id) ?? []) changes.push({ kind: 'metaPartition', op: 'del', id, volId: vol.id });
   for (const id of model.index.dataPartitionsByVol.get(vol.id) ?? []) changes.push({ kind: 'dataPartition', op: 'del', id, volId: vol.id });
-  const owner = model.users.get(vol.owner);
-  if (owner !== undefined && owner.policy.ownVols.includes(vol.name)) {
-    changes.push({ kind: 'user', op: 'put', record: withoutOwnVol(owner, vol.name) });
+  // Every claim on the name goes with the vol (Go: deleteVolPolicy drops own_vols and grants
+  // of every user of the vol); grants made after the mark would otherwise name a vol that is
+  // gone, or one created later under the same name. O(users), as in applyVolSetDeleted.
+  for (const user of model.users.values()) {
+    const owns = user.userId === vol.owner && user.policy.ownVols.includes(vol.name);
+    const granted = user.policy.authorizedVols.has(vol.name);
+    if (!owns && !granted) continue;
+    let next = owns ? withoutOwnVol(user, vol.name) : user;
+    if (granted) next = withoutGrant(next, vol.name);
+    changes.push({ kind: 'user', op: 'put', record: next });
   }
   changes.push({ kind: 'vol', op: 'del', id: vol.id });
   return { value: { volId: vol.id, removed: true }, changes };
@@ -249,12 +266,14 @@ export function applyVolRemove(model: ModelView, cmd: CommandOf<'vol.remove'>): 
  * source user must own it (50, as the Go master answers).
  */
 export function applyVolTransfer(model: ModelView, cmd: CommandOf<'vol.transfer'>): Success<UserRecord> {
+  // Checks in the order the Go master answers them: vol (7), the source must be the owner
+  // unless forced (50, before any user lookup), then the target user (46).
   const vol = volNamed(model, cmd.name);
+  if (!cmd.force && vol.owner !== cmd.fromUserId) throw new HaveNoPolicyError(cmd.fromUserId);
   const to = model.users.get(cmd.toUserId);
   if (to === undefined) throw new UserNotFoundError(cmd.toUserId);
-  const from = model.users.get(cmd.fromUserId);
-  if (from === undefined && !cmd.force) throw new UserNotFoundError(cmd.fromUserId);
-  if (from !== undefined && !from.policy.ownVols.includes(vol.name) && !cmd.force) throw new HaveNoPolicyError(cmd.fromUserId);
+  // Unlike the Go master (which drops the vol from user_src's own_vols only), the claim of
+  // the actual owner goes: own_vols always agree with vol owners (invariants.ts).
   const changes: Change[] = [];
   const current = model.users.get(vol.owner);
   if (current !== undefined && current.userId !== to.userId && current.policy.ownVols.includes(vol.name)) {
@@ -268,9 +287,13 @@ export function applyVolTransfer(model: ModelView, cmd: CommandOf<'vol.transfer'
 
 // Policy helpers: records are replaced, never edited (state.ts).
 
+/** The user owns `vol`; a grant it had on it goes (Go addOwnVol: an owner needs no grant). */
 export function withOwnVol(user: UserRecord, vol: string): UserRecord {
-  if (user.policy.ownVols.includes(vol)) return user;
-  return { ...user, policy: { ...user.policy, ownVols: [...user.policy.ownVols, vol] } };
+  const owns = user.policy.ownVols.includes(vol);
+  const granted = user.policy.authorizedVols.has(vol);
+  if (owns && !granted) return user;
+  const next = granted ? withoutGrant(user, vol) : user;
+  return owns ? next : { ...next, policy: { ...next.policy, ownVols: [...next.policy.ownVols, vol] } };
 }
 
 export function withoutOwnVol(user: UserRecord, vol: string): UserRecord {
