@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Opcode } from '../../src/nodes/opcodes.js';
 import type { SimNodes } from '../../src/nodes/sim/index.js';
 import { startSimNodes } from '../../src/nodes/sim/index.js';
+import { parseJsonExact } from '../../src/util/json.js';
 import { cfsGet } from './cfs-client.js';
 import { MasterCluster } from './cluster.js';
 import type { MasterProcess } from './master-process.js';
@@ -71,6 +72,7 @@ interface DataPartitionsView {
 async function assertWholeOrGone(cluster: MasterCluster, nodes: SimNodes, name: string): Promise<'whole' | 'gone'> {
   const leader = await cluster.leader();
   const vol = await get(leader, '/admin/getVol', { name });
+  let lastSeen = '';
   if (vol.code === 0) {
     const mps = (await get<MetaPartitionView[]>(leader, '/client/metaPartitions', { name })).data;
     const dps = (await get<DataPartitionsView>(leader, '/client/partitions', { name })).data.DataPartitions;
@@ -81,16 +83,24 @@ async function assertWholeOrGone(cluster: MasterCluster, nodes: SimNodes, name: 
       data: new Map(dps.map((p) => [p.PartitionID, [...p.Hosts].sort()])),
     };
     // Nothing else may remain on the nodes once the orphan sweep had its chance.
-    await until('the nodes to hold exactly the vol partitions', () => {
+    const text = (m: { meta: Map<number, string[]>; data: Map<number, string[]> }): string =>
+      JSON.stringify({ meta: [...m.meta].sort((a, b) => a[0] - b[0]), data: [...m.data].sort((a, b) => a[0] - b[0]) });
+    await until(`the nodes to hold exactly the vol partitions ${text(expected)}`, () => {
       const on = partitionsOnNodes(nodes);
-      return JSON.stringify([...on.meta].sort()) === JSON.stringify([...expected.meta].sort()) && JSON.stringify([...on.data].sort()) === JSON.stringify([...expected.data].sort());
+      if (text(on) !== text(expected)) lastSeen = text(on);
+      return text(on) === text(expected);
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; the nodes hold ${lastSeen}`);
     });
     return 'whole';
   }
   assert.equal(vol.code, 7, `getVol: ${vol.msg}`);
   await until('every partition to be deleted from the nodes', () => {
     const on = partitionsOnNodes(nodes);
+    lastSeen = JSON.stringify({ meta: [...on.meta], data: [...on.data] });
     return on.meta.size === 0 && on.data.size === 0;
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}; the nodes hold ${lastSeen}`);
   });
   const list = (await get<{ Name: string }[]>(leader, '/vol/list', { keywords: '' })).data;
   assert.equal(list.some((v) => v.Name === name), false);
@@ -204,5 +214,38 @@ void describe('a volume create that is interrupted leaves a whole volume or no t
     else assert.equal((await createVol(await cluster.leader(), 'voldepose')).code, 0, 'the name is free again');
     console.log(`deposed mid-create: reply code ${reply.code} (${reply.msg}), outcome ${outcome}`);
     await deleteVol(cluster, nodes, 'voldepose');
+  });
+
+  // Issue 8: 64-bit integers stay exact through JSON, Raft, RocksDB and a restart. 2^53 + 1 is
+  // the first integer a double cannot hold.
+  void it('inode ids above 2^53 stay exact from a node report through a split, Raft, RocksDB and a restart of every master', async () => {
+    assert.equal((await createVol(await cluster.leader(), 'vol64')).code, 0);
+    const exactPartitions = async (m: MasterProcess): Promise<{ PartitionID: number; Start: bigint | number; End: bigint | number; MaxInodeID: bigint | number }[]> => {
+      const reply = await cfsGet(m.url, '/client/metaPartitions', { name: 'vol64' });
+      return (parseJsonExact(reply.body) as { data: { PartitionID: number; Start: bigint; End: bigint; MaxInodeID: bigint }[] }).data;
+    };
+    const before = await exactPartitions(await cluster.leader());
+    const last = before[before.length - 1];
+    const maxInode = (1n << 53n) + 1n;
+    for (const n of nodes.metaNodes) if (n.partition(last.PartitionID) !== undefined) n.setMaxInodeId(last.PartitionID, maxInode);
+    // The reported cursor is past 75% of a step: the leader's split check splits the partition.
+    await until('the split of the last meta partition', async () => (await exactPartitions(await cluster.leader())).length === 4);
+    const step = 4_194_304n; // the cluster default inode step (spec 3.1)
+    const check = (mps: Awaited<ReturnType<typeof exactPartitions>>, who: string): void => {
+      const split = mps.find((p) => p.PartitionID === last.PartitionID)!;
+      assert.equal(split.End, maxInode + step / 4n, `${who}: End of the split partition`);
+      assert.equal(mps[3].Start, maxInode + step / 4n + 1n, `${who}: Start of the new partition`);
+      assert.equal(mps[3].End, (1n << 63n) - 1n, `${who}: End of the new last partition`);
+    };
+    check(await exactPartitions(await cluster.leader()), 'leader');
+    await cluster.stop();
+    await cluster.start();
+    await cluster.leader();
+    for (const m of cluster.masters) check(await exactPartitions(m), `member ${m.spec.id} after restart`);
+    await until('the heartbeat report to reach the new leader', async () => {
+      const mps = await exactPartitions(await cluster.leader());
+      return mps.find((p) => p.PartitionID === last.PartitionID)?.MaxInodeID === maxInode;
+    });
+    await deleteVol(cluster, nodes, 'vol64');
   });
 });
