@@ -4,6 +4,7 @@
 
 import type { ModelView, PartitionPeer } from '../model/index.js';
 import type { NodeTaskClient, ReplicaPeer } from '../nodes/task-client.js';
+import { CubeCode, OperatingError } from '../util/errors.js';
 
 /** Replicas of one partition contacted at once, and partitions created at once. */
 export const NODE_TASK_PARALLELISM = 8;
@@ -50,14 +51,18 @@ export interface DataPartitionPlan {
   readonly peers: readonly PartitionPeer[];
 }
 
-/** Thrown when a partition could not be created on every replica; `cause` is the first failure. */
-export class PartitionCreateError extends Error {
+/**
+ * Thrown when a partition could not be created on every replica; `cause` is the first failure.
+ * Code 1 with the node's text: the routes answer it as is (an untyped Error would be answered
+ * as a bare "internal error", hiding which node refused and why).
+ */
+export class PartitionCreateError extends OperatingError {
   constructor(
     readonly kind: 'meta' | 'data',
     readonly partitionId: number,
     cause: unknown,
   ) {
-    super(`${kind} partition ${partitionId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(CubeCode.InternalError, `${kind} partition ${partitionId}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'PartitionCreateError';
   }
 }

@@ -8,7 +8,6 @@
 import type { LogSink } from './ports.js';
 import type { DataPartitionRecord, MetaPartitionRecord, ModelView, NewMetaPartition, PartitionPeer, VolRecord } from '../model/index.js';
 import {
-  ClusterFrozenError,
   DataNodeNotFoundError,
   DataPartitionNotFoundError,
   dataNodeByAddr,
@@ -26,7 +25,7 @@ import {
   VolStatus,
 } from '../model/index.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
-import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
+import { CubeCode, OperatingError, ParamError, ReplicationError } from '../util/errors.js';
 import type { DomainOps, OpClaims } from './domain-ops.js';
 import { reportedMaxInodeId } from './heartbeats.js';
 import { createDataPartitionsOnNodes, createMetaPartitionsOnNodes, deletePartitionsOnNodes, membersOf, replicaTargets, settleAll } from './node-tasks.js';
@@ -70,19 +69,31 @@ export class PartitionService {
   async splitMetaPartition(volName: string, count: number, stepFraction: 1 | 0.25, options: CallOptions = {}): Promise<{ added: readonly MetaPartitionRecord[] }> {
     if (count < 1 || count > MP_CREATE_COUNT_MAX) throw new ParamError('count', `count must be in [1, ${MP_CREATE_COUNT_MAX}]`);
     const vol = this.volNamed(volName);
+    // No frozen check here: the Go master's route splits a frozen cluster's vol too (only the
+    // automatic split skips frozen clusters, and the split scheduler checks that itself).
     const cluster = this.model.cluster;
-    if (cluster?.disableAutoAllocate === true) throw new ClusterFrozenError();
     if (vol.status === VolStatus.MarkDelete) return { added: [] }; // spec 12.7: the Go master answers success, nothing done
     return this.deps.ops.run(async (claims) => {
       const signal = anySignal(options.signal, claims.signal);
       const mps = metaPartitionsOf(this.model, vol.id);
       const last = mps[mps.length - 1];
       if (last === undefined) throw new MetaPartitionNotFoundError(0);
+      // Go canSplit: a full-step split needs the partition's leader to have reported, so the
+      // split point is above the inode cursor it reported (else two partitions could hand out
+      // the same inode ids). The near-end split (0.25) runs on reports already.
+      if (stepFraction === 1 && ![...(this.model.live.metaReplicas.get(last.id)?.values() ?? [])].some((r) => r.isLeader)) {
+        throw new OperatingError(CubeCode.NoLeader, 'no leader');
+      }
       const step = BigInt(cluster?.metaPartitionInodeIdStep ?? 4_194_304);
       const increment = stepFraction === 1 ? step : step / 4n;
       const maxInode = reportedMaxInodeId(this.model, last.id);
       const newEnd = (maxInode > last.start ? maxInode : last.start) + increment;
-      if (newEnd > INODE_ID_MAX - step) throw new OperatingError(CubeCode.InternalError, `meta partition ${last.id} end ${newEnd} would overflow`);
+      if (newEnd > INODE_ID_MAX - step) {
+        throw new OperatingError(
+          CubeCode.InternalError,
+          `action[updateInodeIDRange] vol[${vol.name}] partitionID[${last.id}] nextStart[${newEnd}] to prevent overflow ,not update end`,
+        );
+      }
       const reserved = await this.deps.replicator.propose(makeCommand('ids.reserve', { counter: 'metaPartition', count }), { ...options, signal });
       const ids = range(reserved.first, reserved.last);
       claims.claimMetaPartitions(ids);
@@ -113,17 +124,21 @@ export class PartitionService {
         );
         return { added: done.added };
       } catch (e) {
-        await deletePartitionsOnNodes(this.deps.nodes, 'meta', replicaTargets(plans), AbortSignal.timeout(30_000));
+        if (!outcomeUnknown(e)) await deletePartitionsOnNodes(this.deps.nodes, 'meta', replicaTargets(plans), AbortSignal.timeout(ROLLBACK_TIMEOUT_MS));
         throw e;
       }
     });
   }
 
-  /** `/dataPartition/create` and the top-up: `count` new data partitions for the vol. */
-  async addDataPartitions(volName: string, count: number, force: boolean, options: CallOptions = {}): Promise<{ before: number; after: number }> {
+  /**
+   * `/dataPartition/create` and the top-up: `count` new data partitions for the vol, of
+   * `mediaType` (0 = the vol's: that of its partitions, else of its storage class).
+   */
+  async addDataPartitions(volName: string, count: number, force: boolean, options: CallOptions = {}, requestedMediaType = 0): Promise<{ before: number; after: number }> {
     if (count < 1 || count > DP_CREATE_COUNT_MAX) throw new ParamError('count', `count must be in [1, ${DP_CREATE_COUNT_MAX}]`);
     const vol = this.volNamed(volName);
-    if (this.model.cluster?.disableAutoAllocate === true) throw new ClusterFrozenError();
+    // Go batchCreateDataPartition (not at vol create): code 1 with its text.
+    if (this.model.cluster?.disableAutoAllocate === true) throw new OperatingError(CubeCode.InternalError, 'cluster is disable auto allocate dataPartition');
     if (vol.status === VolStatus.MarkDelete) throw new VolNotFoundError(volName);
     const before = dataPartitionsOf(this.model, vol.id);
     if (!force && before.length >= MAX_WRITABLE_DATA_PARTITIONS) {
@@ -131,7 +146,7 @@ export class PartitionService {
     }
     return this.deps.ops.run(async (claims) => {
       const signal = anySignal(options.signal, claims.signal);
-      const mediaType = before[0]?.mediaType ?? (vol.volStorageClass === 2 ? 2 : 1);
+      const mediaType = requestedMediaType !== 0 ? requestedMediaType : (before[0]?.mediaType ?? (vol.volStorageClass === 2 ? 2 : 1));
       const peers = placeDataPartitions(this.model, {
         count,
         replicaNum: vol.dpReplicaNum,
@@ -159,7 +174,7 @@ export class PartitionService {
         );
         return { before: before.length, after: before.length + count };
       } catch (e) {
-        await deletePartitionsOnNodes(this.deps.nodes, 'data', replicaTargets(plans), AbortSignal.timeout(30_000));
+        if (!outcomeUnknown(e)) await deletePartitionsOnNodes(this.deps.nodes, 'data', replicaTargets(plans), AbortSignal.timeout(ROLLBACK_TIMEOUT_MS));
         throw e;
       }
     });
@@ -200,9 +215,12 @@ export class PartitionService {
     try {
       await this.deps.replicator.propose(makeCommand('partition.replaceReplica', { kind, partitionId, removeAddr: fromAddr, add: target, diskPath }), { ...options, signal });
     } catch (e) {
-      await deletePartitionsOnNodes(this.deps.nodes, kind, [{ id: partitionId, addr: target.addr }], AbortSignal.timeout(30_000));
+      if (!outcomeUnknown(e)) await deletePartitionsOnNodes(this.deps.nodes, kind, [{ id: partitionId, addr: target.addr }], AbortSignal.timeout(ROLLBACK_TIMEOUT_MS));
       throw e;
     }
+    // The old replica's last report goes with it (Go removeReplicaByAddr): heartbeats only add
+    // and refresh reports, so the views and diagnoses would count it as a fourth replica.
+    (kind === 'meta' ? this.model.live.metaReplicas : this.model.live.dataReplicas).get(partitionId)?.delete(fromAddr);
     // The old replica goes last, best effort: a node that is down deletes it when the orphan
     // sweep sees it in a report again.
     await deletePartitionsOnNodes(this.deps.nodes, kind, [{ id: partitionId, addr: fromAddr }], signal);
@@ -255,6 +273,19 @@ export class PartitionService {
     const failed = outcomes.find((o) => o.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }
+}
+
+/** Bound on deleting what a failed operation created on the nodes. */
+export const ROLLBACK_TIMEOUT_MS = 30_000;
+
+/**
+ * The replicated core failed (timeout, lost leadership, stopping): the command may still
+ * commit. Deleting its partitions then could leave the model naming replicas no node has, so
+ * they stay; if the command did not commit they are orphans, which the orphan sweep deletes
+ * after its grace period (cleanup.ts). Any other failure (a node, the rules) is a sure "no".
+ */
+function outcomeUnknown(e: unknown): boolean {
+  return e instanceof ReplicationError;
 }
 
 function range(first: number, last: number): number[] {

@@ -11,11 +11,32 @@ import {
   VolNotFoundError,
   volByName,
 } from '../../model/index.js';
+import { ParamError } from '../../util/errors.js';
 import type { ApiContext } from '../context.js';
+import type { Params } from '../params.js';
+import { unmatchedKey } from '../params.js';
 import { defineRoute } from '../route.js';
 
 /** Bound on a partition operation that talks to nodes (30 s per node task, spec 6). */
 export const PARTITION_OP_TIMEOUT_MS = 90_000;
+/** maxMpCreationCount and maxInitDataPartitionCnt of the Go master. */
+export const MP_CREATE_COUNT_MAX = 10;
+export const DP_CREATE_COUNT_MAX = 200;
+
+/**
+ * `count` as the Go master reads it for the two create routes (strconv.Atoi): absent -> "not
+ * found", not an integer or 0 -> "not match", above `max` -> "count[N] exceeds maximum
+ * limit[max]" (all code 2). A negative count, which Go lets through to a loop that does nothing,
+ * is refused here as "not match".
+ */
+function createCount(params: Params, max: number): number {
+  const raw = params.require('count');
+  if (!/^[+-]?[0-9]+$/.test(raw)) throw unmatchedKey('count');
+  const count = Number(raw);
+  if (count <= 0) throw unmatchedKey('count');
+  if (count > max) throw new ParamError('count', `count[${raw}] exceeds maximum limit[${max}]`);
+  return count;
+}
 
 export const partitionRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
   const model = () => ctx.replicator.model;
@@ -25,10 +46,11 @@ export const partitionRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app,
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
+      const count = createCount(call.params, MP_CREATE_COUNT_MAX);
       const name = checkVolName(call.params.require('name'));
-      const count = call.params.requireUint('count');
-      await ctx.services.partitions.splitMetaPartition(name, count, 1, call.options(PARTITION_OP_TIMEOUT_MS));
-      return 'create meta partition successfully';
+      const { added } = await ctx.services.partitions.splitMetaPartition(name, count, 1, call.options(PARTITION_OP_TIMEOUT_MS));
+      // Spec 12.7, copied: a vol marked for deletion gets success with empty data (Go passes a nil error).
+      return added.length === 0 ? '' : 'create meta partition successfully';
     },
   });
 
@@ -74,14 +96,17 @@ export const partitionRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app,
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const name = call.params.require('name');
-      checkVolName(name);
-      if (volByName(model(), name) === undefined) throw new VolNotFoundError(name);
-      const count = call.params.requireUint('count');
-      call.params.uint('mediaType', 0);
+      // Go parseRequestToCreateDataPartition order: count, name, mediaType; then force, the
+      // count bound, the vol, the media type's validity.
+      const count = createCount(call.params, Number.MAX_SAFE_INTEGER);
+      const name = checkVolName(call.params.require('name'));
+      const mediaType = call.params.uint('mediaType', 0);
       const force = call.params.bool('force', false);
+      if (count > DP_CREATE_COUNT_MAX) throw new ParamError('count', `count[${count}] exceeds maximum limit[${DP_CREATE_COUNT_MAX}]`);
+      if (volByName(model(), name) === undefined) throw new VolNotFoundError(name);
+      if (mediaType > 2) throw new ParamError('mediaType', `invalid param mediaType(${mediaType})`);
       const clusterTotal = model().dataPartitions.size;
-      const { before, after } = await ctx.services.partitions.addDataPartitions(name, count, force, call.options(PARTITION_OP_TIMEOUT_MS));
+      const { before, after } = await ctx.services.partitions.addDataPartitions(name, count, force, call.options(PARTITION_OP_TIMEOUT_MS), mediaType);
       return ` createDataPartition succeeeds. clusterLastTotalDataPartitions[${clusterTotal}],vol[${name}] has ${before} data partitions previously and ${after} data partitions now`;
     },
   });
