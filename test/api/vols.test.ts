@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { TX_MASK_INVALID } from '../../src/api/routes/vol-params.js';
 import { removeDeletedVols } from '../../src/cluster/cleanup.js';
 import { INODE_ID_MAX, modelDigest, VolStatus } from '../../src/model/index.js';
 import { Opcode } from '../../src/nodes/opcodes.js';
@@ -283,7 +284,8 @@ void describe('/admin/createVol with one meta and one data node (singleNodeMode,
       [{ txConflictRetryNum: 1001 }, 'txRetryNum(1001) value range [1-1000]'],
       [{ txConflictRetryInterval: 9 }, 'txInterval(9) value range [10-1000] ms'],
       [{ trashInterval: 525601 }, "trash interval can't great than 525600, now 525601"],
-      [{ enableTxMask: 'bogus' }, 'enableTxMask: unknown transaction type bogus'],
+      [{ enableTxMask: 'bogus' }, TX_MASK_INVALID],
+      [{ enableTxMask: 'create|off' }, TX_MASK_INVALID],
     ];
     for (const [overrides, msg] of cases) {
       assert.equal(await fails(dm.app, createVolQuery({ name: 'volX', ...overrides }), 2), msg, JSON.stringify(overrides));
@@ -440,6 +442,10 @@ void describe('/vol/update, /vol/expand, /vol/shrink', () => {
     await ok(dm.app, `/vol/update?name=volB&authKey=${ALICE_KEY}&dpSelectorName=kfaster&dpSelectorParm=10`);
     const v = await volB();
     assert.deepEqual([v.DpSelectorName, v.DpSelectorParm, v.Capacity], ['kfaster', '10', 30]);
+    // Naming a transaction setting gets it echoed (Go hasTxParams).
+    assert.equal(await ok(dm.app, `/vol/update?name=volB&authKey=${ALICE_KEY}&txTimeout=5&enableTxMask=create|mkdir`), 'update vol[volB] successfully, txTimeout[5] enableTransaction[create|mkdir]');
+    const t = await volB();
+    assert.deepEqual([t.TxTimeout, t.EnableTransactionV1], [5, 'create|mkdir']);
   });
 
   void it('refuses every invalid expand, shrink and update with its code and text, changing nothing', async () => {

@@ -21,11 +21,20 @@ function inRange(name: string, value: number, [min, max]: readonly [number, numb
   return value;
 }
 
+/** proto.txInvalidMask's text (newlines and all). */
+export const TX_MASK_INVALID = 'transaction mask key value pair should be: enableTxMaskKey=[create|mkdir|remove|rename|mknod|symlink|link]\n enableTxMaskKey=off \n enableTxMaskKey=all';
+
+/**
+ * Go GetMaskFromString: "pause", or '|'-separated words, where "off" and "all" stand alone.
+ * (Go also ORs a new mask into the old one unless txForceReset; the mask is kept as given here.)
+ */
 function txMask(params: Params, fallback: string): string {
   const raw = params.get('enableTxMask');
   if (raw === undefined) return fallback;
-  for (const word of raw.split('|').flatMap((w) => w.split(','))) {
-    if (!TX_MASK_WORDS.has(word)) throw new ParamError('enableTxMask', `enableTxMask: unknown transaction type ${word}`);
+  if (raw === 'pause') return raw;
+  const words = raw.split('|');
+  for (const word of words) {
+    if (!TX_MASK_WORDS.has(word) || (words.length > 1 && (word === 'off' || word === 'all'))) throw new ParamError('enableTxMask', TX_MASK_INVALID);
   }
   return raw;
 }

@@ -65,6 +65,10 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     handle: async (call) => {
       const vol = volNamed(call.params.require('name'));
       const vol2 = await ctx.services.vols.update(volUpdateRequest(call.params, vol.settings), call.options(ctx.timeouts.proposeMs));
+      // Go hasTxParams: a request that names a transaction setting is answered with the result.
+      if (call.params.get('enableTxMask') !== undefined || call.params.get('txTimeout') !== undefined) {
+        return `update vol[${vol2.name}] successfully, txTimeout[${vol2.settings.txTimeoutMin}] enableTransaction[${vol2.settings.txMask}]`;
+      }
       return `update vol[${vol2.name}] successfully`;
     },
   });
