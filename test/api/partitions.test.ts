@@ -141,10 +141,10 @@ void describe('/metaPartition/create (split) and /metaPartition/get', () => {
     const start4 = dm.group.state.metaPartitions.get(4)?.start;
     assert.ok(start4 !== undefined);
     await ok(dm.app, '/metaPartition/create?name=volP&count=2');
-    // Differences from Go kept on purpose: the split point is max(MaxInodeID, Start) + step (Go
-    // takes MaxInodeID + step, which for a partition that allocated nothing yet lies below its
-    // own Start and is refused), and each appended partition holds step ids like the initial
-    // ones (Go's addMetaPartitions makes [start, start+step], one more).
+    // The split point is max(MaxInodeID, Start) + step: Go's MaxInodeID + step once the leader
+    // reported (a fresh partition reports its Start as cursor). Kept different on purpose: each
+    // appended partition holds step ids like the initial ones (Go's addMetaPartitions makes
+    // [start, start+step], one more).
     const end4 = start4 + STEP; // its cursor is its start: the split is a step above it
     assert.deepEqual(
       [4, 5, 6].map((id) => {
