@@ -2,6 +2,7 @@
 // cubemaster: the command line. `cubemaster server --config master.json` runs a master.
 import { Command } from 'commander';
 import { runServer } from './server-command.js';
+import { runSimNodes, type SimNodesOptions } from './sim-nodes-command.js';
 
 const program = new Command();
 program.name('cubemaster').description('A CubeFS-compatible master service');
@@ -22,6 +23,17 @@ program
   .option('--shutdown-timeout-ms <ms>', 'bound on waiting for work in flight at stop')
   .action(async (options: Record<string, string | undefined>) => {
     await runServer(options);
+  });
+
+program
+  .command('sim-nodes')
+  .description('run simulated meta and data nodes against the masters (real HTTP and TCP protocol)')
+  .option('--masters <addrs>', 'master HTTP addresses, host:port,...', '127.0.0.1:17010')
+  .option('--meta <n>', 'meta nodes', '3')
+  .option('--data <n>', 'data nodes', '3')
+  .option('--zones <names>', 'zones, assigned round-robin ("" = default)', '')
+  .action(async (options: SimNodesOptions) => {
+    await runSimNodes(options);
   });
 
 await program.parseAsync(process.argv);

@@ -10,6 +10,8 @@ import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index
 import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
 import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
 
+/** Go's data node rule: writable only with more than 10 GB available and unused. */
+export const DATA_NODE_RESERVED_BYTES = 10 * 1024 ** 3;
 /** Spec 6: 3 missed 6 s heartbeats. */
 export const NODE_LIVENESS_TIMEOUT_MS = 18_000;
 /** The Go master's meta node memory threshold default (clusterValue.Threshold 0.75). */
@@ -22,6 +24,7 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
   const previous = metaNodeLive(model, node.id);
   const total = Number(report.total);
   const used = Number(report.used);
+  dropUnreported(model.live.metaReplicas, node.addr, previous.persistenceMetaPartitions, report.metaPartitions);
   model.live.metaNodes.set(node.id, {
     ...previous,
     isActive: true,
@@ -63,10 +66,12 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
   const total = Number(report.total);
   const used = Number(report.used);
   const available = Number(report.available);
+  const writable = !node.rdOnly && available > DATA_NODE_RESERVED_BYTES && total - used > DATA_NODE_RESERVED_BYTES;
+  dropUnreported(model.live.dataReplicas, node.addr, previous.persistenceDataPartitions, report.dataPartitions);
   model.live.dataNodes.set(node.id, {
     ...previous,
     isActive: true,
-    isWritable: !node.rdOnly && available > 0,
+    isWritable: writable,
     reportTimeMs: nowMs,
     totalWeight: total,
     usedWeight: used,
@@ -88,7 +93,7 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
     allDisks: report.allDisks,
     badDisks: report.badDisks,
     lostDisks: report.lostDisks,
-    canAllocPartition: !node.rdOnly && available > 0,
+    canAllocPartition: writable,
     cpuUtil: report.cpuUtil,
   });
   for (const p of report.dataPartitions) {
@@ -106,6 +111,23 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
     replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
   }
   return true;
+}
+
+/**
+ * A partition the node reported last time and not now is gone from it (deleted, moved away):
+ * its replica report goes too, or views would keep showing a replica that no longer exists.
+ * Only the node's previous list is visited, so a heartbeat costs O(its partitions).
+ */
+function dropUnreported<R>(replicas: Map<number, Map<string, R>>, addr: string, previousIds: readonly number[], now: readonly { partitionId: number }[]): void {
+  if (previousIds.length === 0) return;
+  const reported = new Set(now.map((p) => p.partitionId));
+  for (const id of previousIds) {
+    if (reported.has(id)) continue;
+    const of = replicas.get(id);
+    if (of === undefined) continue;
+    of.delete(addr);
+    if (of.size === 0) replicas.delete(id);
+  }
 }
 
 function replicasOf<R>(map: Map<number, Map<string, R>>, partitionId: number): Map<string, R> {

@@ -93,7 +93,8 @@ export function metaNodeView(model: ModelView, node: MetaNodeRecord): NodeView {
     Status: live.isActive,
     DomainAddr: live.domainAddr,
     ID: node.id,
-    IsWritable: live.isWritable,
+    // Go IsWriteAble: active, writable by its last report, and not set read-only since.
+    IsWritable: live.isActive && live.isWritable && !node.rdOnly,
     MediaType: 0,
     ForbidWriteOpOfProtoVer0: false,
   };
@@ -106,7 +107,7 @@ export function dataNodeView(model: ModelView, node: DataNodeRecord): NodeView {
     Status: live.isActive,
     DomainAddr: live.domainAddr,
     ID: node.id,
-    IsWritable: live.isWritable,
+    IsWritable: live.isActive && live.isWritable && !node.rdOnly,
     MediaType: node.mediaType,
     ForbidWriteOpOfProtoVer0: false,
   };
