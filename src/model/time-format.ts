@@ -31,3 +31,10 @@ export function formatGoTime(unixMs: number): string {
   const trimmed = (fraction ?? '').replace(/0+$/, '');
   return trimmed === '' ? `${whole}Z` : `${whole}.${trimmed}Z`;
 }
+
+/** How views print local times (the API layer's config). */
+export interface ViewOptions {
+  /** Offset of the zone CubeFS would print local times in, seconds east of UTC. */
+  readonly utcOffsetSec: number;
+}
+export const UTC_VIEW: ViewOptions = Object.freeze({ utcOffsetSec: 0 });

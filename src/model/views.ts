@@ -10,14 +10,10 @@ import { AccessKeyNotFoundError, HaveNoPolicyError } from './errors.js';
 import { dataNodeLive, metaNodeLive } from './live.js';
 import type { ClusterRecord, DataNodeRecord, MetaNodeRecord, ModelView, UserRecord } from './state.js';
 import { dataNodeByAddr, metaNodeByAddr, userByAccessKey } from './state.js';
+import type { ViewOptions } from './time-format.js';
 import { formatDateTime, formatGoTime } from './time-format.js';
 import { clusterVolStatInfos } from './vol-views.js';
 
-export interface ViewOptions {
-  /** Offset of the zone CubeFS would print local times in, seconds east of UTC. */
-  readonly utcOffsetSec: number;
-}
-export const UTC_VIEW: ViewOptions = Object.freeze({ utcOffsetSec: 0 });
 
 // --- users -----------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ import type { ModelView } from './state.js';
 import { dataNodeByAddr, dataPartitionsOf, MediaType, metaNodeByAddr, metaPartitionsOf, volByName } from './state.js';
 import { formatDateTime, GO_ZERO_TIME } from './time-format.js';
 import { DEFAULT_ZONE_NAME } from './validate.js';
-import type { ViewOptions } from './views.js';
+import type { ViewOptions } from './time-format.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolRecord } from './vol-state.js';
 import { GIB, hostsOf, PartitionStatus, StorageClass } from './vol-state.js';
 
