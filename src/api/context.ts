@@ -5,6 +5,7 @@ import type { ClusterService } from '../cluster/cluster.js';
 import type { NodeService } from '../cluster/nodes.js';
 import type { RaftControl, Replicator } from '../cluster/ports.js';
 import type { DomainOps } from '../cluster/domain-ops.js';
+import type { HostNames } from '../cluster/host-names.js';
 import type { PartitionService } from '../cluster/partitions.js';
 import type { UserService } from '../cluster/users.js';
 import type { VolumeService } from '../cluster/vols.js';
@@ -62,6 +63,8 @@ export interface ApiContext {
     readonly ops: DomainOps;
   };
   readonly clock: { nowMs(): number };
+  /** Host names of node IPs, for DomainAddr in node views (cluster/host-names.ts). */
+  readonly hostNames: HostNames;
   readonly forwarder: LeaderForwarder;
   readonly metrics: ApiMetrics;
   readonly viewOptions: ViewOptions;

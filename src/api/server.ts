@@ -13,6 +13,7 @@ import type { Auditor, RaftControl, Replicator } from '../cluster/ports.js';
 import type { Clock, RandomSource } from '../cluster/sources.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { DomainOps } from '../cluster/domain-ops.js';
+import { HostNames } from '../cluster/host-names.js';
 import { PartitionService } from '../cluster/partitions.js';
 import { UserService } from '../cluster/users.js';
 import { VolumeService } from '../cluster/vols.js';
@@ -70,6 +71,8 @@ export interface ApiServerOptions {
    * them in its lifecycle). Absent: the API makes its own and closes them with the app.
    */
   readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps };
+  /** Reverse lookups of node IPs (DomainAddr); default /etc/hosts then PTR, cached. */
+  readonly hostNames?: HostNames;
 }
 
 export interface ApiServer {
@@ -173,6 +176,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     domain,
     clock,
+    hostNames: options.hostNames ?? new HostNames(() => clock.nowMs()),
     forwarder: new LeaderForwarder(cluster.selfId, options.forward),
     metrics: new ApiMetrics(metricsRegistry, gate),
     viewOptions: { utcOffsetSec: cluster.utcOffsetSec },

@@ -18,7 +18,7 @@ export const NODE_LIVENESS_TIMEOUT_MS = 18_000;
 export const META_NODE_MEMORY_THRESHOLD = 0.75;
 
 /** Applies a meta node's heartbeat; false when no meta node has that addr. */
-export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, nowMs: number): boolean {
+export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
   const node = metaNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
   const previous = metaNodeLive(model, node.id);
@@ -28,6 +28,7 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
   model.live.metaNodes.set(node.id, {
     ...previous,
     isActive: true,
+    domainAddr,
     isWritable: !node.rdOnly && report.ratio < META_NODE_MEMORY_THRESHOLD,
     reportTimeMs: nowMs,
     totalWeight: total,
@@ -59,7 +60,7 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
 }
 
 /** Applies a data node's heartbeat; false when no data node has that addr. */
-export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, nowMs: number): boolean {
+export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
   const node = dataNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
   const previous = dataNodeLive(model, node);
@@ -71,6 +72,7 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
   model.live.dataNodes.set(node.id, {
     ...previous,
     isActive: true,
+    domainAddr,
     isWritable: writable,
     reportTimeMs: nowMs,
     totalWeight: total,

@@ -17,7 +17,11 @@
 //   active and the report's status is not Unavailable. Go's periodic checkLeader clears IsLeader
 //   of every replica that is not (MetaReplica.isActive, DataReplica.isLive), so a partition on a
 //   dead node loses its leader; "" when there is none.
-// Intents (`model.volIntents`) are never shown: every lookup goes through committed records.
+// Intents (`model.volIntents`) are not shown, with one exception: `/admin/getVol` and
+// `/client/partitions` answer for a vol whose create is running, as the Go master does (the vol
+// with no partitions yet), because a real metanode asks for the vol while it creates a meta
+// partition of it and refuses the create when the vol does not exist (metanode onStart,
+// forceUpdateVolumeView). Lists and every other view go through committed records only.
 
 import { DataPartitionNotFoundError, MetaPartitionNotFoundError, NoAvailDataPartitionError, VolNotFoundError } from './errors.js';
 import type { DataReplicaLive, MetaReplicaLive } from './live-state.js';
@@ -441,7 +445,17 @@ export function simpleVolView(model: ModelView, vol: VolRecord, opts: ViewOption
 
 /** `/admin/getVol?name=` (7 when unknown; a vol marked for deletion is still shown). */
 export function simpleVolViewByName(model: ModelView, name: string, opts: ViewOptions): SimpleVolView {
-  return simpleVolView(model, volNamed(model, name), opts);
+  return simpleVolView(model, volOrCreating(model, name), opts);
+}
+
+/** The committed vol, else the vol of a create in progress (see the file comment), else 7. */
+function volOrCreating(model: ModelView, name: string): VolRecord {
+  const vol = volByName(model, name);
+  if (vol !== undefined) return vol;
+  const intentId = model.index.intentIdByName.get(name);
+  const intent = intentId === undefined ? undefined : model.volIntents.get(intentId);
+  if (intent === undefined) throw new VolNotFoundError(name);
+  return intent.vol;
 }
 
 // --- /vol/list -------------------------------------------------------------------------------
@@ -628,7 +642,7 @@ export function dataPartitionsView(model: ModelView, vol: VolRecord): DataPartit
 
 /** `/client/partitions?name=` (7 unknown vol, 18 no data partition). */
 export function dataPartitionsViewByName(model: ModelView, name: string): DataPartitionsView {
-  return dataPartitionsView(model, volNamed(model, name));
+  return dataPartitionsView(model, volOrCreating(model, name));
 }
 
 // --- /client/volStat and ClusterView.VolStatInfo ---------------------------------------------

@@ -152,10 +152,10 @@ function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buf
   const nowMs = ctx.clock.nowMs();
   switch (response.kind) {
     case 'metaHeartbeat':
-      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs)) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
+      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
       return;
     case 'dataHeartbeat':
-      if (!applyDataHeartbeat(model, response.nodeAddr, response.report, nowMs)) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
+      if (!applyDataHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
       return;
     case 'taskResult':
       log.debug({ addr: response.nodeAddr, op: response.opCode, partition: response.partitionId, status: response.status, result: response.result }, 'node task result');
