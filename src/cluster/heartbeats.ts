@@ -53,6 +53,7 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
       status: p.status,
       isLeader: p.isLeader,
       reportTimeMs: nowMs,
+      forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
     replicasOf(model.live.metaReplicas, p.partitionId).set(node.addr, replica);
   }
@@ -109,6 +110,7 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
       fileCount: p.extentCount,
       diskPath: p.diskPath,
       reportTimeMs: nowMs,
+      forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
     replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
   }

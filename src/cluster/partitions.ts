@@ -27,7 +27,7 @@ import {
 import type { NodeTaskClient } from '../nodes/task-client.js';
 import { CubeCode, OperatingError, ParamError, ReplicationError } from '../util/errors.js';
 import type { DomainOps, OpClaims } from './domain-ops.js';
-import { reportedMaxInodeId } from './heartbeats.js';
+import { NODE_LIVENESS_TIMEOUT_MS, reportedMaxInodeId } from './heartbeats.js';
 import { createDataPartitionsOnNodes, createMetaPartitionsOnNodes, deletePartitionsOnNodes, membersOf, replicaTargets, settleAll } from './node-tasks.js';
 import { placeDataPartitions, placeMetaPartitions } from './placement.js';
 import type { CallOptions, Replicator } from './ports.js';
@@ -194,9 +194,11 @@ export class PartitionService {
     }
     if (kind === 'meta') claims.claimMetaPartitions([partitionId]);
     else claims.claimDataPartitions([partitionId]);
+    if (kind === 'meta') this.checkCanGoOffline(record as MetaPartitionRecord, fromAddr);
     const target = pickReplacement(this.model, kind, record.peers.map((p) => p.nodeId), this.deps.clock.nowMs());
     if (target === null) {
-      throw new OperatingError(kind === 'meta' ? CubeCode.NoMetaNodeToCreateMetaPartition : CubeCode.NoDataNodeToCreateDataPartition, `no ${kind} node to move partition ${partitionId} to`);
+      const error = new OperatingError(kind === 'meta' ? CubeCode.NoMetaNodeToCreateMetaPartition : CubeCode.NoDataNodeToCreateDataPartition, `no enough ${kind} nodes for creating a ${kind} partition`);
+      throw kind === 'meta' ? migrateMetaPartitionError(record as MetaPartitionRecord, error) : error;
     }
     const peers = record.peers.map((p) => (p.addr === fromAddr ? target : p));
     let diskPath = '';
@@ -228,10 +230,25 @@ export class PartitionService {
   }
 
   /**
+   * Go canBeOffline: a replica may leave only if a majority of the partition's replicas stays
+   * live (reporting, on an active node) without it.
+   */
+  private checkCanGoOffline(mp: MetaPartitionRecord, fromAddr: string): void {
+    const majority = Math.floor(mp.replicaNum / 2) + 1;
+    const live = [...(this.model.live.metaReplicas.get(mp.id)?.values() ?? [])].filter(
+      (r) => mp.peers.some((p) => p.addr === r.addr) && metaNodeLive(this.model, r.nodeId).isActive && this.deps.clock.nowMs() - r.reportTimeMs <= NODE_LIVENESS_TIMEOUT_MS,
+    );
+    if (live.length < majority) throw migrateMetaPartitionError(mp, new OperatingError(CubeCode.InternalError, 'no enough replica'));
+    if (live.length === majority && live.some((r) => r.addr === fromAddr)) {
+      throw migrateMetaPartitionError(mp, new OperatingError(CubeCode.InternalError, `live replicas num will be less than majority after offline nodeAddr: ${fromAddr}`));
+    }
+  }
+
+  /**
    * Node decommission (spec 1.5): move every replica the node holds (up to `limit`, 0 = all),
    * then take the node out of the cluster map when none is left. Runs in the background.
    */
-  async decommissionNode(kind: 'meta' | 'data', addr: string, limit: number): Promise<{ moved: number; failed: number; removed: boolean }> {
+  async decommissionNode(kind: 'meta' | 'data', addr: string, limit: number): Promise<{ moved: number; failed: number; removed: boolean; firstError: Error | null }> {
     const node = kind === 'meta' ? metaNodeByAddr(this.model, addr) : dataNodeByAddr(this.model, addr);
     if (node === undefined) throw kind === 'meta' ? new MetaNodeNotFoundError(addr) : new DataNodeNotFoundError(addr);
     const held = (kind === 'meta' ? [...this.model.metaPartitions.values()] : [...this.model.dataPartitions.values()]).filter((p) =>
@@ -240,12 +257,14 @@ export class PartitionService {
     const todo = limit > 0 ? held.slice(0, limit) : held;
     let moved = 0;
     let failed = 0;
+    let firstError: Error | null = null;
     for (const p of todo) {
       try {
         await this.moveReplica(kind, p.id, addr, { timeoutMs: 30_000 });
         moved++;
       } catch (err) {
         failed++;
+        firstError ??= err instanceof Error ? err : new Error(String(err));
         this.deps.logger?.warn({ kind, partition: p.id, addr, err }, 'replica move failed during decommission');
       }
     }
@@ -253,7 +272,7 @@ export class PartitionService {
     if (failed === 0 && todo.length === held.length) {
       removed = (await this.deps.replicator.propose(makeCommand('node.remove', { kind, addr }), { timeoutMs: 10_000 })).removed;
     }
-    return { moved, failed, removed };
+    return { moved, failed, removed, firstError };
   }
 
   /** `/metaPartition/load`: every replica loads and reports (sync op). */
@@ -286,6 +305,11 @@ export const ROLLBACK_TIMEOUT_MS = 30_000;
  */
 function outcomeUnknown(e: unknown): boolean {
   return e instanceof ReplicationError;
+}
+
+/** Go wraps every failure of a meta replica move so (cluster_task.go migrateMetaPartition); code 1. */
+function migrateMetaPartitionError(mp: MetaPartitionRecord, cause: Error): OperatingError {
+  return new OperatingError(CubeCode.InternalError, `action[migrateMetaPartition] vol[${mp.volName}],partition[${mp.id}],err[${cause.message}]`);
 }
 
 function range(first: number, last: number): number[] {

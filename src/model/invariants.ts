@@ -8,7 +8,8 @@
 // - nodes and node sets: zone and node set exist, ids within `#max_common_id` and unique, the
 //   addr, member and room indexes agree with the records;
 // - users and access keys point at each other; `own_vols` name exactly the vols the user owns
-//   (vol.owner), once each; grants (`authorized_vols`) name existing vols the user does not own
+//   (vol.owner) that are not marked for deletion, once each (the mark drops every claim, as
+//   Go's deleteVolPolicy does, so the owner may be deleted before the removal); grants (`authorized_vols`) name existing vols the user does not own
 //   (the Go master drops a grant when the user becomes the owner, and answers 61 to a grant
 //   for the owner);
 // - vols and create intents: ids within `#max_common_id` and not shared with a node, node set,
@@ -25,7 +26,7 @@
 import { assert } from '../util/assert.js';
 import type { ModelView } from './state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord } from './vol-state.js';
-import { INODE_ID_MAX } from './vol-state.js';
+import { INODE_ID_MAX, VolStatus } from './vol-state.js';
 
 export function checkModel(model: ModelView): string[] {
   const problems: string[] = [];
@@ -129,6 +130,7 @@ function checkUsers(model: ModelView, problems: string[]): void {
       const vol = id === undefined ? undefined : model.vols.get(id);
       if (vol === undefined) problems.push(`${what}: owns vol ${name} that does not exist`);
       else if (vol.owner !== user.userId) problems.push(`${what}: own_vols lists ${name}, owned by ${vol.owner}`);
+      else if (vol.status === VolStatus.MarkDelete) problems.push(`${what}: own_vols lists ${name}, marked for deletion`);
     }
     for (const name of user.policy.authorizedVols.keys()) {
       if (!model.index.volIdByName.has(name)) problems.push(`${what}: grant on vol ${name} that does not exist`);
@@ -152,8 +154,10 @@ function checkVols(model: ModelView, problems: string[]): void {
     if (index.intentIdByName.has(vol.name)) problems.push(`${what}: name also reserved by intent ${index.intentIdByName.get(vol.name)}`);
     if (model.volIntents.has(vol.id)) problems.push(`${what}: an intent holds the same id`);
     const owner = model.users.get(vol.owner);
-    if (owner === undefined) problems.push(`${what}: owner ${vol.owner} missing`);
-    else if (!owner.policy.ownVols.includes(vol.name)) problems.push(`${what}: owner ${vol.owner} does not list it in own_vols`);
+    if (vol.status !== VolStatus.MarkDelete) {
+      if (owner === undefined) problems.push(`${what}: owner ${vol.owner} missing`);
+      else if (!owner.policy.ownVols.includes(vol.name)) problems.push(`${what}: owner ${vol.owner} does not list it in own_vols`);
+    }
     const ids = index.metaPartitionsByVol.get(vol.id) ?? [];
     const mps = ids.map((id) => model.metaPartitions.get(id)).filter((p): p is MetaPartitionRecord => p !== undefined);
     checkInodeRanges(mps, what, problems);

@@ -71,6 +71,8 @@ export interface MetaReplicaLive {
   readonly status: number;
   readonly isLeader: boolean;
   readonly reportTimeMs: number;
+  /** The node's own flag for the partition (it learns the vol's setting from heartbeat requests). */
+  readonly forbidWriteOpOfProtoVer0: boolean;
 }
 
 /** One replica's report of a data partition, from its data node's heartbeat. */
@@ -84,4 +86,5 @@ export interface DataReplicaLive {
   readonly fileCount: number;
   readonly diskPath: string;
   readonly reportTimeMs: number;
+  readonly forbidWriteOpOfProtoVer0: boolean;
 }

@@ -172,6 +172,18 @@ export function metaPartitionFigures(model: ModelView, mp: MetaPartitionRecord):
   };
 }
 
+/**
+ * Go checkStatus (meta_partition.go), computed from the reports: Unavailable unless more than
+ * half the replicas are live and one leads; else the leader's reported status, ReadOnly when a
+ * live replica is. Before any report, the record's status (Go shows it until its first check).
+ */
+export function metaPartitionStatus(model: ModelView, mp: MetaPartitionRecord, f: MetaPartitionFigures): number {
+  if (f.reports.length === 0) return mp.status;
+  const live = f.reports.filter((r) => metaReplicaLive(model, r));
+  if (live.length <= Math.floor(mp.replicaNum / 2) || f.leader === undefined) return PartitionStatus.Unavailable;
+  return live.some((r) => r.status === PartitionStatus.ReadOnly) ? PartitionStatus.ReadOnly : f.leader.status;
+}
+
 /** Reports of a data partition's hosts, in peer order. */
 export function dataReplicaReports(model: ModelView, dp: DataPartitionRecord): DataReplicaLive[] {
   const byAddr = model.live.dataReplicas.get(dp.id);
@@ -533,7 +545,7 @@ export function metaPartitionView(model: ModelView, mp: MetaPartitionRecord): Me
     IsRecover: led ? mp.isRecover : false,
     Members: hostsOf(mp),
     LeaderAddr: f.leader?.addr ?? '',
-    Status: mp.status,
+    Status: metaPartitionStatus(model, mp, f),
     Freeze: 0,
     LastDelReplicaTime: 0,
   };
@@ -844,7 +856,7 @@ export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): Me
       ReadOnlyReasons: 0,
     })),
     ReplicaNum: mp.replicaNum,
-    Status: mp.status,
+    Status: metaPartitionStatus(model, mp, metaPartitionFigures(model, mp)),
     IsRecover: mp.isRecover,
     Hosts: hosts,
     Peers: mp.peers.map((p) => peerView(model, 'meta', p)),
@@ -858,7 +870,8 @@ export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): Me
     Freeze: 0,
     StatByStorageClass: [],
     StatByMigrateStorageClass: f.reports.length > 0 ? [] : null,
-    ForbidWriteOpOfProtoVer0: f.reports.length > 0 && (vol?.settings.forbidWriteOpOfProtoVer0 ?? false),
+    // As for data partitions: true when every reporting replica says so.
+    ForbidWriteOpOfProtoVer0: f.reports.length > 0 && f.reports.every((r) => r.forbidWriteOpOfProtoVer0),
   };
 }
 
@@ -929,13 +942,12 @@ export interface DataPartitionInfo {
  * GiB, LocalPeers null. A report sets Status, sizes, FileCount, IsLeader, the disk (when it names
  * one), HasLoadResponse and NeedsToCompare (a node that reports has loaded the partition and asks
  * for comparison, as observed), LocalPeers (the partition's peers) and ForbidWriteOpOfProtoVer0
- * (the vol's setting, which the nodes echo).
+ * (the node's flag; it learns the vol's setting from heartbeat requests).
  */
 export function dataPartitionInfo(model: ModelView, dp: DataPartitionRecord): DataPartitionInfo {
   const hosts = hostsOf(dp);
   const places = placesOf(model, 'data', hosts);
   const vol = model.vols.get(dp.volId);
-  const forbidV0 = vol?.settings.forbidWriteOpOfProtoVer0 ?? false;
   const peers = dp.peers.map((p) => peerView(model, 'data', p));
   const reports = model.live.dataReplicas.get(dp.id);
   let reported = 0;
@@ -958,7 +970,7 @@ export function dataPartitionInfo(model: ModelView, dp: DataPartitionRecord): Da
       DecommissionRepairProgress: 0,
       LocalPeers: r === undefined ? null : peers.map((p) => ({ ...p })),
       TriggerDiskError: false,
-      ForbidWriteOpOfProtoVer0: r !== undefined && forbidV0,
+      ForbidWriteOpOfProtoVer0: r?.forbidWriteOpOfProtoVer0 ?? false,
       ReadOnlyReasons: 0,
       IsMissingTinyExtent: false,
       IsRepairing: false,
@@ -990,7 +1002,8 @@ export function dataPartitionInfo(model: ModelView, dp: DataPartitionRecord): Da
     IsDiscard: false,
     Forbidden: vol === undefined,
     MediaType: dp.mediaType,
-    ForbidWriteOpOfProtoVer0: reported > 0 && forbidV0,
+    // Go setForbidWriteOpOfProtoVer0: true when every reporting replica says so.
+    ForbidWriteOpOfProtoVer0: reported > 0 && dp.replicas.every((place) => reports?.get(place.addr)?.forbidWriteOpOfProtoVer0 !== false),
   };
 }
 

@@ -364,7 +364,7 @@ void describe('apply: vol.update', () => {
 });
 
 void describe('apply: vol.setDeleted', () => {
-  void it('marks the vol with the time, strips every grant on it, and takes it back with deleted=false', () => {
+  void it('marks the vol with the time, strips every claim on it (Go deleteVolPolicy), and takes it back with deleted=false', () => {
     const { state, placement } = fixture();
     const vol = createVol(state, 'vol1', 'alice', placement);
     createVol(state, 'vol2', 'alice', placement);
@@ -375,8 +375,8 @@ void describe('apply: vol.setDeleted', () => {
     const marked = okChecked(state, makeCommand('vol.setDeleted', { name: 'vol1', deleted: true, timeUnixSec: 1_800_000_000 }));
     assert.deepEqual(marked, { ...vol, status: 1, deleteTimeUnixSec: 1_800_000_000 });
     assert.deepEqual([...(state.users.get('bob')?.policy.authorizedVols.keys() ?? [])], ['vol2']);
-    // The owner keeps it until the removal.
-    assert.deepEqual(state.users.get('alice')?.policy.ownVols, ['vol1', 'vol2']);
+    // The owner's claim goes too, so the owner can be deleted before the removal.
+    assert.deepEqual(state.users.get('alice')?.policy.ownVols, ['vol2']);
 
     const before = modelDigest(state);
     assert.equal(okChecked(state, makeCommand('vol.setDeleted', { name: 'vol1', deleted: true, timeUnixSec: 1_900_000_000 })), marked);
@@ -384,6 +384,7 @@ void describe('apply: vol.setDeleted', () => {
 
     const back = okChecked(state, makeCommand('vol.setDeleted', { name: 'vol1', deleted: false, timeUnixSec: 1_900_000_000 }));
     assert.deepEqual(back, vol);
+    assert.deepEqual(state.users.get('alice')?.policy.ownVols, ['vol2', 'vol1'], 'the claim comes back');
     const unchanged = modelDigest(state);
     okChecked(state, makeCommand('vol.setDeleted', { name: 'vol1', deleted: false, timeUnixSec: 1_900_000_001 }));
     assert.equal(modelDigest(state), unchanged);

@@ -146,6 +146,7 @@ function reportMeta(state: ModelState, mpId: number, fields: Partial<MetaReplica
     status: 2,
     isLeader: true,
     reportTimeMs: T_REPORT_MS,
+    forbidWriteOpOfProtoVer0: true,
     ...fields,
   };
   let byAddr = state.live.metaReplicas.get(mpId);
@@ -164,6 +165,7 @@ function reportData(state: ModelState, dpId: number, fields: Partial<DataReplica
     fileCount: 64,
     diskPath: DISK,
     reportTimeMs: T_REPORT_MS,
+    forbidWriteOpOfProtoVer0: true,
     ...fields,
   };
   let byAddr = state.live.dataReplicas.get(dpId);

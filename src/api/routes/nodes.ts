@@ -92,7 +92,9 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     handle: async (call) => {
       const addr = call.params.require('addr');
       const limit = call.params.uint('count', 0);
-      await ctx.domain.ops.run(() => ctx.services.partitions.decommissionNode('meta', addr, limit));
+      const { firstError } = await ctx.domain.ops.run(() => ctx.services.partitions.decommissionNode('meta', addr, limit));
+      // Go migrateMetaNode answers the first failed move.
+      if (firstError !== null) throw firstError;
       return `decommissionMetaNode metaNode [${addr}] limit ${limit} has offline successfully`;
     },
   });

@@ -6,6 +6,7 @@ import {
   checkVolName,
   dataPartitionDiagnosis,
   dataPartitionInfoById,
+  DataPartitionNotFoundError,
   metaPartitionDiagnosis,
   metaPartitionInfoById,
   VolNotFoundError,
@@ -137,12 +138,21 @@ export const partitionRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app,
     url: '/dataPartition/decommission',
     methods: ['GET', 'POST'],
     access: 'leader',
-    handle: async (call) => {
+    handle: (call) => {
       const id = call.params.requireUint('id');
       const addr = call.params.require('addr');
       call.params.bool('raftForceDel', false);
       call.params.uint('weight', 2);
-      await ctx.services.partitions.moveReplica('data', id, addr, call.options(PARTITION_OP_TIMEOUT_MS));
+      // Asynchronous, as in Go (it marks the partition and a scheduler moves it): the checks
+      // that need no node run here, the move runs as a tracked operation of this leader.
+      const dp = model().dataPartitions.get(id);
+      if (dp === undefined) throw new DataPartitionNotFoundError(id);
+      if (!dp.peers.some((p) => p.addr === addr)) throw new ParamError('addr', `data partition ${id} has no replica on ${addr}`);
+      const log = call.request.log;
+      ctx.services.partitions.moveReplica('data', id, addr, { timeoutMs: PARTITION_OP_TIMEOUT_MS }).then(
+        (to) => log.info({ partition: id, from: addr, to: to.addr }, 'data partition replica moved'),
+        (err: unknown) => log.warn({ partition: id, from: addr, err }, 'data partition decommission failed'),
+      );
       return `/dataPartition/decommission dataPartitionID :${id}  on node:${addr} successfully`;
     },
   });

@@ -225,15 +225,25 @@ export function applyVolSetDeleted(model: ModelView, cmd: CommandOf<'vol.setDele
   const vol = volNamed(model, cmd.name);
   if (!cmd.deleted) {
     if (vol.status === VolStatus.Normal) return { value: vol, changes: [] };
+    // The owner's claim comes back with the vol; an owner deleted meanwhile cannot take it.
+    const owner = model.users.get(vol.owner);
+    if (owner === undefined) throw new UserNotFoundError(vol.owner);
     const back: VolRecord = { ...vol, status: VolStatus.Normal, deleteTimeUnixSec: 0 };
-    return { value: back, changes: [{ kind: 'vol', op: 'put', record: back }] };
+    return { value: back, changes: [{ kind: 'vol', op: 'put', record: back }, { kind: 'user', op: 'put', record: withOwnVol(owner, vol.name) }] };
   }
   if (vol.status === VolStatus.MarkDelete) return { value: vol, changes: [] };
   const marked: VolRecord = { ...vol, status: VolStatus.MarkDelete, deleteTimeUnixSec: cmd.timeUnixSec };
   const changes: Change[] = [{ kind: 'vol', op: 'put', record: marked }];
+  // Go's /vol/delete runs deleteVolPolicy at the mark: the owner's claim and every grant go
+  // now, so the owner can be deleted before the background removal (cfs-cli: delete a vol,
+  // then its owner).
   for (const user of model.users.values()) {
-    if (!user.policy.authorizedVols.has(vol.name)) continue;
-    changes.push({ kind: 'user', op: 'put', record: withoutGrant(user, vol.name) });
+    const owns = user.policy.ownVols.includes(vol.name);
+    const granted = user.policy.authorizedVols.has(vol.name);
+    if (!owns && !granted) continue;
+    let next = owns ? withoutOwnVol(user, vol.name) : user;
+    if (granted) next = withoutGrant(next, vol.name);
+    changes.push({ kind: 'user', op: 'put', record: next });
   }
   return { value: marked, changes };
 }
@@ -269,6 +279,8 @@ export function applyVolTransfer(model: ModelView, cmd: CommandOf<'vol.transfer'
   // Checks in the order the Go master answers them: vol (7), the source must be the owner
   // unless forced (50, before any user lookup), then the target user (46).
   const vol = volNamed(model, cmd.name);
+  // A vol marked for deletion has no owner claim any more (setDeleted): nothing to transfer.
+  if (vol.status === VolStatus.MarkDelete) throw new VolMarkedDeleteError(vol.name, 'transferVol', clusterOf(model).name);
   if (!cmd.force && vol.owner !== cmd.fromUserId) throw new HaveNoPolicyError(cmd.fromUserId);
   const to = model.users.get(cmd.toUserId);
   if (to === undefined) throw new UserNotFoundError(cmd.toUserId);
