@@ -7,7 +7,7 @@
 
 import { setMaxListeners } from 'node:events';
 import type { LogSink } from './ports.js';
-import type { ModelView } from '../model/index.js';
+import type { ModelView, VolRecord } from '../model/index.js';
 import { dataNodeLive, dataPartitionsOf, maxMetaPartitionOf, metaNodeLive, PartitionStatus, VolStatus } from '../model/index.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
 import type { CleanupDeps } from './cleanup.js';
@@ -146,14 +146,25 @@ export class LeaderSchedulers {
     await sweepOrphans(deps, this.orphans, this.deps.clock.nowMs(), signal, this.config.orphanGraceMs);
   }
 
-  /** Ack-only heartbeat tasks; the reports come back on /metaNode/response and /dataNode/response. */
+  /**
+   * Ack-only heartbeat tasks; the reports come back on /metaNode/response and /dataNode/response.
+   * The request carries the per-vol switches the nodes apply to their partitions, as Go's
+   * checkMetaNodeHeartbeat / checkDataNodeHeartbeat send them.
+   */
   private async sendHeartbeats(signal: AbortSignal): Promise<void> {
-    const request = { currTimeSec: Math.floor(this.deps.clock.nowMs() / 1000), masterAddr: this.deps.selfHttpAddr };
+    const base = { currTimeSec: Math.floor(this.deps.clock.nowMs() / 1000), masterAddr: this.deps.selfHttpAddr };
+    const vols = [...this.model.vols.values()];
+    const names = (pick: (s: VolRecord['settings']) => boolean): string[] => vols.filter((v) => pick(v.settings)).map((v) => v.name);
+    const forbidV0 = names((s) => s.forbidWriteOpOfProtoVer0);
+    const requests = {
+      meta: { ...base, flReadVols: names((s) => s.followerRead), volsForbidWriteOpOfProtoVer0: forbidV0 },
+      data: { ...base, directReadVols: names((s) => s.directRead), ignoreTinyRecoverVols: names((s) => s.ignoreTinyRecover), volsForbidWriteOpOfProtoVer0: forbidV0 },
+    };
     const targets = [
       ...[...this.model.metaNodes.values()].map((n) => ({ addr: n.addr, kind: 'meta' as const })),
       ...[...this.model.dataNodes.values()].map((n) => ({ addr: n.addr, kind: 'data' as const })),
     ];
-    await settleAll(targets, 64, (t) => this.deps.nodes.heartbeat(t.addr, t.kind, request, signal));
+    await settleAll(targets, 64, (t) => this.deps.nodes.heartbeat(t.addr, t.kind, requests[t.kind], signal));
   }
 
   /**

@@ -870,8 +870,8 @@ export function metaPartitionInfo(model: ModelView, mp: MetaPartitionRecord): Me
     Freeze: 0,
     StatByStorageClass: [],
     StatByMigrateStorageClass: f.reports.length > 0 ? [] : null,
-    // As for data partitions: true when every reporting replica says so.
-    ForbidWriteOpOfProtoVer0: f.reports.length > 0 && f.reports.every((r) => r.forbidWriteOpOfProtoVer0),
+    // Go SetForbidWriteOpOfProtoVer0: computed at the first report, true unless a live replica says false.
+    ForbidWriteOpOfProtoVer0: f.reports.length > 0 && f.reports.every((r) => !metaReplicaLive(model, r) || r.forbidWriteOpOfProtoVer0),
   };
 }
 

@@ -261,6 +261,7 @@ export function withNodes(state: ModelState): { meta: { nodeId: number; addr: st
 // --- checked runners and vol fixtures (apply-vols, apply-partitions, codec-64bit) -------------
 // (An import down here keeps this block an append to the file; imports are hoisted.)
 import { assertModel } from '../../src/model/index.js';
+import { parseJsonExact, stringifyJson } from '../../src/util/json.js';
 
 /** `ok`, then every model invariant (invariants.ts) must hold. */
 export function okChecked<C extends Command>(state: ModelState, command: C, store?: MemoryStore): ResultOf<C> {
@@ -312,4 +313,24 @@ export function createVol(
 ): ResultOf<CommandOf<'vol.createCommit'>> {
   const intent = okChecked(state, volCreateBeginCmd(name, owner, placement, fields), store);
   return okChecked(state, makeCommand('vol.createCommit', { volId: intent.vol.id, dpDiskPaths: diskPathsFor(intent) }), store);
+}
+
+// --- comparing views with the captured replies (vol-views, topology-views tests) ---
+
+/** `data` of a captured reply, with 64-bit integers exact. */
+export function wireData(body: string): unknown {
+  const envelope = parseJsonExact(body) as { code: number; data: unknown };
+  assert.equal(envelope.code, 0);
+  return envelope.data;
+}
+
+/**
+ * Same values and JSON types (compared as parsed JSON, for a readable diff), then the same text:
+ * key order and exact 64-bit numbers. `expected` may be a parsed sample or a literal.
+ */
+export function sameJson(actual: unknown, expected: unknown): void {
+  const text = stringifyJson(actual);
+  const expectedText = stringifyJson(expected);
+  assert.deepEqual(parseJsonExact(text), parseJsonExact(expectedText));
+  assert.equal(text, expectedText);
 }

@@ -20,8 +20,8 @@ import {
   topologyView,
   zoneList,
 } from '../../src/model/index.js';
-import { parseJsonExact, stringifyJson } from '../../src/util/json.js';
-import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok, withNodes } from './helpers.js';
+import { stringifyJson } from '../../src/util/json.js';
+import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok, sameJson, wireData, withNodes } from './helpers.js';
 import * as wire from './wire-samples.js';
 
 const META_ADDR = '127.0.0.1:17210';
@@ -29,20 +29,7 @@ const DATA_ADDR = '127.0.0.1:17310';
 const META_DOMAIN = 'localhost:17210,runsc:17210,vm:17210';
 const DATA_DOMAIN = 'localhost:17310,runsc:17310,vm:17310';
 
-/** `data` of a captured reply, with 64-bit integers exact. */
-function data(body: string): unknown {
-  const envelope = parseJsonExact(body) as { code: number; data: unknown };
-  assert.equal(envelope.code, 0);
-  return envelope.data;
-}
 
-/** Same values and JSON types (readable diff), then the same text (key order). */
-function sameJson(actual: unknown, expected: unknown): void {
-  const text = stringifyJson(actual);
-  const expectedText = stringifyJson(expected);
-  assert.deepEqual(parseJsonExact(text), parseJsonExact(expectedText));
-  assert.equal(text, expectedText);
-}
 
 /**
  * The nodes of cli-vs-master-with-meta-data-nodes: node set 1 in zone default with meta node 2
@@ -82,20 +69,20 @@ void describe('topology views match the captured CubeFS replies', () => {
   void it('/zone/list with one zone: NodeSet {} and DataMediaType "" (listZone fills neither)', () => {
     const state = capturedNodes();
     assert.equal(state.zones.get('default')?.dataMediaType, 1);
-    sameJson(zoneList(state), data(wire.zoneListOne));
+    sameJson(zoneList(state), wireData(wire.zoneListOne));
   });
 
   void it('/nodeSet/list with one writable meta and data node', () => {
     const state = capturedNodes();
-    sameJson(nodeSetList(state, ''), data(wire.nodeSetListOne));
-    sameJson(nodeSetList(state, 'default'), data(wire.nodeSetListOne));
+    sameJson(nodeSetList(state, ''), wireData(wire.nodeSetListOne));
+    sameJson(nodeSetList(state, 'default'), wireData(wire.nodeSetListOne));
   });
 
   void it('/zone/list, /nodeSet/list and /cluster/stat without nodes', () => {
     const state = bootstrapped();
-    sameJson(zoneList(state), data(wire.zoneListEmpty));
-    sameJson(nodeSetList(state, ''), data(wire.nodeSetListEmpty));
-    sameJson(clusterStat(state), data(wire.clusterStatEmpty));
+    sameJson(zoneList(state), wireData(wire.zoneListEmpty));
+    sameJson(nodeSetList(state, ''), wireData(wire.nodeSetListEmpty));
+    sameJson(clusterStat(state), wireData(wire.clusterStatEmpty));
   });
 });
 

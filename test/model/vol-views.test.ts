@@ -31,7 +31,7 @@ import {
   volViewByName,
 } from '../../src/model/index.js';
 import { parseJsonExact, stringifyJson } from '../../src/util/json.js';
-import { bootstrapped, dataNodeAddCmd, ok, userCreateCmd, userUpdateCmd, volCreateBeginCmd, withNodes } from './helpers.js';
+import { bootstrapped, dataNodeAddCmd, ok, sameJson, userCreateCmd, userUpdateCmd, volCreateBeginCmd, wireData, withNodes } from './helpers.js';
 import * as wire from './wire-samples.js';
 
 // --- the captured cluster --------------------------------------------------------------------
@@ -50,23 +50,7 @@ const T_VOLB = 1_795_632_755; // 18:52:35
 /** The heartbeat the captures of /metaPartition/get and /dataPartition/get reflect. */
 const T_REPORT_MS = 1_795_632_743_000;
 
-/** `data` of a captured reply, with 64-bit integers exact. */
-function data(body: string): unknown {
-  const envelope = parseJsonExact(body) as { code: number; data: unknown };
-  assert.equal(envelope.code, 0);
-  return envelope.data;
-}
 
-/**
- * Same values and JSON types (compared as parsed JSON, for a readable diff), then the same text:
- * key order and exact 64-bit numbers. `expected` may be a parsed sample or a literal.
- */
-function sameJson(actual: unknown, expected: unknown): void {
-  const text = stringifyJson(actual);
-  const expectedText = stringifyJson(expected);
-  assert.deepEqual(parseJsonExact(text), parseJsonExact(expectedText));
-  assert.equal(text, expectedText);
-}
 
 type Json = Record<string, unknown>;
 
@@ -239,16 +223,16 @@ void describe('vol views match the captured CubeFS replies', () => {
     const state = withVol2();
     assert.equal(state.vols.get(6)?.settings.zoneName, '');
     assert.equal(formatDateTime(T_VOL2, 0), '2026-11-25 18:43:45');
-    sameJson(simpleVolViewByName(state, 'vol2', UTC_VIEW), data(wire.getVolVol2));
+    sameJson(simpleVolViewByName(state, 'vol2', UTC_VIEW), wireData(wire.getVolVol2));
   });
 
   void it('SimpleVolView of a vol marked deleted by a failed create (volA: Status 1, 3 mps, 0 dps)', () => {
-    sameJson(simpleVolViewByName(withVolA(), 'volA', UTC_VIEW), data(wire.getVolVolAMarkDelete));
+    sameJson(simpleVolViewByName(withVolA(), 'volA', UTC_VIEW), wireData(wire.getVolVolAMarkDelete));
   });
 
   void it('SimpleVolView right after a create (volB); MaxDataPartitionID is the real max, not Go 10 s cache', () => {
     const view = simpleVolViewByName(withVolB(), 'volB', UTC_VIEW);
-    const expected = data(wire.getVolVolB) as Json;
+    const expected = wireData(wire.getVolVolB) as Json;
     // Go's QosItems come from a map: compare the rows sorted (ours: FlowRead, FlowWrite).
     const qos = expected['QosInfo'] as { QosItems: Json[]; QosEnable: boolean };
     const sortedQos = { QosItems: sortedBy(qos.QosItems, 'Type'), QosEnable: qos.QosEnable };
@@ -262,19 +246,19 @@ void describe('vol views match the captured CubeFS replies', () => {
   });
 
   void it('/vol/list: every vol (marked-deleted ones with Status 1), sizes in bytes, by vol id', () => {
-    sameJson(volList(withVolA(), ''), data(wire.volListTwo));
+    sameJson(volList(withVolA(), ''), wireData(wire.volListTwo));
   });
 
   void it('/client/metaPartitions without a leader report: figures 0, LeaderAddr "", last End 2^63-1', () => {
     const state = withVolA();
     const text = stringifyJson(metaPartitionViewsByName(state, 'volA'));
     assert.match(text, /"End":9223372036854775807,/);
-    sameJson(metaPartitionViewsByName(state, 'volA'), data(wire.clientMetaPartitionsVolA));
-    sameJson(metaPartitionViewsByName(withVolB(), 'volB'), data(wire.clientMetaPartitionsVolB));
+    sameJson(metaPartitionViewsByName(state, 'volA'), wireData(wire.clientMetaPartitionsVolA));
+    sameJson(metaPartitionViewsByName(withVolB(), 'volB'), wireData(wire.clientMetaPartitionsVolB));
   });
 
   void it('/client/partitions before any report (volB): LeaderAddr "", rows in Go map order sorted', () => {
-    const expected = data(wire.clientPartitionsVolB) as Json;
+    const expected = wireData(wire.clientPartitionsVolB) as Json;
     const rows = expected['DataPartitions'] as Json[];
     assert.deepEqual(
       rows.map((r) => r['PartitionID']),
@@ -284,7 +268,7 @@ void describe('vol views match the captured CubeFS replies', () => {
   });
 
   void it('/client/partitions with leaders reported (vol2, 10 dps)', () => {
-    const expected = data(wire.clientPartitionsVol2) as Json;
+    const expected = wireData(wire.clientPartitionsVol2) as Json;
     const rows = expected['DataPartitions'] as Json[];
     sameJson(dataPartitionsViewByName(withVol2(), 'vol2'), replaced(expected, 'DataPartitions', rows, sortedBy(rows, 'PartitionID')));
   });
@@ -296,7 +280,7 @@ void describe('vol views match the captured CubeFS replies', () => {
 
   void it('MetaPartitionInfo of /metaPartition/get with one replica report (LoadResponse is not kept)', () => {
     const view = metaPartitionInfoById(withVolB(), 4);
-    const expected = data(wire.metaPartitionGet4) as Json;
+    const expected = wireData(wire.metaPartitionGet4) as Json;
     // Deliberate: LoadResponse holds the results of Go's periodic load tasks, which are not kept.
     assert.deepEqual(view.LoadResponse, []);
     const loads = expected['LoadResponse'] as unknown[];
@@ -308,7 +292,7 @@ void describe('vol views match the captured CubeFS replies', () => {
     const view = dataPartitionInfoById(withVolB(), 5);
     // Deliberate: Go's LastLoadedTime is when a load task last ran on the leader, not a state value.
     assert.equal(view.LastLoadedTime, T_VOL2);
-    sameJson(view, replaced(data(wire.dataPartitionGet5), 'LastLoadedTime', 1_795_632_723, T_VOL2));
+    sameJson(view, replaced(wireData(wire.dataPartitionGet5), 'LastLoadedTime', 1_795_632_723, T_VOL2));
     // With a vol scope, only that vol's partitions are found (Go answers 11 for both cases).
     assert.equal(dataPartitionInfoById(withVolB(), 5, 'vol2').PartitionID, 5);
     assert.throws(() => dataPartitionInfoById(withVolB(), 5, 'volB'), { code: 11 });
@@ -316,14 +300,14 @@ void describe('vol views match the captured CubeFS replies', () => {
   });
 
   void it('ClusterView.VolStatInfo before the stat round reached the vols (zeros, "NaN")', () => {
-    const view = data(wire.getClusterWithVol) as Json;
+    const view = wireData(wire.getClusterWithVol) as Json;
     sameJson(clusterVolStatInfos(withVol2(), true), view['VolStatInfo']);
   });
 
   // A real metanode asks /admin/getVol while it creates a meta partition and refuses the create
   // when the vol does not exist, so getVol shows a vol whose create runs, as Go does.
   void it('shows a vol while its create runs as Go does (no partitions yet)', () => {
-    const sample = data(wire.getVolVol1Creating) as Json;
+    const sample = wireData(wire.getVolVol1Creating) as Json;
     assert.equal(sample['MpCnt'], 0);
     const state = bootstrapped();
     withNodes(state);
@@ -458,7 +442,7 @@ void describe('vol views', () => {
       Owner: 'alice',
       Status: 0,
       FollowerRead: true,
-      MetaPartitions: data(wire.clientMetaPartitionsVolB),
+      MetaPartitions: wireData(wire.clientMetaPartitionsVolB),
       DataPartitions: [],
       DomainOn: false,
       // Deliberate: Go draws a random OSS key pair per vol; this model keeps none and shows the owner's.
@@ -608,7 +592,7 @@ void describe('vol views', () => {
       IsRepairing: false,
     };
     // dp 5 of the capture after its first report, turned into dp 14 of volB before one.
-    const sample = data(wire.dataPartitionGet5) as Json;
+    const sample = wireData(wire.dataPartitionGet5) as Json;
     const expected = patched(sample, {
       PartitionID: [5, 14],
       LastLoadedTime: [1_795_632_723, T_VOLB],
@@ -727,8 +711,8 @@ void describe('partition diagnosis (/metaPartition/diagnose?v1=true, /dataPartit
 
   void it('match the captured replies of a cluster without nodes', () => {
     const state = bootstrapped();
-    sameJson(metaPartitionDiagnosis(state), data(wire.metaPartitionDiagnoseEmpty));
-    sameJson(dataPartitionDiagnosis(state), data(wire.dataPartitionDiagnoseEmpty));
+    sameJson(metaPartitionDiagnosis(state), wireData(wire.metaPartitionDiagnoseEmpty));
+    sameJson(dataPartitionDiagnosis(state), wireData(wire.dataPartitionDiagnoseEmpty));
   });
 
   void it('list unreported partitions as leaderless and lacking replicas, skipping vols marked deleted', () => {
