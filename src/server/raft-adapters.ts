@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AuditReport, Auditor, CallOptions, LogDigest, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
 import type { RaftStorage } from '../raft/core/index.js';
 import type { MetadataFsm, EntryResult } from '../fsm/metadata-fsm.js';
-import { encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
+import { checkModel, encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
 import { NONE, type NodeId } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
 import type { RaftNode } from '../raft/node.js';
@@ -87,6 +87,18 @@ export class NodeRaftControl implements RaftControl {
   }
 }
 
+/**
+ * The audit of one member: its digests, and what the model invariants (src/model/invariants.ts)
+ * find wrong in its in-memory model at the same instant (empty when consistent). The chaos
+ * audit reads it on every member: the invariants otherwise run only at start-up.
+ */
+export interface MemberAuditReport extends AuditReport {
+  readonly modelProblems: readonly string[];
+}
+
+/** Problems listed in an audit at most (a broken model can have one per record). */
+const AUDIT_PROBLEMS_MAX = 50;
+
 export class MemberAuditor implements Auditor {
   constructor(
     private readonly node: RaftNode,
@@ -109,8 +121,12 @@ export class MemberAuditor implements Auditor {
     };
   }
 
-  audit(): Promise<AuditReport> {
-    return this.fsm.audit();
+  async audit(): Promise<MemberAuditReport> {
+    // Both before the first await: fsm.audit() takes its model digest synchronously, so the
+    // check sees the same applied state the digest describes.
+    const modelProblems = checkModel(this.fsm.view).slice(0, AUDIT_PROBLEMS_MAX);
+    const digests = this.fsm.audit();
+    return { ...(await digests), modelProblems };
   }
 
   logDigest(from: number, to: number): LogDigest | null {

@@ -24,6 +24,8 @@ export interface ChaosClusterOptions {
   readonly tickIntervalMs: number;
   readonly electionTick: number;
   readonly random: SeededRandom;
+  /** More master config keys (domain-nodes.ts DOMAIN_MASTER_CONFIG for runs with nodes). */
+  readonly extraConfig?: Readonly<Record<string, unknown>>;
 }
 
 export class ChaosCluster {
@@ -50,6 +52,9 @@ export class ChaosCluster {
             retainLogs: 500,
             proposalTimeoutMs: 5000,
             shutdownTimeoutMs: 5000,
+            // CHAOS_LOG_LEVEL=debug: every refused request in the members' logs, for a post-mortem.
+            logLevel: process.env.CHAOS_LOG_LEVEL ?? 'info',
+            ...options.extraConfig,
           },
           env: { CUBEMASTER_CHAOS: '1' },
         }),

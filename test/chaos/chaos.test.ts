@@ -27,7 +27,9 @@ for (const { seed, nodes } of SEEDS) {
   void test(`chaos seed ${seed} (${nodes} members, every fault kind): linearizable, nothing lost, members agree`, { timeout: 300_000 }, async () => {
     const result = await runChaos({ seed, nodes, runMs: RUN_MS, faults: FAULT_KINDS, dir, log: () => undefined });
     results.push(result);
-    console.log(`seed ${seed}: ${result.operations} operations, ${result.faults.length} faults (${[...new Set(result.faults.map((f) => f.kind))].join(', ')})`);
+    console.log(
+      `seed ${seed}: ${result.operations} operations (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults (${[...new Set(result.faults.map((f) => f.kind))].join(', ')}), domain settled in ${result.settleMs.toFixed(0)} ms`,
+    );
     assert.equal(result.anomaly, null, result.anomaly ?? '');
     assert.deepEqual(result.lostWrites, []);
     assert.deepEqual(result.problems, [], `seed ${seed}; logs in ${dir}/seed-${seed}`);

@@ -1,6 +1,7 @@
-// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D]
+// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D] [--no-domain]
 // Runs chaos seeds one after another until --duration seconds have passed (or one seed with
-// --seed), then prints faults by kind, availability per fault kind, and a last line:
+// --seed), then prints faults by kind, availability per fault kind, the domain operations
+// (--no-domain: no simulated nodes and no vol operations), and a last line:
 //   chaos: S seeds, H operations, 0 anomalies, 0 lost writes, F faults injected
 // Exits non-zero, naming the seed, on any anomaly, lost write or failed audit.
 import path from 'node:path';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     faults: { type: 'string', default: FAULT_KINDS.join(',') },
     dir: { type: 'string', default: '.chaos' },
     clients: { type: 'string', default: '8' },
+    'no-domain': { type: 'boolean', default: false },
   },
 });
 
@@ -46,14 +48,14 @@ for (let seed = firstSeed; ; seed++) {
   console.log(`chaos seed ${seed}: ${nodes} members, ${runMs / 1000} s of faults (${faults.join(',')})`);
   let result: ChaosRunResult;
   try {
-    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), log: (line) => console.log(line) });
+    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), domain: !values['no-domain'], log: (line) => console.log(line) });
   } catch (error) {
     console.error(`chaos seed ${seed} FAILED: ${(error as Error).message}`);
     console.log(`chaos: ${results.length + 1} seeds, 0 operations, 0 anomalies, 0 lost writes, 0 faults injected (seed ${seed} failed to run)`);
     process.exit(1);
   }
   results.push(result);
-  console.log(`chaos seed ${seed}: ${result.operations} operations, ${result.verdict}, ${result.faults.length} faults, ${result.lostWrites.length} lost writes${result.ok ? '' : `, PROBLEMS:\n  ${[...result.problems, ...result.lostWrites].join('\n  ')}`}`);
+  console.log(`chaos seed ${seed}: ${result.operations} operations, ${result.verdict} (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults, ${result.lostWrites.length} lost writes, settled in ${result.settleMs.toFixed(0)} ms${result.ok ? '' : `, PROBLEMS:\n  ${[...result.problems, ...result.lostWrites].join('\n  ')}`}`);
   if (result.anomaly !== null) console.log(result.anomaly);
   if (!result.ok) {
     failed = result;

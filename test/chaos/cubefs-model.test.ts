@@ -186,3 +186,160 @@ void describe('cubefs model: steps', () => {
     assert.throws(() => cubefsModel.step({ kind: 'metaNode', id: 1 }, inputs[3], UNKNOWN_OUTPUT), /partition bug/);
   });
 });
+
+void describe('cubefs model: volumes', () => {
+  const V = 'vol1';
+  const OWNER = 'ownerA';
+  const OTHER = 'ownerB';
+  type Fields = { owner?: string; capacity?: number; replicaNum?: number; description?: string; status?: number };
+  const volOut = (f: Fields = {}): CubeOutput => ({
+    kind: 'vol',
+    name: V,
+    owner: f.owner ?? OWNER,
+    capacity: f.capacity ?? 10,
+    replicaNum: f.replicaNum ?? 3,
+    description: f.description ?? 'c',
+    status: f.status ?? 0,
+  });
+  const DONE: CubeOutput = { kind: 'done' };
+  const NOT_EXISTS: CubeOutput = { kind: 'error', code: 7 };
+  const AUTH: CubeOutput = { kind: 'error', code: 34 };
+  const SIZE: CubeOutput = { kind: 'error', code: 2 };
+  const refused = (reason: 'duplicate' | 'markedDelete' | 'createFailed' | 'notCreated'): CubeOutput => ({ kind: 'volRefused', reason });
+  const vcreate = (c: number, call: number, ret: number, output?: CubeOutput, f: Fields & { intentMayHold?: boolean } = {}): CubeOperation =>
+    op(c, call, ret, { f: 'vol.create', name: V, owner: f.owner ?? OWNER, capacity: f.capacity ?? 10, replicaNum: f.replicaNum ?? 3, description: f.description ?? 'c', intentMayHold: f.intentMayHold }, output);
+  const vget = (c: number, call: number, ret: number, output: CubeOutput, intentMayShow?: boolean): CubeOperation => op(c, call, ret, { f: 'vol.get', name: V, intentMayShow }, output);
+  const vupdate = (c: number, call: number, ret: number, owner: string, capacity: number, description: string, output?: CubeOutput): CubeOperation =>
+    op(c, call, ret, { f: 'vol.update', name: V, owner, capacity, description }, output);
+  const vexpand = (c: number, call: number, ret: number, owner: string, capacity: number, output?: CubeOutput): CubeOperation => op(c, call, ret, { f: 'vol.expand', name: V, owner, capacity }, output);
+  const vdelete = (c: number, call: number, ret: number, owner: string, output?: CubeOutput): CubeOperation => op(c, call, ret, { f: 'vol.delete', name: V, owner }, output);
+  const removal = (call: number, seq: number): CubeOperation => op(-2, call, Infinity, { f: 'vol.removal', name: V, seq });
+
+  void it('accepts a vol through its life: create, duplicate, update, expand, refusals by the rules, delete, removal, create again', () => {
+    const history = [
+      vget(0, 0, 1, NOT_EXISTS),
+      vcreate(0, 2, 3, DONE),
+      vcreate(1, 4, 5, refused('duplicate'), { owner: OTHER }),
+      vget(1, 6, 7, volOut()),
+      vupdate(0, 8, 9, OTHER, 20, 'u1', AUTH),
+      vupdate(0, 10, 11, OWNER, 20, 'u1', DONE),
+      vget(1, 12, 13, volOut({ capacity: 20, description: 'u1' })),
+      vexpand(0, 14, 15, OWNER, 20, SIZE),
+      vexpand(0, 16, 17, OTHER, 30, AUTH),
+      vexpand(0, 18, 19, OWNER, 30, DONE),
+      vdelete(1, 20, 21, OTHER, AUTH),
+      vdelete(1, 22, 23, OWNER, DONE),
+      removal(22, 0),
+      vget(0, 24, 25, volOut({ capacity: 30, description: 'u1', status: 1 })),
+      vupdate(0, 26, 27, OWNER, 40, 'u2', refused('markedDelete')),
+      vexpand(0, 28, 29, OWNER, 40, refused('markedDelete')),
+      vcreate(0, 30, 31, refused('duplicate')),
+      vdelete(1, 32, 33, OWNER, DONE),
+      removal(32, 1),
+      vget(0, 34, 35, NOT_EXISTS),
+      vupdate(0, 36, 37, OWNER, 40, 'u3', NOT_EXISTS),
+      vexpand(0, 38, 39, OWNER, 40, NOT_EXISTS),
+      vdelete(0, 40, 41, OWNER, NOT_EXISTS),
+      vcreate(1, 42, 43, DONE, { owner: OTHER, replicaNum: 2, description: 'again' }),
+      vget(0, 44, 45, volOut({ owner: OTHER, replicaNum: 2, description: 'again' })),
+    ];
+    assert.equal(verdict(history), 'linearizable');
+  });
+
+  void it('accepts the answers a create may get without a vol: failed on a free name, refused in any state', () => {
+    assert.equal(verdict([vcreate(0, 0, 1, refused('createFailed')), vget(0, 2, 3, NOT_EXISTS)]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vcreate(1, 2, 3, refused('notCreated')), vget(0, 4, 5, volOut())]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, refused('notCreated')), vget(0, 2, 3, NOT_EXISTS)]), 'linearizable');
+  });
+
+  void it('accepts an indeterminate create seen later or never, and an indeterminate delete whose vol is later gone', () => {
+    assert.equal(verdict([vcreate(0, 0, Infinity), vget(1, 2, 3, NOT_EXISTS), vget(1, 4, 5, volOut())]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, Infinity), vget(1, 2, 3, NOT_EXISTS)]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vdelete(0, 2, Infinity, OTHER), removal(2, 0), vget(1, 3, 4, volOut()), vget(1, 5, 6, NOT_EXISTS)]), 'linearizable');
+  });
+
+  void it('accepts a duplicate or a getVol of an absent vol only when an intent may explain it', () => {
+    assert.equal(verdict([vcreate(0, 0, 1, refused('duplicate'), { intentMayHold: true }), vget(0, 2, 3, NOT_EXISTS)]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, refused('duplicate')), vget(0, 2, 3, NOT_EXISTS)]), 'not-linearizable');
+    assert.equal(verdict([vget(0, 0, 1, volOut(), true), vget(0, 2, 3, NOT_EXISTS)]), 'linearizable');
+    assert.equal(verdict([vget(0, 0, 1, volOut()), vget(0, 2, 3, NOT_EXISTS)]), 'not-linearizable');
+    // An intent does not hide the committed vol: getVol shows the vol itself.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vget(0, 2, 3, volOut({ description: 'other' }), true)]), 'not-linearizable');
+  });
+
+  void it('lets a lost update, expand or delete take effect whatever the owner (apply checks no authKey)', () => {
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vupdate(1, 2, Infinity, OTHER, 50, 'u'), vget(0, 3, 4, volOut({ capacity: 50, description: 'u' }))]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vexpand(1, 2, Infinity, OTHER, 5), vget(0, 3, 4, volOut({ capacity: 5 }))]), 'linearizable');
+  });
+
+  void it('uses removals in call order, each one once', () => {
+    const life = (t: number, seq: number, description: string): CubeOperation[] => [
+      vcreate(0, t, t + 1, DONE, { description }),
+      vdelete(0, t + 2, t + 3, OWNER, DONE),
+      removal(t + 2, seq),
+      vget(0, t + 4, t + 5, NOT_EXISTS),
+    ];
+    assert.equal(verdict([...life(0, 0, 'a'), ...life(10, 1, 'b'), ...life(20, 2, 'c')]), 'linearizable');
+    // Two removals called early serve two later incarnations.
+    assert.equal(
+      verdict([removal(0, 0), removal(0, 1), vcreate(0, 1, 2, DONE), vdelete(0, 3, 4, OWNER, DONE), vget(0, 5, 6, NOT_EXISTS), vcreate(0, 7, 8, DONE, { description: 'b' }), vdelete(0, 9, 10, OWNER, DONE), vget(0, 11, 12, NOT_EXISTS)]),
+      'linearizable',
+    );
+  });
+
+  void it('rejects what no order explains', () => {
+    // A lost acknowledged create.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vget(1, 2, 3, NOT_EXISTS)]), 'not-linearizable');
+    // A marked vol gone with no removal, and a removed vol back with no create.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vdelete(0, 2, 3, OWNER, DONE), vget(1, 4, 5, NOT_EXISTS)]), 'not-linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vdelete(0, 2, 3, OWNER, DONE), removal(2, 0), vget(1, 4, 5, NOT_EXISTS), vget(1, 6, 7, volOut({ status: 1 }))]), 'not-linearizable');
+    // A create that failed while the vol existed, and one acknowledged twice.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vcreate(1, 2, 3, refused('createFailed'))]), 'not-linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vcreate(1, 2, 3, DONE, { description: 'b' })]), 'not-linearizable');
+    // Refusals against the rules: an update by another owner acknowledged, an expand that does not grow, 34 to the owner.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vupdate(1, 2, 3, OTHER, 20, 'u', DONE)]), 'not-linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE, { capacity: 30 }), vexpand(1, 2, 3, OWNER, 20, DONE)]), 'not-linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vdelete(1, 2, 3, OWNER, AUTH)]), 'not-linearizable');
+    // An update on a marked vol acknowledged; a stale read after an acknowledged update.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vdelete(0, 2, 3, OWNER, DONE), vupdate(1, 4, 5, OWNER, 20, 'u', DONE)]), 'not-linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vupdate(0, 2, 3, OWNER, 20, 'u', DONE), vget(1, 4, 5, volOut())]), 'not-linearizable');
+    // A removal seen as a determinate answer is a history bug.
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), op(-2, 2, 3, { f: 'vol.removal', name: V, seq: 0 }, DONE)]), 'not-linearizable');
+  });
+
+  void it('accepts an unknown output of every vol operation in every state', () => {
+    const states: CubeState[] = [
+      null,
+      { kind: 'vol', vol: { owner: OWNER, capacity: 10, replicaNum: 3, description: 'c', status: 0 }, removals: 0 },
+      { kind: 'vol', vol: { owner: OWNER, capacity: 10, replicaNum: 3, description: 'c', status: 1 }, removals: 2 },
+      { kind: 'vol', vol: null, removals: 1 },
+    ];
+    const inputs: CubeInput[] = [
+      { f: 'vol.create', name: V, owner: OWNER, capacity: 1, replicaNum: 1, description: 'x' },
+      { f: 'vol.get', name: V },
+      { f: 'vol.update', name: V, owner: OTHER, capacity: 1, description: 'x' },
+      { f: 'vol.expand', name: V, owner: OTHER, capacity: 1 },
+      { f: 'vol.delete', name: V, owner: OTHER },
+      { f: 'vol.removal', name: V, seq: 0 },
+      { f: 'vol.removal', name: V, seq: 2 },
+    ];
+    for (const state of states) for (const input of inputs) assert.ok(cubefsModel.step(state, input, UNKNOWN_OUTPUT).ok, `${JSON.stringify(state)} ${input.f}`);
+    assert.deepEqual(cubefsModel.step(states[2], inputs[6], UNKNOWN_OUTPUT).state, { kind: 'vol', vol: null, removals: 3 });
+    assert.deepEqual(cubefsModel.step(states[2], inputs[5], UNKNOWN_OUTPUT).state, states[2]);
+  });
+});
+
+void describe('cubefs model: data nodes', () => {
+  const D = '10.78.0.1:17310';
+  const addData = (c: number, call: number, ret: number, id?: number): CubeOperation => op(c, call, ret, { f: 'dataNode.add', addr: D }, id === undefined ? undefined : { kind: 'dataNode', addr: D, id });
+  const getData = (c: number, call: number, ret: number, id: number | null): CubeOperation =>
+    op(c, call, ret, { f: 'dataNode.get', addr: D }, id === null ? { kind: 'error', code: 12 } : { kind: 'dataNode', addr: D, id });
+
+  void it('keeps a data node id for ever, as for meta nodes', () => {
+    assert.equal(verdict([getData(0, 0, 1, null), addData(0, 2, 3, 5), getData(1, 4, 5, 5), addData(1, 6, 7, 5)]), 'linearizable');
+    assert.equal(verdict([addData(0, 0, 1, 5), getData(1, 2, 3, 6)]), 'not-linearizable');
+    assert.equal(verdict([addData(0, 0, 1, 5), getData(1, 2, 3, null)]), 'not-linearizable');
+    // A meta node answer on a data node key is a wrong answer.
+    assert.equal(verdict([op(0, 0, 1, { f: 'dataNode.add', addr: D }, { kind: 'metaNode', addr: D, id: 5 })]), 'not-linearizable');
+  });
+});

@@ -3,8 +3,15 @@
 //
 // - HTTP 200 + code 0: ok; the output carries what the model checks (description, id, flag).
 // - HTTP 200 + a code that answers the request about its key (45 duplicate user on create; 46
-//   user not exists on update, delete, info; 13 meta node not exists on get): a definite
+//   user not exists on update, delete, info; 13 / 12 meta / data node not exists on get; 7 vol
+//   not exists, 34 authKey mismatch, and 2 for an expand that does not grow the vol): a definite
 //   failure, checked by the model too.
+// - code 1 on a vol route, told apart by its text (domain-vol-model.ts): "duplicate vol" on a
+//   create, "err:vol not exists" (the vol is marked for deletion) on update and expand, the
+//   cluster frozen on a create, and any other "action[createVol]" failure (placement or node
+//   work: nothing was made): definite. "internal error (reqId ...)" (a bug) stays indeterminate.
+// - a create refused before or between its proposals (any "rejected" reply below, and a frozen
+//   cluster) is kept as `notCreated`: it made no vol, but its begin may have left an intent.
 // - rejected before anything was proposed, so it took no effect: a refused connection, 429
 //   (backpressure), 400 ("no leader" or a leader addr: the member did not propose), and 503
 //   without `x-cubemaster-outcome: unknown` (the request gate, or leadership moving). These
@@ -14,8 +21,10 @@
 //   timeout or dropped proposal), code 1, and any code the request should never get. A write
 //   may or may not have taken effect; a read says nothing.
 
+import { createHash } from 'node:crypto';
 import type { CfsReply } from '../integration/cfs-client.js';
 import { DEFINITE_CODES, type CubeInput, type CubeOutput } from './cubefs-model.js';
+import type { VolRefusal } from './domain-vol-model.js';
 import { unreachable } from '../../src/util/assert.js';
 
 export interface WorkloadRequest {
@@ -31,6 +40,14 @@ export type Outcome =
 
 /** src/api/errors.ts OUTCOME_HEADER: a 503 whose write was proposed before the stop abandoned it. */
 const OUTCOME_HEADER = 'x-cubemaster-outcome';
+
+/** The vol authKey the routes check: md5 of the owner, hex (src/cluster/auth-key.ts). */
+export function authKeyOf(owner: string): string {
+  return createHash('md5').update(owner).digest('hex');
+}
+
+/** Data partition size of workload vols (GB): the smallest the route takes (> 10). */
+export const WORKLOAD_DP_SIZE_GB = 11;
 
 export function requestFor(input: CubeInput): WorkloadRequest {
   const q = (path: string, params: Record<string, string>): WorkloadRequest => ({ pathAndQuery: `${path}?${new URLSearchParams(params).toString()}` });
@@ -52,6 +69,31 @@ export function requestFor(input: CubeInput): WorkloadRequest {
       return q('/cluster/freeze', { enable: String(input.enable) });
     case 'cluster.get':
       return { pathAndQuery: '/admin/getCluster' };
+    case 'dataNode.add':
+      return q('/dataNode/add', { addr: input.addr, zoneName: 'default', mediaType: '1' });
+    case 'dataNode.get':
+      return q('/dataNode/get', { addr: input.addr });
+    case 'vol.create':
+      return q('/admin/createVol', {
+        name: input.name,
+        owner: input.owner,
+        capacity: String(input.capacity),
+        mpCount: '3',
+        dpCount: '3',
+        replicaNum: String(input.replicaNum),
+        dpSize: String(WORKLOAD_DP_SIZE_GB),
+        description: input.description,
+      });
+    case 'vol.get':
+      return q('/admin/getVol', { name: input.name });
+    case 'vol.update':
+      return q('/vol/update', { name: input.name, authKey: authKeyOf(input.owner), capacity: String(input.capacity), description: input.description });
+    case 'vol.expand':
+      return q('/vol/expand', { name: input.name, authKey: authKeyOf(input.owner), capacity: String(input.capacity) });
+    case 'vol.delete':
+      return q('/vol/delete', { name: input.name, authKey: authKeyOf(input.owner) });
+    case 'vol.removal':
+      throw new Error('vol.removal is not a request: the leader removes marked vols by itself');
     default:
       return unreachable(input, 'cubefs input');
   }
@@ -68,16 +110,45 @@ function definiteCodes(input: CubeInput): readonly number[] {
       return [DEFINITE_CODES.userNotExists];
     case 'metaNode.get':
       return [DEFINITE_CODES.metaNodeNotExists];
+    case 'dataNode.get':
+      return [DEFINITE_CODES.dataNodeNotExists];
+    case 'vol.get':
+      return [DEFINITE_CODES.volNotExists];
+    case 'vol.update':
+    case 'vol.delete':
+      return [DEFINITE_CODES.volNotExists, DEFINITE_CODES.authKeyMismatch];
+    case 'vol.expand':
+      return [DEFINITE_CODES.volNotExists, DEFINITE_CODES.authKeyMismatch, DEFINITE_CODES.paramError];
     case 'metaNode.add':
+    case 'dataNode.add':
     case 'cluster.freeze':
     case 'cluster.get':
+    case 'vol.create':
+    case 'vol.removal':
       return [];
     default:
       return unreachable(input, 'cubefs input');
   }
 }
 
+/** What a code-1 reply of a vol route means, from its text (src/model/errors.ts, src/cluster/vols.ts); null: nothing definite. */
+function volRefusal(input: CubeInput, msg: string): VolRefusal | null {
+  if (/internal error \(reqId/.test(msg)) return null;
+  if (input.f === 'vol.create') {
+    if (/err:duplicate vol/.test(msg)) return 'duplicate';
+    if (/the cluster is frozen|domain operations are stopped|too many domain operations/.test(msg)) return 'notCreated';
+    if (msg.startsWith('action[createVol]')) return 'createFailed';
+    return null;
+  }
+  if ((input.f === 'vol.update' || input.f === 'vol.expand') && /err:vol not exists/.test(msg)) return 'markedDelete';
+  return null;
+}
+
 export function classifyReply(input: CubeInput, reply: CfsReply): Outcome {
+  return forCreate(input, classifyReplyAs(input, reply));
+}
+
+function classifyReplyAs(input: CubeInput, reply: CfsReply): Outcome {
   if (reply.status === 400 || reply.status === 429 || (reply.status === 503 && reply.headers[OUTCOME_HEADER] !== 'unknown')) {
     return { outcome: 'rejected', kind: `http ${reply.status}` };
   }
@@ -86,6 +157,10 @@ export function classifyReply(input: CubeInput, reply: CfsReply): Outcome {
   if (envelope === null) return { outcome: 'indeterminate', kind: 'malformed reply' };
   if (envelope.code !== 0) {
     const kind = `code ${envelope.code}`;
+    if (envelope.code === 1 && input.f.startsWith('vol.')) {
+      const reason = volRefusal(input, typeof envelope.msg === 'string' ? envelope.msg : '');
+      if (reason !== null) return { outcome: 'failed', output: { kind: 'volRefused', reason }, kind: `code 1 ${reason}` };
+    }
     return definiteCodes(input).includes(envelope.code)
       ? { outcome: 'failed', output: { kind: 'error', code: envelope.code }, kind }
       : { outcome: 'indeterminate', kind };
@@ -94,8 +169,22 @@ export function classifyReply(input: CubeInput, reply: CfsReply): Outcome {
   return output === null ? { outcome: 'indeterminate', kind: 'malformed reply' } : { outcome: 'ok', output, kind: 'ok' };
 }
 
+/**
+ * A create is begin, node work, commit: a refusal may come after the begin left an intent, so
+ * it is not left out of the history but kept as a definite "no vol made" (see the header).
+ */
+function forCreate(input: CubeInput, outcome: Outcome): Outcome {
+  if (input.f !== 'vol.create' || outcome.outcome !== 'rejected') return outcome;
+  return { outcome: 'failed', output: { kind: 'volRefused', reason: 'notCreated' }, kind: outcome.kind };
+}
+
 /** A connection error or our own timeout (cfs-client destroys the request with "timed out"). */
-export function classifyError(error: unknown): Outcome {
+export function classifyError(error: unknown, input?: CubeInput): Outcome {
+  const outcome = classifyErrorAs(error);
+  return input === undefined ? outcome : forCreate(input, outcome);
+}
+
+function classifyErrorAs(error: unknown): Outcome {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   // Nothing listened: the request never reached a master.
   if (code === 'ECONNREFUSED') return { outcome: 'rejected', kind: 'error ECONNREFUSED' };
@@ -126,6 +215,32 @@ function decodeData(input: CubeInput, data: unknown): CubeOutput | null {
       const id = record?.ID;
       return typeof addr === 'string' && typeof id === 'number' ? { kind: 'metaNode', addr, id } : null;
     }
+    case 'dataNode.add':
+      return typeof data === 'number' ? { kind: 'dataNode', addr: input.addr, id: data } : null;
+    case 'dataNode.get': {
+      const addr = record?.Addr;
+      const id = record?.ID;
+      return typeof addr === 'string' && typeof id === 'number' ? { kind: 'dataNode', addr, id } : null;
+    }
+    case 'vol.create':
+    case 'vol.update':
+    case 'vol.expand':
+    case 'vol.delete':
+      return { kind: 'done' };
+    case 'vol.get': {
+      // SimpleVolView (src/model/vol-views.ts); its 64-bit counters are not read here.
+      const v = { name: record?.Name, owner: record?.Owner, capacity: record?.Capacity, replicaNum: record?.DpReplicaNum, description: record?.Description, status: record?.Status };
+      return typeof v.name === 'string' &&
+        typeof v.owner === 'string' &&
+        typeof v.capacity === 'number' &&
+        typeof v.replicaNum === 'number' &&
+        typeof v.description === 'string' &&
+        typeof v.status === 'number'
+        ? { kind: 'vol', name: v.name, owner: v.owner, capacity: v.capacity, replicaNum: v.replicaNum, description: v.description, status: v.status }
+        : null;
+    }
+    case 'vol.removal':
+      return null;
     case 'cluster.get': {
       // ClusterView prints the flag as DisableAutoAlloc (views.ts, spec 1.6).
       const frozen = record?.DisableAutoAlloc;

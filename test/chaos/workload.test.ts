@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { authKeyOf as serverAuthKeyOf } from '../../src/cluster/auth-key.js';
 import type { CfsReply } from '../integration/cfs-client.js';
 import { MasterProcess } from '../integration/master-process.js';
 import { cubefsModel, type CubeInput, type CubeOperation } from './cubefs-model.js';
@@ -11,7 +12,7 @@ import { isIndeterminate, isUnknownOutput } from './lincheck/operation.js';
 import { formatAnomaly } from './lincheck/report/anomaly-text.js';
 import { startWorkload, workloadKeys, type OutcomeEvent } from './workload.js';
 import { readFinalState, sharedMetaNodeIds } from './workload-audit.js';
-import { classifyError, classifyReply, requestFor } from './workload-outcome.js';
+import { authKeyOf, classifyError, classifyReply, requestFor, type Outcome } from './workload-outcome.js';
 
 const envelope = (code: number, data: unknown = null): CfsReply => ({ status: 200, envelope: { code, msg: code === 0 ? 'success' : 'error', data }, body: '', headers: {} });
 const text = (status: number, body: string, headers: Record<string, string> = {}): CfsReply => ({ status, envelope: null, body, headers });
@@ -69,6 +70,10 @@ void describe('workload outcome rules', () => {
     assert.equal(keys.metaNodeAddrs.length, 6);
     assert.ok(keys.userIds.every((id) => /^[A-Za-z][A-Za-z0-9_]{0,20}$/.test(id)), keys.userIds.join());
     assert.equal(new Set(keys.metaNodeAddrs).size, 6);
+    assert.equal(new Set([...keys.metaNodeAddrs, ...keys.dataNodeAddrs]).size, 10);
+    assert.ok(keys.volNames.every((name) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,61}[a-zA-Z0-9]$/.test(name)), keys.volNames.join());
+    // Owners are user ids, never workload users: a create makes its owner user.
+    assert.ok(keys.owners.every((id) => /^[A-Za-z][A-Za-z0-9_]{0,20}$/.test(id) && !keys.userIds.includes(id)), keys.owners.join());
     assert.deepEqual(workloadKeys({ seed: 4_000_000_000 }), keys);
     assert.throws(() => workloadKeys({ seed: 1, userIdPrefix: '1bad' }), RangeError);
   });
@@ -105,17 +110,86 @@ function withStaleRead(history: readonly CubeOperation[]): CubeOperation[] | nul
   return null;
 }
 
+/** The output of a definite outcome, undefined otherwise. */
+function outputOf(outcome: Outcome): unknown {
+  return 'output' in outcome ? outcome.output : undefined;
+}
+
+void describe('workload outcome rules: vols and data nodes', () => {
+  const vcreate: CubeInput = { f: 'vol.create', name: 'v1', owner: 'o1', capacity: 10, replicaNum: 2, description: 'create c0_1' };
+  const vupdate: CubeInput = { f: 'vol.update', name: 'v1', owner: 'o1', capacity: 20, description: 'u' };
+  const vexpand: CubeInput = { f: 'vol.expand', name: 'v1', owner: 'o1', capacity: 20 };
+  const withMsg = (code: number, msg: string): CfsReply => ({ status: 200, envelope: { code, msg, data: null }, body: '', headers: {} });
+
+  void it('tells the code-1 answers of a create apart by their text', () => {
+    const dup = 'action[createVol], clusterID[c] name:v1, err:action[doCreateVol], clusterID[c] name:v1, err:duplicate vol  ';
+    assert.deepEqual(classifyReply(vcreate, withMsg(1, dup)), { outcome: 'failed', output: { kind: 'volRefused', reason: 'duplicate' }, kind: 'code 1 duplicate' });
+    const placement = 'action[createVol], clusterID[c] name:v1, err:action[createVol] initMetaPartitions failed, ...';
+    assert.deepEqual(classifyReply(vcreate, withMsg(1, placement)).outcome, 'failed');
+    assert.deepEqual(classifyReply(vcreate, withMsg(1, 'the cluster is frozen, can not create volume')), {
+      outcome: 'failed',
+      output: { kind: 'volRefused', reason: 'notCreated' },
+      kind: 'code 1 notCreated',
+    });
+    assert.equal(classifyReply(vcreate, withMsg(1, 'internal error (reqId 7)')).outcome, 'indeterminate');
+    assert.equal(classifyReply(vcreate, withMsg(4, 'raft timeout')).outcome, 'indeterminate');
+  });
+
+  void it('keeps a refused create in the history as notCreated: its begin may have left an intent', () => {
+    for (const reply of [text(503, 'leadership is moving'), text(429, 'too many'), text(400, 'no leader')]) {
+      assert.deepEqual(classifyReply(vcreate, reply).outcome, 'failed', JSON.stringify(reply));
+    }
+    assert.deepEqual(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), vcreate), {
+      outcome: 'failed',
+      output: { kind: 'volRefused', reason: 'notCreated' },
+      kind: 'error ECONNREFUSED',
+    });
+    assert.equal(classifyReply(vupdate, text(503, 'leadership is moving')).outcome, 'rejected');
+  });
+
+  void it('makes 7, 34, "vol not exists" on a marked vol, and 2 on an expand definite', () => {
+    assert.deepEqual(outputOf(classifyReply(vupdate, envelope(7))), { kind: 'error', code: 7 });
+    assert.deepEqual(outputOf(classifyReply(vupdate, envelope(34))), { kind: 'error', code: 34 });
+    const marked = 'action[updateVol], clusterID[c] name:v1, err:vol not exists ';
+    assert.deepEqual(outputOf(classifyReply(vupdate, withMsg(1, marked))), { kind: 'volRefused', reason: 'markedDelete' });
+    assert.deepEqual(outputOf(classifyReply(vexpand, withMsg(1, marked))), { kind: 'volRefused', reason: 'markedDelete' });
+    assert.deepEqual(outputOf(classifyReply(vexpand, envelope(2))), { kind: 'error', code: 2 });
+    assert.equal(classifyReply(vupdate, envelope(2)).outcome, 'indeterminate');
+    assert.equal(classifyReply({ f: 'vol.get', name: 'v1' }, envelope(34)).outcome, 'indeterminate');
+    assert.deepEqual(outputOf(classifyReply({ f: 'dataNode.get', addr: '10.78.0.1:1' }, envelope(12))), { kind: 'error', code: 12 });
+  });
+
+  void it('decodes getVol and the data node replies', () => {
+    const data = { Name: 'v1', Owner: 'o1', Capacity: 10, DpReplicaNum: 2, Description: 'd', Status: 1, InodeCount: 0 };
+    assert.deepEqual(outputOf(classifyReply({ f: 'vol.get', name: 'v1' }, envelope(0, data))), { kind: 'vol', name: 'v1', owner: 'o1', capacity: 10, replicaNum: 2, description: 'd', status: 1 });
+    assert.equal(classifyReply({ f: 'vol.get', name: 'v1' }, envelope(0, { Name: 'v1' })).kind, 'malformed reply');
+    assert.deepEqual(outputOf(classifyReply({ f: 'dataNode.add', addr: 'a:1' }, envelope(0, 9))), { kind: 'dataNode', addr: 'a:1', id: 9 });
+    assert.deepEqual(outputOf(classifyReply({ f: 'dataNode.get', addr: 'a:1' }, envelope(0, { Addr: 'a:1', ID: 9 }))), { kind: 'dataNode', addr: 'a:1', id: 9 });
+  });
+
+  void it('sends the vol routes as the cfs-cli does, with authKey = md5(owner)', () => {
+    const update = new URLSearchParams(requestFor(vupdate).pathAndQuery.split('?')[1]);
+    assert.equal(requestFor(vupdate).pathAndQuery.split('?')[0], '/vol/update');
+    assert.equal(update.get('authKey'), authKeyOf('o1'));
+    assert.equal(authKeyOf('o1'), serverAuthKeyOf('o1'));
+    const create = new URLSearchParams(requestFor(vcreate).pathAndQuery.split('?')[1]);
+    assert.deepEqual([create.get('name'), create.get('owner'), create.get('capacity'), create.get('replicaNum'), create.get('description')], ['v1', 'o1', '10', '2', 'create c0_1']);
+    assert.throws(() => requestFor({ f: 'vol.removal', name: 'v1', seq: 0 }));
+  });
+});
+
 const RUN_MS = 3000;
 const SEED = Number(process.env.SEED ?? 61);
 
 void describe('workload against a real master', () => {
   void it(`runs 8 clients for 3 s on a small key space: a linearizable history of at least 500 operations, with 45, 46 and 13 answers (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'workload-'));
-    const master = new MasterProcess({ id: 1, host: '127.0.61.1', httpPort: 17010, raftPort: 17110, peers: '1:127.0.61.1:17010:17110', dataDir: dir });
+    // 127.0.78.x: a subnet of its own (the chaos clusters use 127.0.80-99.x, other suites 127.0.61.x and more).
+    const master = new MasterProcess({ id: 1, host: '127.0.78.1', httpPort: 17010, raftPort: 17110, peers: '1:127.0.78.1:17010:17110', dataDir: dir });
     try {
       await master.start();
       // Half the clients start on an address nothing listens on: refused, they move to the master.
-      const deadUrl = 'http://127.0.61.2:17010';
+      const deadUrl = 'http://127.0.78.2:17010';
       const workload = startWorkload({ urls: () => [master.url, deadUrl], clients: 8, seed: SEED, requestTimeoutMs: 5000 });
       const events: OutcomeEvent[] = [];
       const unsubscribe = workload.onOutcome((event) => {
@@ -144,7 +218,8 @@ void describe('workload against a real master', () => {
       const verdict = check(cubefsModel, [...history, ...finalReads], { timeoutMs: 60_000 });
       assert.equal(verdict.verdict, 'linearizable', verdict.anomaly ? formatAnomaly(cubefsModel, verdict.anomaly) : String(verdict.unknownReason));
       console.log(`check: ${verdict.elapsedMs.toFixed(0)} ms, ${verdict.steps} steps, ${verdict.partitionCount} partitions`);
-      assert.equal(verdict.partitionCount, result.keys.userIds.length + result.keys.metaNodeAddrs.length + 1);
+      const keys = result.keys;
+      assert.equal(verdict.partitionCount, keys.userIds.length + keys.metaNodeAddrs.length + keys.dataNodeAddrs.length + keys.volNames.length + 1);
       assert.deepEqual(sharedMetaNodeIds(finalReads), []);
       for (const [addr, id] of result.ackedMetaNodes) {
         const read = finalReads.find((op) => op.input.f === 'metaNode.get' && op.input.addr === addr);

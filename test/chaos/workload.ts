@@ -1,6 +1,11 @@
 // Concurrent clients on a small key space, for the chaos harness: they collide on purpose (a few
-// user ids, a few meta node addrs, one cluster flag), and every operation goes into a history the
-// linearizability checker reads against cubefs-model.ts.
+// user ids, a few meta and data node addrs, a few vol names created, updated, expanded and
+// deleted by owners the clients guess, one cluster flag), and every operation goes into a
+// history the linearizability checker reads against cubefs-model.ts.
+//
+// The node addrs are fake (nothing answers there): registration is what is checked. Vol creates
+// need live meta and data nodes: the harness starts simulated ones (domain-nodes.ts); without
+// them a create fails with "no node to place on", which is an answer the model checks too.
 //
 // Each client is a Jepsen process: one request at a time, inputs from its own seeded PRNG (so a
 // client's sequence of inputs replays from the seed, whatever the timing). Like the Go SDK, it
@@ -15,7 +20,7 @@
 import http from 'node:http';
 import { SeededRandom } from '../../src/raft/core/prng.js';
 import { cfsRequest } from '../integration/cfs-client.js';
-import { CUBE_OP_NAMES, type CubeInput, type CubeOpName, type CubeOperation } from './cubefs-model.js';
+import { CUBE_OP_NAMES, type ClientInput, type ClientOpName, type CubeInput, type CubeOperation } from './cubefs-model.js';
 import { UNKNOWN_OUTPUT } from './lincheck/operation.js';
 import { classifyError, classifyReply, requestFor, type Outcome } from './workload-outcome.js';
 
@@ -24,9 +29,15 @@ export interface WorkloadKeyCounts {
   readonly users?: number;
   /** Meta node addrs the clients share (default 6). */
   readonly metaNodes?: number;
+  /** Data node addrs the clients share (default 4). */
+  readonly dataNodes?: number;
+  /** Vol names the clients share (default 3). */
+  readonly vols?: number;
+  /** Vol owners the clients pick from, for creates and as the authKey of the others (default 2). */
+  readonly owners?: number;
 }
 
-export type WorkloadMix = Readonly<Partial<Record<CubeOpName, number>>>;
+export type WorkloadMix = Readonly<Partial<Record<ClientOpName, number>>>;
 
 export interface WorkloadOptions {
   /** The masters; read before every request, so the harness may change the list. */
@@ -45,20 +56,33 @@ export interface WorkloadOptions {
   readonly userIdPrefix?: string;
 }
 
-export const DEFAULT_MIX: Readonly<Record<CubeOpName, number>> = {
+export const DEFAULT_MIX: Readonly<Record<ClientOpName, number>> = {
   'user.create': 3,
   'user.update': 2,
   'user.delete': 2,
   'user.info': 4,
   'metaNode.add': 1,
   'metaNode.get': 2,
+  'dataNode.add': 1,
+  'dataNode.get': 1,
   'cluster.freeze': 1,
   'cluster.get': 2,
+  'vol.create': 2,
+  'vol.get': 3,
+  'vol.update': 1,
+  'vol.expand': 1,
+  // Rare: a deleted vol blocks its name until the leader's cleanup removes it (every 5 s), and
+  // the clients are fast; more deletes would leave the names marked most of the time.
+  'vol.delete': 0.2,
 };
 
 export interface WorkloadKeys {
   readonly userIds: readonly string[];
   readonly metaNodeAddrs: readonly string[];
+  readonly dataNodeAddrs: readonly string[];
+  readonly volNames: readonly string[];
+  /** User ids outside `userIds`: a create makes its owner user, which must not be a workload user. */
+  readonly owners: readonly string[];
 }
 
 export type OutcomeClass = Outcome['outcome'];
@@ -66,7 +90,7 @@ export type OutcomeClass = Outcome['outcome'];
 /** One finished request, as it happened (also for those the history leaves out or keeps open). */
 export interface OutcomeEvent {
   readonly clientId: number;
-  readonly f: CubeOpName;
+  readonly f: ClientOpName;
   readonly url: string;
   /** performance.now() when it was sent and when its answer (or error) came. */
   readonly callMs: number;
@@ -96,6 +120,10 @@ export interface WorkloadResult {
   readonly ackedCreates: ReadonlySet<string>;
   /** addr → id of every acknowledged /metaNode/add: meta nodes are never removed, so all must stay. */
   readonly ackedMetaNodes: ReadonlyMap<string, number>;
+  /** The same for /dataNode/add. */
+  readonly ackedDataNodes: ReadonlyMap<string, number>;
+  /** `<clientId>@<call>` → the master the operation was sent to (post-mortems). */
+  readonly sentTo: ReadonlyMap<string, string>;
 }
 
 export interface RunningWorkload {
@@ -125,6 +153,8 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
   const history: CubeOperation[] = [];
   const ackedCreates = new Set<string>();
   const ackedMetaNodes = new Map<string, number>();
+  const ackedDataNodes = new Map<string, number>();
+  const sentTo = new Map<string, string>();
   const listeners = new Set<(event: OutcomeEvent) => void>();
   const counts = { started: 0, ok: 0, failed: 0, indeterminate: 0, rejected: 0, byKind: new Map<string, number>() };
   let running = true;
@@ -155,19 +185,22 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
         const reply = await cfsRequest(url, request.pathAndQuery, { body: request.body, agent, timeoutMs: options.requestTimeoutMs });
         outcome = classifyReply(input, reply);
       } catch (error) {
-        outcome = classifyError(error);
+        outcome = classifyError(error, input);
       }
       const returnMs = performance.now();
+      if (outcome.outcome !== 'rejected') sentTo.set(`${clientId}@${callMs}`, url);
       if (outcome.outcome === 'ok' || outcome.outcome === 'failed') {
         history.push({ clientId, input, call: callMs, return: returnMs, output: outcome.output });
         if (outcome.outcome === 'ok' && input.f === 'user.create') ackedCreates.add(input.userId);
         if (outcome.outcome === 'ok' && outcome.output.kind === 'metaNode' && input.f === 'metaNode.add') ackedMetaNodes.set(input.addr, outcome.output.id);
+        if (outcome.outcome === 'ok' && outcome.output.kind === 'dataNode' && input.f === 'dataNode.add') ackedDataNodes.set(input.addr, outcome.output.id);
       } else if (outcome.outcome === 'indeterminate' && !isRead(input)) {
         history.push({ clientId, input, call: callMs, return: Number.POSITIVE_INFINITY, output: UNKNOWN_OUTPUT });
       }
       record({ clientId, f: input.f, url, callMs, returnMs, outcome: outcome.outcome, kind: outcome.kind });
-      // The SDK moves on after a non-200 status or a connection error, not after an envelope.
-      if ((outcome.outcome === 'indeterminate' || outcome.outcome === 'rejected') && !outcome.kind.startsWith('code ') && outcome.kind !== 'malformed reply') {
+      // The SDK moves on after a non-200 status or a connection error, not after an envelope
+      // (a create's refusal is kept as a failure, workload-outcome.ts, but moves on the same).
+      if (outcome.kind !== 'ok' && !outcome.kind.startsWith('code ') && outcome.kind !== 'malformed reply') {
         target++;
         await sleep(failurePauseMs);
       }
@@ -195,39 +228,53 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
       agent.destroy();
       listeners.clear();
       history.sort((a, b) => a.call - b.call);
-      return { history, counters: snapshot(), keys, ackedCreates, ackedMetaNodes };
+      return { history, counters: snapshot(), keys, ackedCreates, ackedMetaNodes, ackedDataNodes, sentTo };
     },
   };
 }
 
-/** The shared keys: user ids `<prefix>u<i>`, meta node addrs `10.77.<seed byte>.<i + 1>:<port from the seed>`. */
+/**
+ * The shared keys: user ids `<prefix>u<i>`, owners `<prefix>o<i>`, vol names `<prefix>v<i>`, meta node addrs
+ * `10.77.<seed byte>.<i + 1>:<port from the seed>`, data node addrs the same in 10.78.
+ */
 export function workloadKeys(options: Pick<WorkloadOptions, 'seed' | 'keys' | 'userIdPrefix'>): WorkloadKeys {
   const users = options.keys?.users ?? 8;
   const metaNodes = options.keys?.metaNodes ?? 6;
-  if (!(users >= 1 && users <= KEYS_MAX && metaNodes >= 1 && metaNodes <= KEYS_MAX)) throw new RangeError(`workload: key counts must be in [1, ${KEYS_MAX}]`);
+  const dataNodes = options.keys?.dataNodes ?? 4;
+  const vols = options.keys?.vols ?? 3;
+  const owners = options.keys?.owners ?? 2;
+  if (![users, metaNodes, dataNodes, vols, owners].every((n) => n >= 1 && n <= KEYS_MAX)) throw new RangeError(`workload: key counts must be in [1, ${KEYS_MAX}]`);
   const seed = options.seed >>> 0;
   const prefix = options.userIdPrefix ?? `w${seed.toString(36)}_`;
   // User ids must match ^[A-Za-z][A-Za-z0-9_]{0,20}$ (spec 1.3), or create answers 55.
   if (!/^[A-Za-z][A-Za-z0-9_]{0,17}$/.test(prefix)) throw new RangeError(`workload: bad user id prefix ${prefix}`);
+  const port = 20000 + ((seed >>> 8) % 20000);
   return {
     userIds: Array.from({ length: users }, (_, i) => `${prefix}u${i}`),
-    metaNodeAddrs: Array.from({ length: metaNodes }, (_, i) => `10.77.${seed & 255}.${i + 1}:${20000 + ((seed >>> 8) % 20000)}`),
+    metaNodeAddrs: Array.from({ length: metaNodes }, (_, i) => `10.77.${seed & 255}.${i + 1}:${port}`),
+    dataNodeAddrs: Array.from({ length: dataNodes }, (_, i) => `10.78.${seed & 255}.${i + 1}:${port}`),
+    volNames: Array.from({ length: vols }, (_, i) => `${prefix}v${i}`),
+    owners: Array.from({ length: owners }, (_, i) => `${prefix}o${i}`),
   };
 }
 
 /** Reads: the history leaves them out when their answer was lost. */
 export function isRead(input: CubeInput): boolean {
-  return input.f === 'user.info' || input.f === 'metaNode.get' || input.f === 'cluster.get';
+  return input.f === 'user.info' || input.f === 'metaNode.get' || input.f === 'dataNode.get' || input.f === 'cluster.get' || input.f === 'vol.get';
 }
+
+/** Capacities in GB the vol ops pick from: creates, updates and expands collide, some grow, some not. */
+const VOL_CAPACITIES_GB = [10, 20, 30, 40, 50, 60, 80, 100];
 
 /**
  * The next operation of a client. `tag` (client and sequence number) makes every description
  * unique, so a read of a description tells which write it saw.
  */
-function nextInput(random: SeededRandom, mix: Readonly<Record<CubeOpName, number>>, keys: WorkloadKeys, tag: string): CubeInput {
+function nextInput(random: SeededRandom, mix: Readonly<Record<ClientOpName, number>>, keys: WorkloadKeys, tag: string): ClientInput {
   const f = pickWeighted(random, mix);
   const userId = keys.userIds[random.nextInt(keys.userIds.length)];
   const addr = keys.metaNodeAddrs[random.nextInt(keys.metaNodeAddrs.length)];
+  const pick = <T>(list: readonly T[]): T => list[random.nextInt(list.length)];
   switch (f) {
     case 'user.create':
       // One create in four without a description: the user then holds ''.
@@ -241,14 +288,29 @@ function nextInput(random: SeededRandom, mix: Readonly<Record<CubeOpName, number
     case 'metaNode.add':
     case 'metaNode.get':
       return { f, addr };
+    case 'dataNode.add':
+    case 'dataNode.get':
+      return { f, addr: pick(keys.dataNodeAddrs) };
     case 'cluster.freeze':
-      return { f, enable: random.nextInt(2) === 0 };
+      // Mostly thawed: a frozen cluster refuses every vol create.
+      return { f, enable: random.nextInt(4) === 0 };
     case 'cluster.get':
       return { f };
+    case 'vol.create':
+      // 1 to 3 data partition replicas (3 simulated data nodes); descriptions unique as for users.
+      return { f, name: pick(keys.volNames), owner: pick(keys.owners), capacity: pick(VOL_CAPACITIES_GB), replicaNum: 1 + random.nextInt(3), description: `create ${tag}` };
+    case 'vol.get':
+      return { f, name: pick(keys.volNames) };
+    case 'vol.update':
+      return { f, name: pick(keys.volNames), owner: pick(keys.owners), capacity: pick(VOL_CAPACITIES_GB), description: `update ${tag}` };
+    case 'vol.expand':
+      return { f, name: pick(keys.volNames), owner: pick(keys.owners), capacity: pick(VOL_CAPACITIES_GB) };
+    case 'vol.delete':
+      return { f, name: pick(keys.volNames), owner: pick(keys.owners) };
   }
 }
 
-function pickWeighted(random: SeededRandom, mix: Readonly<Record<CubeOpName, number>>): CubeOpName {
+function pickWeighted(random: SeededRandom, mix: Readonly<Record<ClientOpName, number>>): ClientOpName {
   const total = CUBE_OP_NAMES.reduce((sum, f) => sum + Math.max(0, mix[f]), 0);
   let point = random.nextFloat() * total;
   for (const f of CUBE_OP_NAMES) {
