@@ -11,6 +11,10 @@ import { check } from './lincheck/check.js';
 import { isIndeterminate, isUnknownOutput } from './lincheck/operation.js';
 import { formatAnomaly } from './lincheck/report/anomaly-text.js';
 import { startWorkload, workloadKeys, type OutcomeEvent } from './workload.js';
+import { startSimNodes, type SimNodes } from '../../src/nodes/sim/index.js';
+import { waitUntil } from '../integration/member-status.js';
+import { withDomainEffects } from './domain-history.js';
+import { allNodesActive, DOMAIN_MASTER_CONFIG, nodeLiveness } from './domain-nodes.js';
 import { readFinalState, sharedMetaNodeIds } from './workload-audit.js';
 import { authKeyOf, classifyError, classifyReply, requestFor, type Outcome } from './workload-outcome.js';
 
@@ -178,16 +182,55 @@ void describe('workload outcome rules: vols and data nodes', () => {
   });
 });
 
+/**
+ * A copy of `history` with one getVol made stale: it answers what an earlier getVol G0 saw,
+ * although an acknowledged update with another description began after G0 returned and returned
+ * before this one was sent. Descriptions are unique: nothing wrote G0's again. Null when none.
+ */
+function withStaleVolRead(history: readonly CubeOperation[]): CubeOperation[] | null {
+  const description = (op: CubeOperation): string | null => (!isUnknownOutput(op.output) && op.output.kind === 'vol' ? op.output.description : null);
+  for (let i = 0; i < history.length; i++) {
+    const read = history[i];
+    if (read.input.f !== 'vol.get' || description(read) === null) continue;
+    const name = read.input.name;
+    for (const earlier of history) {
+      if (earlier.input.f !== 'vol.get' || earlier.input.name !== name || earlier.return >= read.call || description(earlier) === null) continue;
+      const between = history.some(
+        (u) => u.input.f === 'vol.update' && u.input.name === name && !isUnknownOutput(u.output) && u.output.kind === 'done' && u.call > earlier.return && u.return < read.call && u.input.description !== description(earlier),
+      );
+      if (!between || description(earlier) === description(read)) continue;
+      const copy = history.slice();
+      copy[i] = { ...read, output: earlier.output };
+      return copy;
+    }
+  }
+  return null;
+}
+
 const RUN_MS = 3000;
 const SEED = Number(process.env.SEED ?? 61);
 
 void describe('workload against a real master', () => {
-  void it(`runs 8 clients for 3 s on a small key space: a linearizable history of at least 500 operations, with 45, 46 and 13 answers (seed ${SEED})`, { timeout: 120_000 }, async () => {
+  void it(`runs 8 clients for 3 s on a small key space with simulated nodes: a linearizable history of at least 500 operations, with 45, 46, 13 and 7 answers and vols made (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'workload-'));
     // 127.0.78.x: a subnet of its own (the chaos clusters use 127.0.80-99.x, other suites 127.0.61.x and more).
-    const master = new MasterProcess({ id: 1, host: '127.0.78.1', httpPort: 17010, raftPort: 17110, peers: '1:127.0.78.1:17010:17110', dataDir: dir });
+    const master = new MasterProcess({
+      id: 1,
+      host: '127.0.78.1',
+      httpPort: 17010,
+      raftPort: 17110,
+      peers: '1:127.0.78.1:17010:17110',
+      dataDir: dir,
+      extraConfig: { ...DOMAIN_MASTER_CONFIG },
+    });
+    let nodes: SimNodes | null = null;
     try {
       await master.start();
+      nodes = await startSimNodes({ masterAddrs: ['127.0.78.1:17010'], meta: 3, data: 3 });
+      await waitUntil('the simulated nodes to be active', async () => {
+        const live = await nodeLiveness(master.url);
+        return live !== null && nodes !== null && allNodesActive(nodes, live);
+      });
       // Half the clients start on an address nothing listens on: refused, they move to the master.
       const deadUrl = 'http://127.0.78.2:17010';
       const workload = startWorkload({ urls: () => [master.url, deadUrl], clients: 8, seed: SEED, requestTimeoutMs: 5000 });
@@ -209,13 +252,14 @@ void describe('workload against a real master', () => {
       assert.equal(counters.ok + counters.failed + counters.indeterminate + counters.rejected, counters.started, summary);
       // Thousands on a quiet machine; at least hundreds when CI runs other tests beside it.
       assert.ok(history.length >= 500, `only ${history.length} operations: ${summary}`);
-      for (const kind of ['code 45', 'code 46', 'code 13', 'error ECONNREFUSED']) assert.ok((counters.byKind.get(kind) ?? 0) > 0, `no ${kind}: ${summary}`);
+      for (const kind of ['code 45', 'code 46', 'code 13', 'code 7', 'code 1 duplicate', 'error ECONNREFUSED']) assert.ok((counters.byKind.get(kind) ?? 0) > 0, `no ${kind}: ${summary}`);
       assert.equal(counters.byKind.get('malformed reply') ?? 0, 0, summary);
       // Every operation appears once: indeterminate reads and rejected requests are the only ones left out.
       assert.ok(history.length <= counters.started);
       assert.ok(history.every((op) => isIndeterminate(op) || op.return >= op.call));
 
-      const verdict = check(cubefsModel, [...history, ...finalReads], { timeoutMs: 60_000 });
+      const checked = withDomainEffects([...history, ...finalReads]);
+      const verdict = check(cubefsModel, checked, { timeoutMs: 60_000 });
       assert.equal(verdict.verdict, 'linearizable', verdict.anomaly ? formatAnomaly(cubefsModel, verdict.anomaly) : String(verdict.unknownReason));
       console.log(`check: ${verdict.elapsedMs.toFixed(0)} ms, ${verdict.steps} steps, ${verdict.partitionCount} partitions`);
       const keys = result.keys;
@@ -226,12 +270,18 @@ void describe('workload against a real master', () => {
         assert.deepEqual(read?.output, { kind: 'metaNode', addr, id });
       }
       assert.ok(result.ackedCreates.size > 0);
+      const acknowledged = (f: string): number => history.filter((op) => op.input.f === f && !isUnknownOutput(op.output) && op.output.kind === 'done').length;
+      for (const f of ['vol.create', 'vol.update', 'vol.delete']) assert.ok(acknowledged(f) > 0, `no acknowledged ${f}: ${summary}`);
 
       // The same history with one read made stale must fail: the check has teeth on real data.
       const stale = withStaleRead(history);
       assert.ok(stale !== null, 'no info after an acknowledged update to make stale');
       assert.equal(check(cubefsModel, stale, { timeoutMs: 60_000 }).verdict, 'not-linearizable');
+      const staleVol = withStaleVolRead(checked);
+      assert.ok(staleVol !== null, 'no getVol after an acknowledged vol update to make stale');
+      assert.equal(check(cubefsModel, staleVol, { timeoutMs: 60_000 }).verdict, 'not-linearizable');
     } finally {
+      await nodes?.close();
       await master.kill();
       rmSync(dir, { recursive: true, force: true });
     }
