@@ -127,7 +127,8 @@ export async function startTarget(options: TargetOptions): Promise<Target> {
           id: String(i + 1),
           ip: host,
           listen: String(m.http),
-          prof: String(m.prof),
+          // Go binds the profiling port on every interface: one per master even on distinct addresses.
+          prof: String(ports.masters[i].prof),
           bindIp: options.masters > 1,
           peers,
           heartbeatPort: String(m.heartbeat),
