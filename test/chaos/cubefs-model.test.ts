@@ -343,3 +343,27 @@ void describe('cubefs model: data nodes', () => {
     assert.equal(verdict([op(0, 0, 1, { f: 'dataNode.add', addr: D }, { kind: 'metaNode', addr: D, id: 5 })]), 'not-linearizable');
   });
 });
+
+void describe('cubefs model: the known expand race (domain-vol-model.ts KNOWN_ISSUES)', () => {
+  const V = 'vol1';
+  const make = (call: number, ret: number, capacity: number): CubeOperation =>
+    op(0, call, ret, { f: 'vol.create', name: V, owner: 'o', capacity, replicaNum: 3, description: 'c' }, { kind: 'done' });
+  const update = (c: number, call: number, ret: number, capacity: number): CubeOperation =>
+    op(c, call, ret, { f: 'vol.update', name: V, owner: 'o', capacity, description: `u${capacity}` }, { kind: 'done' });
+  const expand = (c: number, call: number, ret: number, capacity: number): CubeOperation => op(c, call, ret, { f: 'vol.expand', name: V, owner: 'o', capacity }, { kind: 'done' });
+  const get = (call: number, ret: number, capacity: number, description: string): CubeOperation =>
+    op(3, call, ret, { f: 'vol.get', name: V }, { kind: 'vol', name: V, owner: 'o', capacity, replicaNum: 3, description, status: 0 });
+  // Seed 533231: an update to 40 and an expand to 20, concurrent on a vol of 10; the vol ends at 20.
+  const race = [make(0, 1, 10), update(1, 2, 10, 40), expand(2, 3, 11, 20), get(12, 13, 20, 'u40')];
+
+  void it('rejects it by default (the specification), and accepts it only with allowExpandRace', () => {
+    assert.equal(verdict(race), 'not-linearizable');
+    assert.equal(verdict(race, createCubefsModel({ allowExpandRace: true })), 'linearizable');
+  });
+
+  void it('keeps the other checks of an acknowledged expand with the allowance', () => {
+    const relaxed = createCubefsModel({ allowExpandRace: true });
+    assert.equal(verdict([make(0, 1, 10), op(1, 2, 3, { f: 'vol.expand', name: V, owner: 'other', capacity: 20 }, { kind: 'done' })], relaxed), 'not-linearizable');
+    assert.equal(verdict([make(0, 1, 10), expand(1, 2, 3, 20), get(4, 5, 10, 'c')], relaxed), 'not-linearizable');
+  });
+});

@@ -44,6 +44,17 @@
 // takes effect does so whatever the owner and the current capacity are now: weaker, but honest
 // (a vol deleted, removed and created again by another owner in between would take it).
 
+// KNOWN_ISSUES (bugs found by this suite, outside test/chaos; the model keeps the specification,
+// and `allowExpandRace` names the one deviation the harness may accept, reporting each run that
+// needs it):
+// - expand race: /vol/expand checks "larger than the current capacity" on the leader's model
+//   (src/cluster/vols.ts setCapacity), then proposes an unconditional vol.update; apply
+//   (src/model/apply/vols.ts applyVolUpdate) does not check again. An update or expand that
+//   commits between the check and the apply is then overwritten by a *smaller* capacity, and the
+//   expand is acknowledged: seen in chaos seed 533231 (update to 40 and expand to 20 on a vol of
+//   10, concurrent: both ok, the vol ends at 20). With `allowExpandRace` an acknowledged expand
+//   skips its size precondition (its other checks and its effect stay).
+
 import { unreachable } from '../../src/util/assert.js';
 import type { StepResult } from './lincheck/model.js';
 import { isUnknownOutput, type Observed } from './lincheck/operation.js';
@@ -117,10 +128,15 @@ type Output = VolOutput | SharedOutput;
 const isCode = (output: Output, code: number): boolean => output.kind === 'error' && output.code === code;
 const isRefusal = (output: Output, reason: VolRefusal): boolean => output.kind === 'volRefused' && output.reason === reason;
 
+export interface VolModelOptions {
+  /** See KNOWN_ISSUES at the top. */
+  readonly allowExpandRace: boolean;
+}
+
 /** One vol operation on the state of its name. */
-export function stepVol(whole: State, input: VolInput, observed: Observed<Output>): StepResult<State> {
+export function stepVol(whole: State, input: VolInput, observed: Observed<Output>, options: VolModelOptions = { allowExpandRace: false }): StepResult<State> {
   const removals = whole?.removals ?? 0;
-  const step = stepFields(whole?.vol ?? null, removals, input, isUnknownOutput(observed) ? null : observed);
+  const step = stepFields(whole?.vol ?? null, removals, input, isUnknownOutput(observed) ? null : observed, options);
   if (!step.ok) return { ok: false, state: whole };
   const used = step.removalUsed ? removals + 1 : removals;
   return { ok: true, state: step.vol === null && used === 0 ? null : { kind: 'vol', vol: step.vol, removals: used } };
@@ -137,7 +153,7 @@ const accept = (vol: VolFields | null, removalUsed = false): FieldStep => ({ ok:
 const reject = (vol: VolFields | null): FieldStep => ({ ok: false, vol, removalUsed: false });
 
 /** The step on the vol alone; `output` null: the answer was lost. */
-function stepFields(state: VolFields | null, removals: number, input: VolInput, output: Output | null): FieldStep {
+function stepFields(state: VolFields | null, removals: number, input: VolInput, output: Output | null, options: VolModelOptions): FieldStep {
   const marked = state !== null && state.status === VOL_STATUS.markDelete;
   switch (input.f) {
     case 'vol.create': {
@@ -164,6 +180,7 @@ function stepFields(state: VolFields | null, removals: number, input: VolInput, 
       if (state === null) return output === null || isCode(output, VOL_CODES.volNotExists) ? accept(state) : reject(state);
       const expanded: VolFields = { ...state, capacity: input.capacity };
       if (output === null) return accept(marked ? state : expanded);
+      if (options.allowExpandRace && output.kind === 'done') return !marked && state.owner === input.owner ? accept(expanded) : reject(state);
       if (input.capacity <= state.capacity) return isCode(output, VOL_CODES.paramError) ? accept(state) : reject(state);
       if (marked) return isRefusal(output, 'markedDelete') ? accept(state) : reject(state);
       if (state.owner !== input.owner) return isCode(output, VOL_CODES.authKeyMismatch) ? accept(state) : reject(state);
