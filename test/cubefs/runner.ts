@@ -116,17 +116,23 @@ export class Runner {
             await t.startNodes();
             this.states.get(t)!.refreshPlaceholders();
           } else {
-            const master = t.masterAddrs[0];
             const timeout = isRef ? this.options.partitionWaitMs.reference : this.options.partitionWaitMs.other;
+            // Every master lists every partition (a Go follower answers from its follower cache,
+            // refreshed in the background), and some master's view has every leader (a Go
+            // follower's cache names none).
             for (const vol of step.action.vols) {
               await waitFor(`the partitions of ${vol} on ${t.label} to be listed and have leaders`, timeout, async () => {
-                const vv = await cfsData<{ MpCnt: number; DpCnt: number }>(master, `/admin/getVol?name=${vol}`);
-                const mps = (await cfsData<MetaPartitionView[] | null>(master, `/client/metaPartitions?name=${vol}`)) ?? [];
-                const dps = (await cfsData<DataPartitionsView>(master, `/client/partitions?name=${vol}`)).DataPartitions ?? [];
-                const leaderless = [...mps, ...dps].filter((p) => p.LeaderAddr === '').length;
-                if (mps.length === vv.MpCnt && dps.length === vv.DpCnt && leaderless === 0) return true;
+                const views = await Promise.all(
+                  t.masterAddrs.map(async (master) => {
+                    const vv = await cfsData<{ MpCnt: number; DpCnt: number }>(master, `/admin/getVol?name=${vol}`);
+                    const mps = (await cfsData<MetaPartitionView[] | null>(master, `/client/metaPartitions?name=${vol}`)) ?? [];
+                    const dps = (await cfsData<DataPartitionsView>(master, `/client/partitions?name=${vol}`)).DataPartitions ?? [];
+                    return { master, vv, mps: mps.length, dps: dps.length, leaderless: [...mps, ...dps].filter((p) => p.LeaderAddr === '').length };
+                  }),
+                );
+                if (views.every((v) => v.mps === v.vv.MpCnt && v.dps === v.vv.DpCnt) && views.some((v) => v.leaderless === 0)) return true;
                 // Not settled yet: the message is what the timeout error reports.
-                throw new Error(`getVol MpCnt ${vv.MpCnt} DpCnt ${vv.DpCnt}; listed ${mps.length} mps, ${dps.length} dps; ${leaderless} without a leader`);
+                throw new Error(views.map((v) => `${v.master}: getVol MpCnt ${v.vv.MpCnt} DpCnt ${v.vv.DpCnt}; listed ${v.mps} mps, ${v.dps} dps; ${v.leaderless} without a leader`).join('; '));
               });
             }
           }
