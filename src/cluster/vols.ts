@@ -9,6 +9,7 @@ import type { LogSink } from './ports.js';
 import type { ModelView, VolIntentRecord, VolRecord, VolSettings } from '../model/index.js';
 import {
   AuthKeyMismatchError,
+  checkCapacityChange,
   checkOwner,
   checkVolName,
   ClusterFrozenError,
@@ -292,15 +293,11 @@ export class VolumeService {
   /** `/vol/expand` and `/vol/shrink`: capacity must grow / shrink (2), then marked (1), authKey (34). */
   async setCapacity(name: string, authKey: string, capacityGB: number, direction: 'expand' | 'shrink', options?: CallOptions): Promise<VolRecord> {
     const vol = this.existing(name);
-    if (direction === 'expand' && capacityGB <= vol.capacityGB) {
-      throw new ParamError('capacity', `expand capacity[${capacityGB}] should be larger than the old capacity[${vol.capacityGB}]`);
-    }
-    if (direction === 'shrink' && capacityGB >= vol.capacityGB) {
-      throw new ParamError('capacity', `shrink capacity[${capacityGB}] should be less than the old capacity[${vol.capacityGB}]`);
-    }
+    // Checked here for Go's answer order, and again at apply (a racing expand may land first).
+    checkCapacityChange(vol, capacityGB, direction);
     this.checkNotMarked(vol, 'updateVol');
     this.checkAuthKey(vol, authKey);
-    return this.deps.replicator.propose(makeCommand('vol.update', { name, capacityGB, dpReplicaNum: null, settings: {} }), options);
+    return this.deps.replicator.propose(makeCommand('vol.update', { name, capacityGB, dpReplicaNum: null, settings: {}, capacityChange: direction }), options);
   }
 
   /** `/vol/delete`: mark now (or unmark with deleted=false); removal runs in the background. */

@@ -153,6 +153,11 @@ export interface VolCreateAbortCommand extends CommandBase<'vol.createAbort'> {
 export interface VolUpdateCommand extends CommandBase<'vol.update'> {
   readonly name: string;
   readonly capacityGB: number | null;
+  /**
+   * `/vol/expand` and `/vol/shrink`: the capacity must grow (shrink) against the vol as apply
+   * sees it, so two racing requests cannot undo each other. Absent for `/vol/update`.
+   */
+  readonly capacityChange?: 'expand' | 'shrink';
   readonly dpReplicaNum: number | null;
   readonly settings: Partial<VolSettings>;
 }

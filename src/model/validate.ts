@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { assert } from '../util/assert.js';
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import type { DataMediaType } from './state.js';
+import type { VolRecord } from './vol-state.js';
 import { MediaType, MIN_NODE_SET_CAPACITY, UserType } from './state.js';
 
 /** `ownerRegexp` (spec 1.3): user ids and vol owners. */
@@ -176,4 +177,14 @@ export function randomAlnum(length: number, nextRandomByte: () => number): strin
     if (b < 248) out += ALNUM[b % 62];
   }
   return out;
+}
+
+/** Go's expand/shrink rule (code 2, its texts), checked again at apply against the current vol. */
+export function checkCapacityChange(vol: VolRecord, capacityGB: number, change: 'expand' | 'shrink' | undefined): void {
+  if (change === 'expand' && capacityGB <= vol.capacityGB) {
+    throw new ParamError('capacity', `expand capacity[${capacityGB}] should be larger than the old capacity[${vol.capacityGB}]`);
+  }
+  if (change === 'shrink' && capacityGB >= vol.capacityGB) {
+    throw new ParamError('capacity', `shrink capacity[${capacityGB}] should be less than the old capacity[${vol.capacityGB}]`);
+  }
 }

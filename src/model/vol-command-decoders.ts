@@ -133,12 +133,15 @@ export const VOL_COMMAND_DECODERS: { readonly [T in VolCommandType]: (o: Obj) =>
     return makeCommand('vol.createAbort', { volId: readInt(o, 'volId', 1, MAX_ID) });
   },
   'vol.update': (o) => {
-    expectKeys(o, ['v', 'type', 'name', 'capacityGB', 'dpReplicaNum', 'settings'], '');
+    expectKeys(o, ['v', 'type', 'name', 'capacityGB', 'dpReplicaNum', 'settings', 'capacityChange'], '');
+    const change = o['capacityChange'];
+    if (change !== undefined && change !== null && change !== 'expand' && change !== 'shrink') throw new CodecError('capacityChange', 'expected "expand" or "shrink"');
     return makeCommand('vol.update', {
       name: readString(o, 'name'),
       capacityGB: readNullableInt(o, 'capacityGB', 0, MAX_ID),
       dpReplicaNum: readNullableInt(o, 'dpReplicaNum', 1, MAX_REPLICAS),
       settings: decodeVolSettings(o['settings'], 'settings', true),
+      ...(change === 'expand' || change === 'shrink' ? { capacityChange: change } : {}),
     });
   },
   'vol.setDeleted': (o) => {

@@ -10,7 +10,9 @@ import {
   applyChanges,
   assertModel,
   checkModel,
+  decodeCommand,
   emptyState,
+  encodeCommand,
   INODE_ID_MAX,
   loadRecord,
   makeCommand,
@@ -360,6 +362,35 @@ void describe('apply: vol.update', () => {
     okChecked(state, makeCommand('vol.setDeleted', { name: 'vol1', deleted: true, timeUnixSec: 1_800_000_000 }));
     const marked = failsChecked(state, update('vol1', { capacityGB: 20 }), 1);
     assert.equal(marked.message, 'action[updateVol], clusterID[test] name:vol1, err:vol not exists ');
+  });
+});
+
+// Found by the chaos suite (seed 533231): two expands checked against the same old capacity,
+// the larger one applied first; the smaller must not shrink the vol back.
+void describe('apply: vol.update from /vol/expand and /vol/shrink', () => {
+  void it('checks the direction against the vol as apply sees it, so racing requests cannot undo each other', () => {
+    const { state, placement } = fixture();
+    createVol(state, 'vol1', 'alice', placement);
+    const expand = (capacityGB: number) => makeCommand('vol.update', { name: 'vol1', capacityGB, dpReplicaNum: null, settings: {}, capacityChange: 'expand' as const });
+    const shrink = (capacityGB: number) => makeCommand('vol.update', { name: 'vol1', capacityGB, dpReplicaNum: null, settings: {}, capacityChange: 'shrink' as const });
+    const base = state.vols.get(state.index.volIdByName.get('vol1')!)!.capacityGB;
+    okChecked(state, expand(base + 20));
+    const before = modelDigest(state);
+    const e = failsChecked(state, expand(base + 10), 2);
+    assert.equal(e.message, `expand capacity[${base + 10}] should be larger than the old capacity[${base + 20}]`);
+    assert.equal(modelDigest(state), before);
+    const s = failsChecked(state, shrink(base + 30), 2);
+    assert.equal(s.message, `shrink capacity[${base + 30}] should be less than the old capacity[${base + 20}]`);
+    assert.equal(okChecked(state, shrink(base + 5)).capacityGB, base + 5);
+    // /vol/update sets any capacity.
+    assert.equal(okChecked(state, makeCommand('vol.update', { name: 'vol1', capacityGB: base + 50, dpReplicaNum: null, settings: {} })).capacityGB, base + 50);
+  });
+
+  void it('round-trips the direction through the command codec, and decodes entries written without it', () => {
+    const cmd = makeCommand('vol.update', { name: 'vol1', capacityGB: 30, dpReplicaNum: null, settings: {}, capacityChange: 'shrink' as const });
+    assert.deepEqual(decodeCommand(encodeCommand(cmd)), cmd);
+    const old = makeCommand('vol.update', { name: 'vol1', capacityGB: 30, dpReplicaNum: null, settings: {} });
+    assert.deepEqual(decodeCommand(encodeCommand(old)), old);
   });
 });
 

@@ -24,7 +24,7 @@ import {
 } from '../errors.js';
 import type { ClusterRecord, ModelView, UserRecord } from '../state.js';
 import { emptyPolicy, UserType, volByName } from '../state.js';
-import { checkAccessKey, checkOwner, checkPasswordSha1, checkSecretKey, checkVolName } from '../validate.js';
+import { checkAccessKey, checkCapacityChange, checkOwner, checkPasswordSha1, checkSecretKey, checkVolName } from '../validate.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from '../vol-state.js';
 import { INODE_ID_MAX, PartitionStatus, VolStatus } from '../vol-state.js';
 import { nextId } from './ids.js';
@@ -206,6 +206,7 @@ export function applyVolUpdate(model: ModelView, cmd: CommandOf<'vol.update'>): 
   const vol = volNamed(model, cmd.name);
   if (vol.status === VolStatus.MarkDelete) throw new VolMarkedDeleteError(vol.name, 'updateVol', cluster.name);
   if (cmd.capacityGB !== null && cmd.capacityGB <= 0) throw new ParamError('capacity', 'capacity must be positive');
+  if (cmd.capacityGB !== null) checkCapacityChange(vol, cmd.capacityGB, cmd.capacityChange);
   if (cmd.settings.zoneName !== undefined) checkZonesExist(model, cmd.settings.zoneName);
   const next: VolRecord = {
     ...vol,
