@@ -10,6 +10,7 @@ import type { PartitionService } from '../cluster/partitions.js';
 import type { UserService } from '../cluster/users.js';
 import type { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
+import type { TaskQueue } from '../nodes/task-queue.js';
 import type { ViewOptions } from '../model/index.js';
 import type { LeaderForwarder } from './forward.js';
 import type { ApiMetrics } from './metrics.js';
@@ -62,6 +63,11 @@ export interface ApiContext {
     readonly nodes: NodeTaskClient;
     readonly ops: DomainOps;
   };
+  /**
+   * The queued sender of ack-only node tasks; /metaNode/response and /dataNode/response
+   * acknowledge its tasks. Started and stopped with leadership by its owner (the master).
+   */
+  readonly taskQueue: TaskQueue;
   readonly clock: { nowMs(): number };
   /** Host names of node IPs, for DomainAddr in node views (cluster/host-names.ts). */
   readonly hostNames: HostNames;

@@ -18,6 +18,7 @@ import { PartitionService } from '../cluster/partitions.js';
 import { UserService } from '../cluster/users.js';
 import { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
+import { TaskQueue } from '../nodes/task-queue.js';
 import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { DEFAULT_NODE_SET_CAPACITY } from '../model/index.js';
 import type { ApiClusterConfig, ApiContext, ApiTimeouts } from './context.js';
@@ -67,10 +68,12 @@ export interface ApiServerOptions {
   /** This member's own status and audit digests (/cubemaster/status, /cubemaster/audit). */
   readonly auditor?: Auditor;
   /**
-   * The node task client and domain operation registry, owned by the caller (the master stops
-   * them in its lifecycle). Absent: the API makes its own and closes them with the app.
+   * The node task client, domain operation registry and queued task sender, owned by the caller
+   * (the master stops them in its lifecycle and runs the queue while it leads). Absent: the API
+   * makes its own client and registry and closes them with the app. Without `queue` the API holds
+   * one that is never started: responses find no task in it, and it sends nothing.
    */
-  readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps };
+  readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps; readonly queue?: TaskQueue };
   /** Reverse lookups of node IPs (DomainAddr); default /etc/hosts then PTR, cached. */
   readonly hostNames?: HostNames;
 }
@@ -103,6 +106,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
   const ownsDomain = options.domain === undefined;
   const domain = options.domain ?? { nodes: new TcpTaskClient(), ops: new DomainOps() };
+  const taskQueue = options.domain?.queue ?? new TaskQueue({ sender: { sendAdminTask: () => Promise.reject(new Error('this API does not send queued node tasks')) } });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const bodyLimit = options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -175,6 +179,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       }),
     },
     domain,
+    taskQueue,
     clock,
     hostNames: options.hostNames ?? new HostNames(() => clock.nowMs()),
     forwarder: new LeaderForwarder(cluster.selfId, options.forward),

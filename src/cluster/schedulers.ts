@@ -9,12 +9,13 @@ import { setMaxListeners } from 'node:events';
 import type { LogSink } from './ports.js';
 import type { ModelView, VolRecord } from '../model/index.js';
 import { dataNodeLive, dataPartitionsOf, maxMetaPartitionOf, metaNodeLive, PartitionStatus, VolStatus } from '../model/index.js';
+import type { MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
+import type { TaskQueue } from '../nodes/task-queue.js';
 import type { CleanupDeps } from './cleanup.js';
 import { OrphanTracker, removeDeletedVols, sweepIntents, sweepOrphans } from './cleanup.js';
 import type { DomainOps } from './domain-ops.js';
 import { checkLiveness, reportedInodeCount, reportedMaxInodeId } from './heartbeats.js';
-import { settleAll } from './node-tasks.js';
 import type { PartitionService } from './partitions.js';
 import type { Replicator } from './ports.js';
 import type { Clock } from './sources.js';
@@ -49,6 +50,8 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
 export interface SchedulerDeps {
   readonly replicator: Replicator;
   readonly nodes: NodeTaskClient;
+  /** The queued sender of ack-only tasks (heartbeats); started and stopped by the owner. */
+  readonly queue: TaskQueue;
   readonly ops: DomainOps;
   readonly partitions: PartitionService;
   readonly clock: Clock;
@@ -93,12 +96,12 @@ export class LeaderSchedulers {
   start(): void {
     if (this.controller !== null) return;
     const controller = new AbortController();
-    // Every node task of a pass listens on this signal (up to the settleAll width per loop).
+    // Every node task of a pass listens on this signal (up to the parallelism of each loop).
     setMaxListeners(SIGNAL_LISTENERS_MAX, controller.signal);
     this.controller = controller;
     const c = this.config;
     const loops: Loop[] = [
-      { name: 'heartbeat', intervalMs: c.heartbeatIntervalMs, initialDelayMs: 0, run: (s) => this.sendHeartbeats(s) },
+      { name: 'heartbeat', intervalMs: c.heartbeatIntervalMs, initialDelayMs: 0, run: () => this.queueHeartbeats() },
       { name: 'liveness', intervalMs: c.livenessIntervalMs, initialDelayMs: c.livenessIntervalMs, run: () => checkLiveness(this.model, this.deps.clock.nowMs()) },
       { name: 'cleanup', intervalMs: c.cleanupIntervalMs, initialDelayMs: 0, run: (s) => this.cleanup(s) },
       { name: 'split', intervalMs: c.splitCheckIntervalMs, initialDelayMs: c.splitCheckIntervalMs, run: (s) => this.checkSplits(s) },
@@ -147,11 +150,13 @@ export class LeaderSchedulers {
   }
 
   /**
-   * Ack-only heartbeat tasks; the reports come back on /metaNode/response and /dataNode/response.
-   * The request carries the per-vol switches the nodes apply to their partitions, as Go's
-   * checkMetaNodeHeartbeat / checkDataNodeHeartbeat send them.
+   * Ack-only heartbeat tasks, queued (task-queue.ts sends them on its tick, de-duplicated by task
+   * ID: a node whose last heartbeat is still unanswered gets no second one, as in Go); the reports
+   * come back on /metaNode/response and /dataNode/response. The request carries the per-vol
+   * switches the nodes apply to their partitions, as Go's checkMetaNodeHeartbeat /
+   * checkDataNodeHeartbeat send them.
    */
-  private async sendHeartbeats(signal: AbortSignal): Promise<void> {
+  private queueHeartbeats(): void {
     const base = { currTimeSec: Math.floor(this.deps.clock.nowMs() / 1000), masterAddr: this.deps.selfHttpAddr };
     const vols = [...this.model.vols.values()];
     const names = (pick: (s: VolRecord['settings']) => boolean): string[] => vols.filter((v) => pick(v.settings)).map((v) => v.name);
@@ -164,7 +169,7 @@ export class LeaderSchedulers {
       ...[...this.model.metaNodes.values()].map((n) => ({ addr: n.addr, kind: 'meta' as const })),
       ...[...this.model.dataNodes.values()].map((n) => ({ addr: n.addr, kind: 'data' as const })),
     ];
-    await settleAll(targets, 64, (t) => this.deps.nodes.heartbeat(t.addr, t.kind, requests[t.kind], signal));
+    for (const t of targets) this.deps.queue.heartbeat(t.addr, t.kind, requests[t.kind]);
   }
 
   /**
@@ -247,6 +252,28 @@ export function replicaHealth(model: ModelView): ReplicaHealth {
     }
   }
   return { underReplicatedMeta: meta, underReplicatedData: data };
+}
+
+/**
+ * node-protocol.md 3.2 (Go updateMetaNode): a meta node reports a partition with an End other than the
+ * record's (it missed the OpUpdateMetaPartition of a split, or lost it): queue the update with the
+ * record's End to that node. A non-leader replica hands it to the partition's leader, which
+ * applies it through the partition's raft (Go sends it to the leader it knows; sending it to the
+ * reporting node also reaches replicas that apply it alone, as the simulated nodes do). Start is
+ * 0, as Go sends it: the node uses only End. Partitions without a record (an open create, an
+ * orphan) are left alone. Returns how many updates were queued.
+ *
+ * Heartbeat handling proper lives in heartbeats.ts; this sits here until that file can take it.
+ */
+export function queueRangeEndUpdates(model: ModelView, queue: TaskQueue, nodeAddr: string, report: MetaNodeHeartbeatReport): number {
+  let queued = 0;
+  for (const p of report.metaPartitions) {
+    const mp = model.metaPartitions.get(p.partitionId);
+    if (mp === undefined || p.end === mp.end) continue;
+    if (p.volName !== '' && p.volName !== mp.volName) continue;
+    if (queue.updateMetaPartition(nodeAddr, { partitionId: mp.id, volName: mp.volName, start: 0n, end: mp.end }) === 'queued') queued += 1;
+  }
+  return queued;
 }
 
 /** Resolves true after `ms`, false as soon as the signal aborts. */

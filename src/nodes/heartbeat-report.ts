@@ -280,3 +280,24 @@ export function parseNodeResponse(source: NodeResponseSource, body: string | Uin
     response,
   };
 }
+
+/** proto.UpdateMetaPartitionResponse, the Response of an OpUpdateMetaPartition result (spec 3.4). */
+export interface UpdateMetaPartitionResult {
+  readonly partitionId: number;
+  readonly volName: string;
+  /** The End the node now has (exact: may be 2^63-1). */
+  readonly end: bigint;
+  /** 1 succeeded, 2 failed. */
+  readonly status: number;
+  readonly result: string;
+}
+
+export function decodeUpdateMetaPartitionResponse(o: JsonObject, at = 'Response'): UpdateMetaPartitionResult {
+  return {
+    partitionId: readSafeUint(o, 'PartitionID', at),
+    volName: readString(o, 'VolName', at),
+    end: readUint64(o, 'End', at),
+    status: readSafeInt(o, 'Status', at),
+    result: readString(o, 'Result', at),
+  };
+}

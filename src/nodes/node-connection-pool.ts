@@ -14,8 +14,12 @@ export interface NodeConnectionPoolOptions {
   readonly connectionsMax: number;
   readonly waitersMax: number;
   readonly dialTimeoutMs: number;
+  /** Deadline of each packet's write (Go: 5 s). */
+  readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly limits: Partial<PacketLimits>;
+  /** A connection destroyed for a protocol fault (malformed reply): reported once, for the log. */
+  readonly onProtocolFault?: (conn: TaskConnection, error: NodeTaskError) => void;
   /** Registers every socket with the client, which destroys and awaits them on close. */
   readonly track: (socket: net.Socket) => void;
 }
@@ -129,7 +133,9 @@ export class NodeConnectionPool {
     try {
       conn = await dialTaskConnection(this.nodeAddr, opCode, {
         dialTimeoutMs: this.o.dialTimeoutMs,
+        writeTimeoutMs: this.o.writeTimeoutMs,
         limits: this.o.limits,
+        onProtocolFault: this.o.onProtocolFault,
         signal,
         track: this.o.track,
         onGone: (c) => this.onGone(c),

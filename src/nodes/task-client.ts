@@ -51,6 +51,12 @@ export interface UpdateMetaPartitionTask {
   readonly end: bigint;
 }
 
+/** Where the node layer reports operating events (a pino logger fits). */
+export interface TaskLogSink {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
 export interface NodeTaskClient {
   /** Sync. Resolves when the node created it (or already has the same partition). */
   createMetaPartition(nodeAddr: string, task: CreateMetaPartitionTask, signal?: AbortSignal): Promise<void>;

@@ -2,6 +2,10 @@
 // request, read exactly one reply (spec/node-protocol.md 2.1; the nodes read packets one by one
 // per connection). Any fault (timeout, abort, malformed or unexpected bytes, a reply to another
 // request) destroys the socket: a late reply would otherwise be read as the next task's.
+// Deadlines as in the Go master: the write must complete within writeTimeoutMs (5 s, every
+// packet), the reply within the caller's reply timeout. A protocol fault (bytes that are not the
+// reply to the request in flight) is reported once per connection through `onProtocolFault`, so
+// the owner logs it; the caller of request() gets the same error.
 
 import net from 'node:net';
 import { assert } from '../util/assert.js';
@@ -28,9 +32,23 @@ interface InFlight {
   readonly resolve: (reply: Packet) => void;
   readonly reject: (error: NodeTaskError) => void;
   readonly timer: NodeJS.Timeout;
+  /** Cleared once the request's bytes are handed to the kernel. */
+  writeTimer: NodeJS.Timeout | null;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: () => void;
 }
+
+/** What a TaskConnection needs besides its socket. */
+export interface TaskConnectionOptions {
+  readonly limits: Partial<PacketLimits>;
+  /** Deadline of each packet's write (Go: 5 s). */
+  readonly writeTimeoutMs: number;
+  /** Called once, when the connection is destroyed for a protocol fault. */
+  readonly onProtocolFault?: (conn: TaskConnection, error: NodeTaskError) => void;
+}
+
+/** Go's write deadline on every admin packet (proto.WriteDeadlineTime). */
+export const WRITE_TIMEOUT_MS_DEFAULT = 5_000;
 
 export class TaskConnection {
   readonly nodeAddr: string;
@@ -43,16 +61,18 @@ export class TaskConnection {
   private inFlight: InFlight | null = null;
   private gone = false;
   private readonly onGone: (conn: TaskConnection) => void;
+  private readonly o: TaskConnectionOptions;
 
-  constructor(socket: net.Socket, nodeAddr: string, limits: Partial<PacketLimits>, onGone: (conn: TaskConnection) => void) {
+  constructor(socket: net.Socket, nodeAddr: string, options: TaskConnectionOptions, onGone: (conn: TaskConnection) => void) {
     this.socket = socket;
     this.nodeAddr = nodeAddr;
-    this.decoder = new PacketDecoder(limits);
+    this.o = options;
+    this.decoder = new PacketDecoder(options.limits);
     this.onGone = onGone;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new NodeTaskError('unreachable', nodeAddr, this.opCode(), `connection to ${nodeAddr} failed: ${err.message}`, { cause: err })));
-    socket.on('close', () => this.fail(new NodeTaskError('unreachable', nodeAddr, this.opCode(), `connection to ${nodeAddr} closed before the reply`)));
+    socket.on('close', () => this.onClose());
   }
 
   get isGone(): boolean {
@@ -75,14 +95,31 @@ export class TaskConnection {
       }, replyTimeoutMs);
       const onAbort = (): void => this.fail(new NodeTaskError('aborted', this.nodeAddr, request.opcode, `${op} to ${this.nodeAddr} aborted`, { cause: signal?.reason }));
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.inFlight = { request, resolve, reject, timer, signal, onAbort };
-      this.socket.write(encodePacket(request));
+      const writeTimeoutMs = this.o.writeTimeoutMs;
+      const writeTimer = setTimeout(() => {
+        this.fail(new NodeTaskError('timeout', this.nodeAddr, request.opcode, `${op} to ${this.nodeAddr}: write not done within ${writeTimeoutMs} ms`));
+      }, writeTimeoutMs);
+      const inFlight: InFlight = { request, resolve, reject, timer, writeTimer, signal, onAbort };
+      this.inFlight = inFlight;
+      // The callback runs once the bytes are with the kernel (or with the error that 'error' reports).
+      this.socket.write(encodePacket(request), () => {
+        if (inFlight.writeTimer !== null) clearTimeout(inFlight.writeTimer);
+        inFlight.writeTimer = null;
+      });
     });
   }
 
   /** Rejects the request in flight with `error` (if any) and destroys the socket. Idempotent. */
   destroy(error: NodeTaskError): void {
     this.fail(error);
+  }
+
+  /**
+   * The owner found the reply unusable (its Data is not what the op answers): the connection is
+   * destroyed and the fault reported like one found in the framing.
+   */
+  replyFault(error: NodeTaskError): void {
+    this.protocolFault(error);
   }
 
   private opCode(): number {
@@ -94,8 +131,28 @@ export class TaskConnection {
     if (f === null) return null;
     this.inFlight = null;
     clearTimeout(f.timer);
+    if (f.writeTimer !== null) clearTimeout(f.writeTimer);
+    f.writeTimer = null;
     f.signal?.removeEventListener('abort', f.onAbort);
     return f;
+  }
+
+  /** The peer closed (or the socket was destroyed): mid-packet, that is a truncated reply. */
+  private onClose(): void {
+    if (!this.gone && !this.decoder.idle) {
+      this.protocolFault(
+        new NodeTaskError('protocol', this.nodeAddr, this.opCode(), `malformed reply from ${this.nodeAddr}: connection closed after ${this.decoder.bufferedBytes} bytes of an incomplete packet`),
+      );
+      return;
+    }
+    this.fail(new NodeTaskError('unreachable', this.nodeAddr, this.opCode(), `connection to ${this.nodeAddr} closed before the reply`));
+  }
+
+  /** Bytes that are not the reply in flight: the stream is out of sync, the connection goes. */
+  private protocolFault(error: NodeTaskError): void {
+    const first = !this.gone;
+    this.fail(error);
+    if (first) this.o.onProtocolFault?.(this, error);
   }
 
   private onData(chunk: Buffer): void {
@@ -105,17 +162,17 @@ export class TaskConnection {
       packets = this.decoder.push(chunk);
     } catch (e) {
       const detail = e instanceof PacketDecodeError ? e.message : String(e);
-      this.fail(new NodeTaskError('protocol', this.nodeAddr, this.opCode(), `malformed reply from ${this.nodeAddr}: ${detail}`, { cause: e }));
+      this.protocolFault(new NodeTaskError('protocol', this.nodeAddr, this.opCode(), `malformed reply from ${this.nodeAddr}: ${detail}`, { cause: e }));
       return;
     }
     for (const reply of packets) {
       const f = this.inFlight;
       if (f === null) {
-        this.fail(new NodeTaskError('protocol', this.nodeAddr, reply.opcode, `unexpected packet from ${this.nodeAddr} with no request in flight (ReqID ${reply.reqId})`));
+        this.protocolFault(new NodeTaskError('protocol', this.nodeAddr, reply.opcode, `unexpected packet from ${this.nodeAddr} with no request in flight (ReqID ${reply.reqId})`));
         return;
       }
       if (reply.reqId !== f.request.reqId || reply.opcode !== f.request.opcode) {
-        this.fail(
+        this.protocolFault(
           new NodeTaskError(
             'protocol',
             this.nodeAddr,
@@ -142,9 +199,8 @@ export class TaskConnection {
   }
 }
 
-export interface DialOptions {
+export interface DialOptions extends TaskConnectionOptions {
   readonly dialTimeoutMs: number;
-  readonly limits: Partial<PacketLimits>;
   readonly signal?: AbortSignal;
   /** Called with the socket as soon as it exists, so an owner can destroy and await it on close. */
   readonly track: (socket: net.Socket) => void;
@@ -178,7 +234,7 @@ export function dialTaskConnection(nodeAddr: string, opCode: number, o: DialOpti
         reject(error);
         return;
       }
-      resolve(new TaskConnection(socket, nodeAddr, o.limits, o.onGone));
+      resolve(new TaskConnection(socket, nodeAddr, { limits: o.limits, writeTimeoutMs: o.writeTimeoutMs, onProtocolFault: o.onProtocolFault }, o.onGone));
     };
     const onConnect = (): void => finish(null);
     const onError = (err: Error): void => finish(new NodeTaskError('unreachable', nodeAddr, opCode, `cannot connect to ${nodeAddr}: ${err.message}`, { cause: err }));

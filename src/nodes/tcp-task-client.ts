@@ -2,7 +2,7 @@
 // registered addr, one reply per request on a pooled connection (spec/node-protocol.md 2, 3).
 //
 // Timeouts and tries follow the Go master (master/admin_task_manager.go, proto/packet.go):
-// - dial: 10 s (connectTimeout);
+// - dial: 10 s (connectTimeout); write: 5 s per packet (WriteDeadlineTime);
 // - synchronous ops (create/delete/load partition): wait up to 30 s for the reply
 //   (SyncSendTaskDeadlineTime) and try up to 3 times, 100 ms apart (MaxRetryNum, RetryInterval).
 //   A try that times out, loses its connection or reads garbage is retried on a fresh
@@ -12,11 +12,15 @@
 //   one try; the domain's task scheduler re-sends on its next tick, as the Go queued sender does.
 //   One exception: a pooled connection that turns out to be dead before anything was read (the
 //   node restarted while it sat idle) gets one more try on a fresh connection.
+//   The queued sender (task-queue.ts) sends its tasks through sendAdminTask, ack mode.
 // SendTime is 0 for synchronous tasks and the send time for ack-only ones, as the Go senders set it.
+// Malformed replies (short, wrong magic, a huge length, a reply to another request, Data that is
+// not what the op answers) close that connection with one logged warning and count as a
+// 'protocol' failure of the try: retried for synchronous ops, final for ack-only ones.
 
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import { newAdminTask, encodeAdminTask, utf8Text } from './admin-task.js';
+import { newAdminTask, encodeAdminTask, utf8Text, type AdminTask } from './admin-task.js';
 import { parseJsonBody } from './json-fields.js';
 import { NodeConnectionPool } from './node-connection-pool.js';
 import { Opcode, opcodeName, ResultCode, resultCodeName } from './opcodes.js';
@@ -28,6 +32,7 @@ import {
   type HeartbeatRequest,
   type NodeKind,
   type NodeTaskClient,
+  type TaskLogSink,
   type UpdateMetaPartitionTask,
 } from './task-client.js';
 import {
@@ -44,6 +49,8 @@ import {
 export interface TcpTaskClientOptions {
   /** Connect timeout (Go: 10 s). */
   readonly dialTimeoutMs?: number;
+  /** Deadline of each packet's write (Go: 5 s). */
+  readonly writeTimeoutMs?: number;
   /** Reply wait of synchronous ops, per try (Go: 30 s). */
   readonly syncReplyTimeoutMs?: number;
   /** Ack wait of ack-only ops (Go: 5 s). */
@@ -66,10 +73,13 @@ export interface TcpTaskClientOptions {
   readonly newRequestId?: () => string;
   /** The packet ReqID counter's start; each packet takes the next value (Go: unixSeconds<<32 + 1). */
   readonly firstReqId?: bigint;
+  /** Where protocol faults (malformed replies) are reported, one line per closed connection. */
+  readonly logger?: TaskLogSink;
 }
 
 export const TCP_TASK_CLIENT_DEFAULTS = {
   dialTimeoutMs: 10_000,
+  writeTimeoutMs: 5_000,
   syncReplyTimeoutMs: 30_000,
   ackReplyTimeoutMs: 5_000,
   syncTriesMax: 3,
@@ -85,7 +95,8 @@ type Mode = 'sync' | 'ack';
 const RETRYABLE: ReadonlySet<string> = new Set(['timeout', 'unreachable', 'protocol']);
 
 export class TcpTaskClient implements NodeTaskClient {
-  private readonly o: Required<Omit<TcpTaskClientOptions, 'firstReqId'>>;
+  private readonly o: Required<Omit<TcpTaskClientOptions, 'firstReqId' | 'logger'>>;
+  private readonly logger: TaskLogSink | undefined;
   private reqIdCounter: bigint;
   private readonly pools = new Map<string, NodeConnectionPool>();
   private readonly sockets = new Set<net.Socket>();
@@ -97,6 +108,7 @@ export class TcpTaskClient implements NodeTaskClient {
     const nowSec = options.nowSec ?? ((): number => Math.floor(Date.now() / 1000));
     this.o = {
       dialTimeoutMs: options.dialTimeoutMs ?? TCP_TASK_CLIENT_DEFAULTS.dialTimeoutMs,
+      writeTimeoutMs: options.writeTimeoutMs ?? TCP_TASK_CLIENT_DEFAULTS.writeTimeoutMs,
       syncReplyTimeoutMs: options.syncReplyTimeoutMs ?? TCP_TASK_CLIENT_DEFAULTS.syncReplyTimeoutMs,
       ackReplyTimeoutMs: options.ackReplyTimeoutMs ?? TCP_TASK_CLIENT_DEFAULTS.ackReplyTimeoutMs,
       syncTriesMax: Math.max(1, options.syncTriesMax ?? TCP_TASK_CLIENT_DEFAULTS.syncTriesMax),
@@ -109,6 +121,7 @@ export class TcpTaskClient implements NodeTaskClient {
       newRequestId: options.newRequestId ?? randomUUID,
     };
     this.reqIdCounter = options.firstReqId ?? (BigInt(nowSec()) << 32n) + 1n;
+    this.logger = options.logger;
   }
 
   async createMetaPartition(nodeAddr: string, task: CreateMetaPartitionTask, signal?: AbortSignal): Promise<void> {
@@ -125,23 +138,29 @@ export class TcpTaskClient implements NodeTaskClient {
   }
 
   async loadMetaPartition(nodeAddr: string, partitionId: number, signal?: AbortSignal): Promise<unknown> {
-    const reply = await this.send(nodeAddr, Opcode.LoadMetaPartition, partitionId, loadMetaPartitionRequest(partitionId), 'sync', signal);
-    try {
-      return parseJsonBody(utf8Text(reply.data));
-    } catch (e) {
-      throw new NodeTaskError('protocol', nodeAddr, Opcode.LoadMetaPartition, `OpLoadMetaPartition reply from ${nodeAddr} is not JSON`, { cause: e });
-    }
+    const { value } = await this.send(nodeAddr, Opcode.LoadMetaPartition, partitionId, loadMetaPartitionRequest(partitionId), 'sync', signal, (reply) => {
+      try {
+        return parseJsonBody(utf8Text(reply.data));
+      } catch (e) {
+        throw new NodeTaskError('protocol', nodeAddr, Opcode.LoadMetaPartition, `OpLoadMetaPartition reply from ${nodeAddr} is not JSON: ${e instanceof Error ? e.message : String(e)}`, {
+          cause: e,
+        });
+      }
+    });
+    return value;
   }
 
   async createDataPartition(nodeAddr: string, task: CreateDataPartitionTask, signal?: AbortSignal): Promise<{ readonly diskPath: string }> {
     const request = createDataPartitionRequest(task);
-    const reply = await this.send(nodeAddr, Opcode.CreateDataPartition, task.partitionId, request, 'sync', signal);
     // The datanode answers with the disk path as plain text (PacketOkWithBody(dp.Disk().Path)).
-    try {
-      return { diskPath: utf8Text(reply.data) };
-    } catch (e) {
-      throw new NodeTaskError('protocol', nodeAddr, Opcode.CreateDataPartition, `OpCreateDataPartition reply from ${nodeAddr} is not UTF-8`, { cause: e });
-    }
+    const { value } = await this.send(nodeAddr, Opcode.CreateDataPartition, task.partitionId, request, 'sync', signal, (reply) => {
+      try {
+        return { diskPath: utf8Text(reply.data) };
+      } catch (e) {
+        throw new NodeTaskError('protocol', nodeAddr, Opcode.CreateDataPartition, `OpCreateDataPartition reply from ${nodeAddr} is not UTF-8`, { cause: e });
+      }
+    });
+    return value;
   }
 
   async deleteDataPartition(nodeAddr: string, partitionId: number, signal?: AbortSignal): Promise<void> {
@@ -156,6 +175,15 @@ export class TcpTaskClient implements NodeTaskClient {
   async heartbeat(nodeAddr: string, kind: NodeKind, request: HeartbeatRequest, signal?: AbortSignal): Promise<void> {
     const opCode = kind === 'meta' ? Opcode.MetaNodeHeartbeat : Opcode.DataNodeHeartbeat;
     await this.send(nodeAddr, opCode, undefined, heartbeatRequestWire(kind, request), 'ack', signal);
+  }
+
+  /**
+   * Sends a task the caller built (the queued sender: its ID, CreateTime and RequestID stay the
+   * same across re-sends, SendTime and SendCount are its own). Ack mode: resolves on the node's
+   * OK ack; a reply with another ResultCode is a 'failed' NodeTaskError with the node's text.
+   */
+  async sendAdminTask(task: AdminTask, signal?: AbortSignal): Promise<void> {
+    await this.sendData(task.OperatorAddr, task.OpCode, task.PartitionID, encodeAdminTask(task), 'ack', signal, () => undefined);
   }
 
   /** Idempotent; resolves when every socket is closed and every timer cleared. */
@@ -191,6 +219,8 @@ export class TcpTaskClient implements NodeTaskClient {
           connectionsMax: this.o.connectionsPerNodeMax,
           waitersMax: this.o.waitersPerNodeMax,
           dialTimeoutMs: this.o.dialTimeoutMs,
+          writeTimeoutMs: this.o.writeTimeoutMs,
+          onProtocolFault: (conn, error) => this.logger?.warn({ node: conn.nodeAddr, op: opcodeName(error.opCode), err: error.message }, 'malformed reply from a node: connection closed'),
           idleTimeoutMs: this.o.idleTimeoutMs,
           limits: { maxDataBytes: this.o.maxReplyDataBytes },
           track: (socket) => {
@@ -208,24 +238,61 @@ export class TcpTaskClient implements NodeTaskClient {
   }
 
   /** Builds the AdminTask, sends it with the op's timeouts and tries, returns the OK reply. */
-  private async send(nodeAddr: string, opCode: number, partitionId: number | undefined, request: unknown, mode: Mode, signal?: AbortSignal): Promise<Packet> {
-    if (this.closePromise !== null) throw this.closedError(nodeAddr, opCode);
+  private send(nodeAddr: string, opCode: number, partitionId: number | undefined, request: unknown, mode: Mode, signal?: AbortSignal): Promise<{ reply: Packet; value: undefined }>;
+  private send<T>(nodeAddr: string, opCode: number, partitionId: number | undefined, request: unknown, mode: Mode, signal: AbortSignal | undefined, accept: (reply: Packet) => T): Promise<{ reply: Packet; value: T }>;
+  private send<T>(
+    nodeAddr: string,
+    opCode: number,
+    partitionId: number | undefined,
+    request: unknown,
+    mode: Mode,
+    signal?: AbortSignal,
+    accept?: (reply: Packet) => T,
+  ): Promise<{ reply: Packet; value: T | undefined }> {
+    if (this.closePromise !== null) return Promise.reject(this.closedError(nodeAddr, opCode));
     const now = this.o.nowSec();
     const data = encodeAdminTask(
       newAdminTask({ opCode, operatorAddr: nodeAddr, partitionId, request, createTimeSec: now, sendTimeSec: mode === 'ack' ? now : 0, requestId: this.o.newRequestId() }),
     );
+    return this.sendData(nodeAddr, opCode, partitionId ?? 0, data, mode, signal, accept ?? (() => undefined));
+  }
+
+  /**
+   * Sends `data` with the op's timeouts and tries. `accept` reads the OK reply (throwing a
+   * 'protocol' NodeTaskError when its Data is unusable: the connection is closed and the try
+   * counts as failed). A ResultCode other than OK is a 'failed' error carrying the node's text.
+   */
+  private async sendData<T>(
+    nodeAddr: string,
+    opCode: number,
+    partitionId: number,
+    data: Buffer,
+    mode: Mode,
+    signal: AbortSignal | undefined,
+    accept: (reply: Packet) => T,
+  ): Promise<{ reply: Packet; value: T }> {
+    if (this.closePromise !== null) throw this.closedError(nodeAddr, opCode);
     const replyTimeoutMs = mode === 'sync' ? this.o.syncReplyTimeoutMs : this.o.ackReplyTimeoutMs;
     const triesMax = mode === 'sync' ? this.o.syncTriesMax : 1;
     let staleRetryLeft = mode === 'ack' ? 1 : 0;
     for (let tryNo = 1; ; ) {
-      const packet = makePacket({ opcode: opCode, partitionId: BigInt(partitionId ?? 0), reqId: this.nextReqId(), data });
+      const packet = makePacket({ opcode: opCode, partitionId: BigInt(partitionId), reqId: this.nextReqId(), data });
       let reused = false;
       let reply: Packet;
+      let value: T | undefined;
       try {
         const pool = this.pool(nodeAddr);
         const lease = await pool.acquire(opCode, replyTimeoutMs, signal);
         reused = lease.reused;
         reply = await lease.conn.request(packet, replyTimeoutMs, signal);
+        if (reply.resultCode === ResultCode.OK) {
+          try {
+            value = accept(reply);
+          } catch (e) {
+            if (e instanceof NodeTaskError) lease.conn.replyFault(e);
+            throw e;
+          }
+        }
         pool.release(lease.conn);
       } catch (e) {
         if (!(e instanceof NodeTaskError)) throw e;
@@ -249,7 +316,7 @@ export class TcpTaskClient implements NodeTaskClient {
           resultCode: reply.resultCode,
         });
       }
-      return reply;
+      return { reply, value: value as T };
     }
   }
 

@@ -19,6 +19,7 @@ import { clearLive } from '../cluster/heartbeats.js';
 import { LeaderSchedulers } from '../cluster/schedulers.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
+import { TaskQueue } from '../nodes/task-queue.js';
 import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
@@ -115,9 +116,18 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
 
   // The channel to meta and data nodes and the registry of multi-step domain operations. Both
   // outlive leadership changes; what runs on them is leader-only (see onLeaderChange below).
-  const nodeTasks = new TcpTaskClient();
+  const nodeTasks = new TcpTaskClient({ logger: logger.child({ component: 'node-tasks' }) });
   stack.defer('node task client', () => nodeTasks.close());
   const domainOps = new DomainOps({ stopped: true });
+  // The queued sender of ack-only tasks (heartbeats, range updates): runs while this member
+  // leads (LeaderDomain starts and stops it); its tick is the Go 2 s, or the heartbeat interval
+  // when that is shorter (tests), so that a heartbeat never waits longer than its interval.
+  const taskQueue = new TaskQueue({
+    sender: nodeTasks,
+    clock: systemClock,
+    logger: logger.child({ component: 'node-task-queue' }),
+    tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
+  });
 
   const metricsRegistry = createMetricsRegistry();
   registerRaftMetrics(metricsRegistry, node, fsm);
@@ -133,7 +143,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
       legacyDataMediaType: config.legacyDataMediaType,
       singleNodeMode: config.singleNodeMode,
     },
-    domain: { nodes: nodeTasks, ops: domainOps },
+    domain: { nodes: nodeTasks, ops: domainOps, queue: taskQueue },
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
@@ -143,9 +153,11 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const leaderDomain = new LeaderDomain(
     logger,
     domainOps,
+    taskQueue,
     new LeaderSchedulers({
       replicator,
       nodes: nodeTasks,
+      queue: taskQueue,
       ops: domainOps,
       partitions: api.services.partitions,
       clock: systemClock,
@@ -261,12 +273,14 @@ class LeaderWork {
 }
 
 /**
- * The leader-only part of the domain: schedulers run and domain operations are accepted only
- * while this member leads. Becoming leader: read barrier (the model holds every committed
- * entry of earlier terms, so the sweeps see the intents a dead leader left), then operations
- * resume and the schedulers start. Losing leadership: schedulers stop, operations are aborted at
- * once (their proposals would fail with NotLeader; the new leader's sweep undoes their
- * intents), and the heartbeat-derived live state is dropped. Transitions run one at a time.
+ * The leader-only part of the domain: schedulers run, queued node tasks are sent and domain
+ * operations are accepted only while this member leads. Becoming leader: read barrier (the
+ * model holds every committed entry of earlier terms, so the sweeps see the intents a dead
+ * leader left), then operations resume, the task queue and the schedulers start. Losing
+ * leadership: schedulers stop, then operations are aborted at once (their proposals would fail
+ * with NotLeader; the new leader's sweep undoes their intents), then the task queue stops (its
+ * sends in flight awaited, its tasks discarded), and the heartbeat-derived live state is dropped.
+ * Transitions run one at a time.
  */
 class LeaderDomain {
   private chain: Promise<void> = Promise.resolve();
@@ -276,6 +290,7 @@ class LeaderDomain {
   constructor(
     private readonly logger: Logger,
     private readonly ops: DomainOps,
+    private readonly taskQueue: TaskQueue,
     private readonly schedulers: LeaderSchedulers,
     private readonly replicator: Replicator,
     private readonly stopGraceMs: number,
@@ -315,6 +330,7 @@ class LeaderDomain {
     }
     if (!this.leading) return;
     this.ops.resume();
+    this.taskQueue.start();
     this.schedulers.start();
     this.logger.info({}, 'leader domain started');
   }
@@ -322,6 +338,7 @@ class LeaderDomain {
   private async follow(graceMs: number): Promise<void> {
     await this.schedulers.stop();
     const left = await this.ops.quiesce(graceMs, DOMAIN_ABORT_WAIT_MS);
+    await this.taskQueue.stop();
     clearLive(this.replicator.model);
     if (left.finished + left.aborted > 0) this.logger.info(left, 'domain operations stopped');
   }

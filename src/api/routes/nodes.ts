@@ -8,8 +8,10 @@
 import type { FastifyBaseLogger, FastifyPluginCallback } from 'fastify';
 import { applyDataHeartbeat, applyMetaHeartbeat } from '../../cluster/heartbeats.js';
 import type { AddNodeRequest } from '../../cluster/nodes.js';
-import type { NodeResponseSource } from '../../nodes/heartbeat-report.js';
-import { parseNodeResponse } from '../../nodes/heartbeat-report.js';
+import { queueRangeEndUpdates } from '../../cluster/schedulers.js';
+import type { NodeResponse, NodeResponseSource } from '../../nodes/heartbeat-report.js';
+import { decodeUpdateMetaPartitionResponse, parseNodeResponse } from '../../nodes/heartbeat-report.js';
+import { Opcode, opcodeName } from '../../nodes/opcodes.js';
 import { ParamError } from '../../util/errors.js';
 import { allDataNodes, allMetaNodes, dataNodeByAddr, dataNodeInfoByAddr, DataNodeNotFoundError, metaNodeInfoByAddr } from '../../model/index.js';
 import type { ApiContext } from '../context.js';
@@ -144,24 +146,48 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
 };
 
 /**
- * A node's AdminTask result. Heartbeat reports go into this leader's live state; task results
- * are logged (the synchronous tasks already got their answer on the TCP reply). A malformed
- * body is code 2 naming the field; a report from an unknown node is dropped.
+ * A node's AdminTask result (spec/node-protocol.md 2.3). Its task leaves the queued sender
+ * (Go DelTask: the ID is answered, a re-send is no longer due). Heartbeat reports go into this
+ * leader's live state, and a meta partition reported with an End other than its record's gets
+ * an OpUpdateMetaPartition queued (Go updateMetaNode). Task results are logged: an update that
+ * failed as a warning (Go dealUpdateMetaPartitionResp); the synchronous tasks already got their
+ * answer on the TCP reply. A malformed body is code 2 naming the field; a report from an unknown
+ * node is dropped.
  */
 function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buffer, log: FastifyBaseLogger): void {
   const response = parseNodeResponse(source, body);
   const model = ctx.replicator.model;
   const nowMs = ctx.clock.nowMs();
+  ctx.taskQueue.acknowledge(response.nodeAddr, response.taskId);
   switch (response.kind) {
-    case 'metaHeartbeat':
-      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
+    case 'metaHeartbeat': {
+      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) {
+        log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
+        return;
+      }
+      const updates = queueRangeEndUpdates(model, ctx.taskQueue, response.nodeAddr, response.report);
+      if (updates > 0) log.info({ addr: response.nodeAddr, updates }, 'meta partitions reported with a stale End: updates queued');
       return;
+    }
     case 'dataHeartbeat':
       if (!applyDataHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
       return;
     case 'taskResult':
-      log.debug({ addr: response.nodeAddr, op: response.opCode, partition: response.partitionId, status: response.status, result: response.result }, 'node task result');
+      takeTaskResult(response, log);
   }
+}
+
+function takeTaskResult(response: Extract<NodeResponse, { kind: 'taskResult' }>, log: FastifyBaseLogger): void {
+  const fields = { addr: response.nodeAddr, op: opcodeName(response.opCode), partition: response.partitionId, status: response.status, result: response.result };
+  if (response.opCode === Opcode.UpdateMetaPartition) {
+    const update = decodeUpdateMetaPartitionResponse(response.response);
+    // TaskFailed (2): the node kept its range; the next heartbeat reports it and re-queues.
+    if (update.status === 2) log.warn({ ...fields, vol: update.volName, end: update.end.toString() }, 'meta partition range update failed on the node');
+    else log.info({ ...fields, vol: update.volName, end: update.end.toString() }, 'meta partition range updated on the node');
+    return;
+  }
+  if (response.status === 2) log.warn(fields, 'node task failed');
+  else log.debug(fields, 'node task result');
 }
 
 /** `addr`* (keyNotFound when absent), `zoneName`, `heartbeatPort`, `replicaPort`, `id` (node set). */
