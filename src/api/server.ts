@@ -37,6 +37,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
+import { s3Routes } from './routes/s3.js';
 import { topologyRoutes } from './routes/topology.js';
 import { userRoutes } from './routes/users.js';
 import { volRoutes } from './routes/vols.js';
@@ -228,6 +229,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(partitionRoutes, { ctx });
   void app.register(topologyRoutes, { ctx });
   void app.register(metricsRoutes, { ctx });
+  void app.register(s3Routes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
   return { app, gate, metricsRegistry, services: ctx.services };
