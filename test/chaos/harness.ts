@@ -13,12 +13,13 @@
 // - every member must stop cleanly (exit 0, no crash output).
 // It also measures availability: for each fault, the time until the next acknowledged write.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { SimNodes } from '../../src/nodes/sim/index.js';
 import { SeededRandom } from '../../src/raft/core/index.js';
 import { cfsGet } from '../integration/cfs-client.js';
 import { memberAudit } from '../integration/member-status.js';
-import { ChaosCluster } from './chaos-cluster.js';
+import { ADVERTISED_RAFT_PORT, ChaosCluster, HTTP_PORT, LISTEN_RAFT_PORT } from './chaos-cluster.js';
 import { createCubefsModel, cubefsModel, type CubeOperation } from './cubefs-model.js';
 import { withDomainEffects } from './domain-history.js';
 import { checkDomainViews, settleDomain } from './domain-invariants.js';
@@ -86,7 +87,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   const domain = options.domain ?? true;
   const cluster = new ChaosCluster({
     size: options.nodes,
-    subnet: 80 + (seed % 20),
+    subnet: await freeSubnet(seed, options.nodes),
     dir: path.join(runDir, 'data'),
     tickIntervalMs: TICK_MS,
     electionTick: ELECTION_TICK,
@@ -281,6 +282,29 @@ function availability(faults: readonly { kind: FaultKind; atMs: number }[], acke
     out.set(f.kind, list);
   }
   return out;
+}
+
+/**
+ * The loopback subnet of a run: 127.0.<80 + seed % 20>.x, or the next one in 80..99 whose ports
+ * are free (another chaos run on this machine may hold it; the schedule does not depend on it).
+ */
+async function freeSubnet(seed: number, size: number): Promise<number> {
+  const first = seed % 20;
+  for (let i = 0; i < 20; i++) {
+    const subnet = 80 + ((first + i) % 20);
+    const hosts = Array.from({ length: size }, (_, k) => `127.0.${subnet}.${k + 1}`);
+    const free = await Promise.all(hosts.flatMap((host) => [HTTP_PORT, ADVERTISED_RAFT_PORT, LISTEN_RAFT_PORT].map((port) => portFree(host, port))));
+    if (free.every(Boolean)) return subnet;
+  }
+  throw new Error('no free chaos subnet in 127.0.80-99.x');
+}
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 function sleep(ms: number): Promise<void> {
