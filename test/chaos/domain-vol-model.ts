@@ -54,6 +54,12 @@
 //   expand is acknowledged: seen in chaos seed 533231 (update to 40 and expand to 20 on a vol of
 //   10, concurrent: both ok, the vol ends at 20). With `allowExpandRace` an acknowledged expand
 //   skips its size precondition (its other checks and its effect stay).
+// - stale refusals (no allowance: a run that hits it fails): the vol routes' other checks
+//   (7 absent, code 1 marked, 34 authKey, 2 expand size, the create's "duplicate vol") also read
+//   the leader's model with no read barrier, so a leader cut off from its peers answers them
+//   from a stale model until check-quorum deposes it: after the new leader acknowledged an
+//   update to capacity 10, the old one refused an expand to 20 with code 2 "should be larger
+//   than the old capacity[30]". The user routes decide at apply and are not affected.
 
 import { unreachable } from '../../src/util/assert.js';
 import type { StepResult } from './lincheck/model.js';
