@@ -150,8 +150,8 @@ export class LeaderSchedulers {
   }
 
   /**
-   * Ack-only heartbeat tasks, queued (task-queue.ts sends them on its tick, de-duplicated by task
-   * ID: a node whose last heartbeat is still unanswered gets no second one, as in Go); the reports
+   * Ack-only heartbeat tasks, queued (task-queue.ts, de-duplicated by task ID: a node whose last
+   * heartbeat is still unanswered gets no second one, as in Go) and sent at once; the reports
    * come back on /metaNode/response and /dataNode/response. The request carries the per-vol
    * switches the nodes apply to their partitions, as Go's checkMetaNodeHeartbeat /
    * checkDataNodeHeartbeat send them.
@@ -170,6 +170,7 @@ export class LeaderSchedulers {
       ...[...this.model.dataNodes.values()].map((n) => ({ addr: n.addr, kind: 'data' as const })),
     ];
     for (const t of targets) this.deps.queue.heartbeat(t.addr, t.kind, requests[t.kind]);
+    this.deps.queue.kick();
   }
 
   /**

@@ -7,7 +7,7 @@
 // Rules, per node (keyed by the task's OperatorAddr):
 // - de-duplication by AdminTask.ID (`addr[A]_op[N]`, `…_pid[N]`, `…_DataPartitionID[N]`): a
 //   task whose ID is pending is ignored, as Go's AddTask does;
-// - every tick (Go: 2 s) a task is (re)sent when it was sent fewer than 5 times and never, or
+// - every tick (Go: 2 s; kick() runs one at once) a task is (re)sent when it was sent fewer than 5 times and never, or
 //   more than 5 s ago (CheckTaskNeedSend); sends go out one at a time per node, urgent tasks
 //   (create/load partition, update meta partition: Go's IsUrgentTask) first, then heartbeats, then
 //   the rest, at most 30 per node per tick (Go's MaxTaskNum). Go sends heartbeats before urgent
@@ -314,6 +314,16 @@ export class TaskQueue {
     this.remove(node, taskId);
     this.counters.acknowledged += 1;
     return true;
+  }
+
+  /**
+   * Runs a pass now instead of at the next tick (the sends it starts belong to the queue, and
+   * stop() awaits them). The heartbeat scheduler calls it after queueing a round, so that new
+   * heartbeats go out at once: Go waits for its 2 s tick, which after a failover leaves every
+   * node inactive on the new leader that much longer. Re-sends still follow the 5 s rule.
+   */
+  kick(): void {
+    void this.tick();
   }
 
   /**
