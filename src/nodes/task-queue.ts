@@ -26,6 +26,7 @@
 // tests drive it with a fake clock and call tick() themselves.
 
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { isHeartbeatOpcode, newAdminTask, TaskStatus, type AdminTask } from './admin-task.js';
 import { Opcode, opcodeName } from './opcodes.js';
 import { NodeTaskError, type HeartbeatRequest, type NodeKind, type TaskLogSink, type UpdateMetaPartitionTask } from './task-client.js';
@@ -177,6 +178,7 @@ export class TaskQueue {
   private readonly passes = new Set<Promise<void>>();
   private readonly waiting: WaitingPass[] = [];
   private nodesSending = 0;
+  private readonly heartbeatWires = { meta: new WeakMap<HeartbeatRequest, object>(), data: new WeakMap<HeartbeatRequest, object>() };
   private readonly counters: Counters = {
     sends: 0,
     sendFailures: 0,
@@ -228,6 +230,8 @@ export class TaskQueue {
   start(): void {
     if (this.controller !== null) return;
     this.controller = new AbortController();
+    // Every send in flight listens on the signal (pool wait, dial, request): a few per node.
+    setMaxListeners(this.o.nodesSendingMax * 4 + 16, this.controller.signal);
     this.cancelTimer = this.timer.every(this.o.tickMs, () => void this.tick());
   }
 
@@ -285,10 +289,19 @@ export class TaskQueue {
     return 'queued';
   }
 
-  /** OpMetaNodeHeartbeat / OpDataNodeHeartbeat; the report comes by /…/response. */
+  /**
+   * OpMetaNodeHeartbeat / OpDataNodeHeartbeat; the report comes by /…/response. A round passes
+   * the same request object for every node of a kind: its wire form is built once.
+   */
   heartbeat(nodeAddr: string, kind: NodeKind, request: HeartbeatRequest): EnqueueOutcome {
     const opCode = kind === 'meta' ? Opcode.MetaNodeHeartbeat : Opcode.DataNodeHeartbeat;
-    return this.enqueue(this.newTask(opCode, nodeAddr, undefined, heartbeatRequestWire(kind, request)));
+    const wires = this.heartbeatWires[kind];
+    let wire = wires.get(request);
+    if (wire === undefined) {
+      wire = heartbeatRequestWire(kind, request);
+      wires.set(request, wire);
+    }
+    return this.enqueue(this.newTask(opCode, nodeAddr, undefined, wire));
   }
 
   /** OpUpdateMetaPartition: the node narrows (or restores) the partition's End. */

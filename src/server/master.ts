@@ -277,9 +277,9 @@ class LeaderWork {
  * operations are accepted only while this member leads. Becoming leader: read barrier (the
  * model holds every committed entry of earlier terms, so the sweeps see the intents a dead
  * leader left), then operations resume, the task queue and the schedulers start. Losing
- * leadership: schedulers stop, then operations are aborted at once (their proposals would fail
- * with NotLeader; the new leader's sweep undoes their intents), then the task queue stops (its
- * sends in flight awaited, its tasks discarded), and the heartbeat-derived live state is dropped.
+ * leadership: schedulers stop, then the task queue (its sends in flight awaited, its tasks
+ * discarded), then operations are aborted at once (their proposals would fail with NotLeader;
+ * the new leader's sweep undoes their intents), and the heartbeat-derived live state is dropped.
  * Transitions run one at a time.
  */
 class LeaderDomain {
@@ -337,8 +337,9 @@ class LeaderDomain {
 
   private async follow(graceMs: number): Promise<void> {
     await this.schedulers.stop();
-    const left = await this.ops.quiesce(graceMs, DOMAIN_ABORT_WAIT_MS);
+    // Nothing queued is sent by a member that no longer leads; operations do not use the queue.
     await this.taskQueue.stop();
+    const left = await this.ops.quiesce(graceMs, DOMAIN_ABORT_WAIT_MS);
     clearLive(this.replicator.model);
     if (left.finished + left.aborted > 0) this.logger.info(left, 'domain operations stopped');
   }

@@ -4,7 +4,7 @@
 // aborts and awaits the sends in flight).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adminTaskId, newAdminTask, TaskStatus, type AdminTask } from '../../src/nodes/admin-task.js';
+import { adminTaskId, encodeAdminTask, newAdminTask, TaskStatus, type AdminTask } from '../../src/nodes/admin-task.js';
 import { Opcode } from '../../src/nodes/opcodes.js';
 import { NodeTaskError } from '../../src/nodes/task-client.js';
 import { TaskQueue, type AdminTaskSender, type TaskQueueOptions, type TickTimer } from '../../src/nodes/task-queue.js';
@@ -123,6 +123,18 @@ void describe('TaskQueue: resend and drop rules (Go CheckTaskNeedSend / CheckTas
     assert.equal(sender.sent.length, 2);
     assert.deepEqual(queue.pending(META), []);
     assert.equal(queue.stats.expired, 1);
+  });
+
+  void test('the tasks it builds are exact on the wire: End 2^63-1, the Go task ID and request shape', async () => {
+    const { sender, queue } = setup();
+    queue.updateMetaPartition(META, { partitionId: 3, volName: 'npvol', start: 0n, end: (1n << 63n) - 1n });
+    queue.loadDataPartition(DATA, 2);
+    await queue.tick();
+    const [update, load] = sender.sent.map((s) => encodeAdminTask(s.task).toString('utf8'));
+    assert.match(update, /^\{"ID":"addr\[127\.0\.81\.1:17210\]_op\[67\]_pid\[3\]","PartitionID":3,"Disk":"","OpCode":67,/);
+    assert.ok(update.includes('"Request":{"PartitionID":3,"VolName":"npvol","Start":0,"End":9223372036854775807},"Response":null,'), update);
+    assert.ok(load.includes('"ID":"addr[127.0.81.2:17310]_op[98]_DataPartitionID[2]","PartitionID":2,'), load);
+    assert.ok(load.includes('"Request":{"PartitionId":2}'), load);
   });
 
   void test('a failed send counts as a send; the task stays until its response or its drop', async () => {
