@@ -68,6 +68,8 @@ export class PartitionService {
    */
   async splitMetaPartition(volName: string, count: number, stepFraction: 1 | 0.25, options: CallOptions = {}): Promise<{ added: readonly MetaPartitionRecord[] }> {
     if (count < 1 || count > MP_CREATE_COUNT_MAX) throw new ParamError('count', `count must be in [1, ${MP_CREATE_COUNT_MAX}]`);
+    // The checks below read the model: never from a stale one (see vols.ts create).
+    await this.deps.replicator.readBarrier(options);
     const vol = this.volNamed(volName);
     // No frozen check here: the Go master's route splits a frozen cluster's vol too (only the
     // automatic split skips frozen clusters, and the split scheduler checks that itself).
@@ -136,6 +138,7 @@ export class PartitionService {
    */
   async addDataPartitions(volName: string, count: number, force: boolean, options: CallOptions = {}, requestedMediaType = 0): Promise<{ before: number; after: number }> {
     if (count < 1 || count > DP_CREATE_COUNT_MAX) throw new ParamError('count', `count must be in [1, ${DP_CREATE_COUNT_MAX}]`);
+    await this.deps.replicator.readBarrier(options);
     const vol = this.volNamed(volName);
     // Go batchCreateDataPartition (not at vol create): code 1 with its text.
     if (this.model.cluster?.disableAutoAllocate === true) throw new OperatingError(CubeCode.InternalError, 'cluster is disable auto allocate dataPartition');

@@ -96,6 +96,9 @@ export class VolumeService {
 
   /** Whole or nothing; resolves with the vol and its data partition count. */
   async create(request: CreateVolRequest, options: CallOptions = {}): Promise<{ vol: VolRecord; dataPartitions: number }> {
+    // Every operation below checks the model before it proposes: a read barrier first, so a
+    // leader cut off from its peers cannot refuse (or plan) from a stale model (chaos suite).
+    await this.deps.replicator.readBarrier(options);
     const plan = this.plan(request);
     return this.deps.ops.run((claims) => this.runCreate(plan, claims, options));
   }
@@ -265,6 +268,7 @@ export class VolumeService {
    * authKey (34), then the zone rule (1, wrapped).
    */
   async update(request: VolUpdateRequest, options?: CallOptions): Promise<VolRecord> {
+    await this.deps.replicator.readBarrier(options);
     const vol = this.existing(request.name);
     const replicas = request.replicaNum ?? vol.dpReplicaNum;
     if (replicas !== 0 && replicas !== vol.dpReplicaNum && replicas !== vol.dpReplicaNum - 1) {
@@ -292,6 +296,7 @@ export class VolumeService {
 
   /** `/vol/expand` and `/vol/shrink`: capacity must grow / shrink (2), then marked (1), authKey (34). */
   async setCapacity(name: string, authKey: string, capacityGB: number, direction: 'expand' | 'shrink', options?: CallOptions): Promise<VolRecord> {
+    await this.deps.replicator.readBarrier(options);
     const vol = this.existing(name);
     // Checked here for Go's answer order, and again at apply (a racing expand may land first).
     checkCapacityChange(vol, capacityGB, direction);
@@ -302,6 +307,7 @@ export class VolumeService {
 
   /** `/vol/delete`: mark now (or unmark with deleted=false); removal runs in the background. */
   async delete(name: string, authKey: string, deleted: boolean, options?: CallOptions): Promise<VolRecord> {
+    await this.deps.replicator.readBarrier(options);
     const vol = this.existing(name);
     this.checkAuthKey(vol, authKey);
     return this.deps.replicator.propose(makeCommand('vol.setDeleted', { name, deleted, timeUnixSec: nowUnixSec(this.deps.clock) }), options);

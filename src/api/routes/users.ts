@@ -4,16 +4,18 @@
 // proto.UserInfo (views.ts) unless noted.
 
 import type { FastifyPluginCallback } from 'fastify';
+import type { CallOptions } from '../../cluster/ports.js';
 import type { CreateUserRequest, UpdateUserRequest } from '../../cluster/users.js';
 import { checkVolName, userInfo, userInfoByAccessKey, userInfoById, userList, usersOfVol, volByName, VolNotFoundError } from '../../model/index.js';
 import { ParamError } from '../../util/errors.js';
 import type { ApiContext } from '../context.js';
 import type { JsonObject } from '../params.js';
 import { jsonBool, jsonInt, jsonObject, jsonString, jsonStrings, keyNotFound } from '../params.js';
+import type { RouteCall } from '../route.js';
 import { defineRoute } from '../route.js';
 
 export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
-  const existingVol = (name: string): string => existingVolIn(ctx, name);
+  const existingVol = (name: string, call: RouteCall): Promise<string> => existingVolIn(ctx, name, call.options(ctx.timeouts.proposeMs));
   // Body {id, pwd, ak, sk, type, description}, as cfs-cli sends it (wire: cli-vs-single-master).
   defineRoute(app, ctx, {
     url: '/user/create',
@@ -72,7 +74,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     access: 'leader',
     handle: async (call) => {
       const body = jsonObject(call.body);
-      const volume = existingVol(jsonString(body, 'volume'));
+      const volume = await existingVol(jsonString(body, 'volume'), call);
       const user = await ctx.services.users.updatePolicy(jsonString(body, 'user_id'), volume, jsonStrings(body, 'policy'), call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
     },
@@ -85,7 +87,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     access: 'leader',
     handle: async (call) => {
       const body = jsonObject(call.body);
-      const volume = existingVol(jsonString(body, 'volume'));
+      const volume = await existingVol(jsonString(body, 'volume'), call);
       const user = await ctx.services.users.removePolicy(jsonString(body, 'user_id'), volume, call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
     },
@@ -109,7 +111,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     access: 'leader',
     handle: async (call) => {
       const body = jsonObject(call.body);
-      const request = { volume: existingVol(jsonString(body, 'volume')), userSrc: jsonString(body, 'user_src'), userDst: jsonString(body, 'user_dst'), force: jsonBool(body, 'force') };
+      const request = { volume: await existingVol(jsonString(body, 'volume'), call), userSrc: jsonString(body, 'user_src'), userDst: jsonString(body, 'user_dst'), force: jsonBool(body, 'force') };
       const user = await ctx.services.users.transferVol(request, call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
     },
@@ -132,8 +134,12 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
   done();
 };
 
-/** Go answers an unknown vol of the policy routes with code 7 before looking at the user. */
-function existingVolIn(ctx: ApiContext, name: string): string {
+/**
+ * Go answers an unknown vol of the policy routes with code 7 before looking at the user. After
+ * a read barrier: a leader cut off from its peers must not refuse from a stale model.
+ */
+async function existingVolIn(ctx: ApiContext, name: string, options: CallOptions): Promise<string> {
+  await ctx.replicator.readBarrier(options);
   if (volByName(ctx.replicator.model, name) === undefined) throw new VolNotFoundError(name);
   return name;
 }
