@@ -61,11 +61,15 @@ function nodeIsUp(model: ModelView, addr: string): boolean {
   return dn !== undefined && dataNodeLive(model, dn).isActive;
 }
 
-/** Remove vols marked for deletion once their partitions are gone from the nodes that are up. */
-export async function removeDeletedVols(deps: CleanupDeps, signal: AbortSignal): Promise<string[]> {
+/**
+ * Remove vols marked for deletion once their partitions are gone from the nodes that are up.
+ * `due` (default: all) keeps a marked vol visible for a while, as the Go master's slower
+ * removal does (master config `volRemovalDelayMs`).
+ */
+export async function removeDeletedVols(deps: CleanupDeps, signal: AbortSignal, due: (deleteTimeUnixSec: number) => boolean = () => true): Promise<string[]> {
   const model = deps.replicator.model;
   const removed: string[] = [];
-  const marked = [...model.vols.values()].filter((v) => v.status === VolStatus.MarkDelete).slice(0, CLEANUP_BATCH_MAX);
+  const marked = [...model.vols.values()].filter((v) => v.status === VolStatus.MarkDelete && due(v.deleteTimeUnixSec)).slice(0, CLEANUP_BATCH_MAX);
   for (const vol of marked) {
     if (signal.aborted) break;
     const failed = [

@@ -32,6 +32,8 @@ export interface SchedulerConfig {
   /** Spec 3.2: read-write data partitions a vol keeps at least. */
   readonly minWritableDataPartitions: number;
   readonly orphanGraceMs: number;
+  /** A vol marked for deletion is removed (partitions deleted on the nodes) this long after the mark. */
+  readonly volRemovalDelayMs: number;
   readonly proposeTimeoutMs: number;
 }
 
@@ -44,6 +46,7 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   topUpDelayMs: 120_000,
   minWritableDataPartitions: 10,
   orphanGraceMs: 60_000,
+  volRemovalDelayMs: 0,
   proposeTimeoutMs: 10_000,
 };
 
@@ -145,7 +148,8 @@ export class LeaderSchedulers {
   private async cleanup(signal: AbortSignal): Promise<void> {
     const deps = this.cleanupDeps();
     await sweepIntents(deps, signal);
-    await removeDeletedVols(deps, signal);
+    const nowSec = this.deps.clock.nowMs() / 1000;
+    await removeDeletedVols(deps, signal, (deletedSec) => nowSec - deletedSec >= this.config.volRemovalDelayMs / 1000);
     await sweepOrphans(deps, this.orphans, this.deps.clock.nowMs(), signal, this.config.orphanGraceMs);
   }
 

@@ -52,6 +52,8 @@ export interface MasterConfig {
   readonly domainStopGraceMs: number;
   /** A partition a node reports that no record accounts for is deleted after this long (an orphan of a dead leader). */
   readonly orphanPartitionGraceMs: number;
+  /** A vol marked for deletion stays visible (Status 1) this long before its removal starts. */
+  readonly volRemovalDelayMs: number;
 }
 
 /** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
@@ -87,6 +89,7 @@ export const DEFAULTS = {
   dataPartitionTopUpDelayMs: 120_000,
   domainStopGraceMs: 5_000,
   orphanPartitionGraceMs: 60_000,
+  volRemovalDelayMs: 0,
 } as const;
 
 type RawConfig = Record<string, unknown>;
@@ -155,6 +158,7 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     dataPartitionTopUpDelayMs: int(raw, 'dataPartitionTopUpDelayMs', DEFAULTS.dataPartitionTopUpDelayMs, 0, 3_600_000),
     domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
     orphanPartitionGraceMs: int(raw, 'orphanPartitionGraceMs', DEFAULTS.orphanPartitionGraceMs, 0, 86_400_000),
+    volRemovalDelayMs: int(raw, 'volRemovalDelayMs', DEFAULTS.volRemovalDelayMs, 0, 30 * 86_400_000),
   };
 }
 

@@ -167,6 +167,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
         heartbeatIntervalMs: config.nodeHeartbeatIntervalMs,
         topUpDelayMs: config.dataPartitionTopUpDelayMs,
         orphanGraceMs: config.orphanPartitionGraceMs,
+        volRemovalDelayMs: config.volRemovalDelayMs,
         proposeTimeoutMs: config.proposalTimeoutMs,
       },
     }),

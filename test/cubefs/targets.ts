@@ -163,7 +163,9 @@ export async function startTarget(options: TargetOptions): Promise<Target> {
             raftPort: m.replica,
             peers,
             dataDir: path.join(dir, `master${i + 1}`),
-            extraConfig: { ...MASTER_EXTRA, heartbeatPort: m.heartbeat },
+            // The Go master removes a vol marked for deletion only after its check rounds (tens
+            // of seconds); the cases that look at a marked vol need it still there.
+            extraConfig: { ...MASTER_EXTRA, heartbeatPort: m.heartbeat, volRemovalDelayMs: 60_000 },
           }),
         );
       }
