@@ -1,8 +1,7 @@
-// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D] [--no-domain] [--strict]
+// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D] [--no-domain]
 // Runs chaos seeds one after another until --duration seconds have passed (or one seed with
 // --seed), then prints faults by kind, availability per fault kind, the domain operations
-// (--no-domain: no simulated nodes and no vol operations), the known issues hit (bugs outside the
-// suite, domain-vol-model.ts KNOWN_ISSUES: reported, not failed, unless --strict), and a last line:
+// (--no-domain: no simulated nodes and no vol operations), and a last line:
 //   chaos: S seeds, H operations, 0 anomalies, 0 lost writes, F faults injected
 // Exits non-zero, naming the seed, on any anomaly, lost write or failed audit.
 import path from 'node:path';
@@ -22,7 +21,6 @@ const { values } = parseArgs({
     dir: { type: 'string', default: '.chaos' },
     clients: { type: 'string', default: '8' },
     'no-domain': { type: 'boolean', default: false },
-    strict: { type: 'boolean', default: false },
   },
 });
 
@@ -50,7 +48,7 @@ for (let seed = firstSeed; ; seed++) {
   console.log(`chaos seed ${seed}: ${nodes} members, ${runMs / 1000} s of faults (${faults.join(',')})`);
   let result: ChaosRunResult;
   try {
-    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), domain: !values['no-domain'], strict: values.strict, log: (line) => console.log(line) });
+    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), domain: !values['no-domain'], log: (line) => console.log(line) });
   } catch (error) {
     console.error(`chaos seed ${seed} FAILED: ${(error as Error).message}`);
     console.log(`chaos: ${results.length + 1} seeds, 0 operations, 0 anomalies, 0 lost writes, 0 faults injected (seed ${seed} failed to run)`);
@@ -59,7 +57,6 @@ for (let seed = firstSeed; ; seed++) {
   results.push(result);
   console.log(`chaos seed ${seed}: ${result.operations} operations, ${result.verdict} (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults, ${result.lostWrites.length} lost writes, settled in ${result.settleMs.toFixed(0)} ms${result.ok ? '' : `, PROBLEMS:\n  ${[...result.problems, ...result.lostWrites].join('\n  ')}`}`);
   if (result.anomaly !== null) console.log(result.anomaly);
-  for (const issue of result.knownIssues) console.log(`chaos seed ${seed}: KNOWN ISSUE hit (reported, not failed; --strict fails on it): ${issue}`);
   if (!result.ok) {
     failed = result;
     break;

@@ -269,7 +269,7 @@ void describe('cubefs model: volumes', () => {
 
   void it('lets a lost update, expand or delete take effect whatever the owner (apply checks no authKey)', () => {
     assert.equal(verdict([vcreate(0, 0, 1, DONE), vupdate(1, 2, Infinity, OTHER, 50, 'u'), vget(0, 3, 4, volOut({ capacity: 50, description: 'u' }))]), 'linearizable');
-    assert.equal(verdict([vcreate(0, 0, 1, DONE), vexpand(1, 2, Infinity, OTHER, 5), vget(0, 3, 4, volOut({ capacity: 5 }))]), 'linearizable');
+    assert.equal(verdict([vcreate(0, 0, 1, DONE), vexpand(1, 2, Infinity, OTHER, 50), vget(0, 3, 4, volOut({ capacity: 50 }))]), 'linearizable');
   });
 
   void it('uses removals in call order, each one once', () => {
@@ -344,26 +344,43 @@ void describe('cubefs model: data nodes', () => {
   });
 });
 
-void describe('cubefs model: the known expand race (domain-vol-model.ts KNOWN_ISSUES)', () => {
+void describe('cubefs model: the expand race of seed 533231 (fixed by 8ca4c9d)', () => {
   const V = 'vol1';
   const make = (call: number, ret: number, capacity: number): CubeOperation =>
     op(0, call, ret, { f: 'vol.create', name: V, owner: 'o', capacity, replicaNum: 3, description: 'c' }, { kind: 'done' });
   const update = (c: number, call: number, ret: number, capacity: number): CubeOperation =>
     op(c, call, ret, { f: 'vol.update', name: V, owner: 'o', capacity, description: `u${capacity}` }, { kind: 'done' });
-  const expand = (c: number, call: number, ret: number, capacity: number): CubeOperation => op(c, call, ret, { f: 'vol.expand', name: V, owner: 'o', capacity }, { kind: 'done' });
+  const expand = (c: number, call: number, ret: number, capacity: number, output: CubeOutput = { kind: 'done' }): CubeOperation =>
+    op(c, call, ret, { f: 'vol.expand', name: V, owner: 'o', capacity }, output);
   const get = (call: number, ret: number, capacity: number, description: string): CubeOperation =>
     op(3, call, ret, { f: 'vol.get', name: V }, { kind: 'vol', name: V, owner: 'o', capacity, replicaNum: 3, description, status: 0 });
-  // Seed 533231: an update to 40 and an expand to 20, concurrent on a vol of 10; the vol ends at 20.
-  const race = [make(0, 1, 10), update(1, 2, 10, 40), expand(2, 3, 11, 20), get(12, 13, 20, 'u40')];
 
-  void it('rejects it by default (the specification), and accepts it only with allowExpandRace', () => {
-    assert.equal(verdict(race), 'not-linearizable');
-    assert.equal(verdict(race, createCubefsModel({ allowExpandRace: true })), 'linearizable');
+  void it('rejects an acknowledged expand that shrank the vol: an update to 40 and an expand to 20, concurrent on a vol of 10, ending at 20', () => {
+    assert.equal(verdict([make(0, 1, 10), update(1, 2, 10, 40), expand(2, 3, 11, 20), get(12, 13, 20, 'u40')]), 'not-linearizable');
   });
 
-  void it('keeps the other checks of an acknowledged expand with the allowance', () => {
-    const relaxed = createCubefsModel({ allowExpandRace: true });
-    assert.equal(verdict([make(0, 1, 10), op(1, 2, 3, { f: 'vol.expand', name: V, owner: 'other', capacity: 20 }, { kind: 'done' })], relaxed), 'not-linearizable');
-    assert.equal(verdict([make(0, 1, 10), expand(1, 2, 3, 20), get(4, 5, 10, 'c')], relaxed), 'not-linearizable');
+  void it('accepts the answers the fix gives: the expand first, or refused with 2 after the update', () => {
+    assert.equal(verdict([make(0, 1, 10), update(1, 2, 10, 40), expand(2, 3, 11, 20), get(12, 13, 40, 'u40')]), 'linearizable');
+    assert.equal(verdict([make(0, 1, 10), update(1, 2, 10, 40), expand(2, 3, 11, 20, { kind: 'error', code: 2 }), get(12, 13, 40, 'u40')]), 'linearizable');
+  });
+});
+
+void describe('cubefs model: expand check orders', () => {
+  const V = 'vol1';
+  const make = op(0, 0, 1, { f: 'vol.create', name: V, owner: 'o', capacity: 30, replicaNum: 3, description: 'c' }, { kind: 'done' });
+  const del = op(0, 2, 3, { f: 'vol.delete', name: V, owner: 'o' }, { kind: 'done' });
+  const expand = (capacity: number, output: CubeOutput): CubeOperation => op(1, 4, 5, { f: 'vol.expand', name: V, owner: 'o', capacity }, output);
+
+  void it('accepts "marked" or 2 for an expand that does not grow a marked vol (apply checks marked first, the route size first)', () => {
+    assert.equal(verdict([make, del, expand(20, { kind: 'volRefused', reason: 'markedDelete' })]), 'linearizable');
+    assert.equal(verdict([make, del, expand(20, { kind: 'error', code: 2 })]), 'linearizable');
+    assert.equal(verdict([make, del, expand(40, { kind: 'error', code: 2 })]), 'not-linearizable');
+  });
+
+  void it('lets a lost expand take effect only if it grows the vol', () => {
+    const lost = op(1, 2, Infinity, { f: 'vol.expand', name: V, owner: 'other', capacity: 20 }, undefined);
+    const get = (capacity: number): CubeOperation => op(2, 6, 7, { f: 'vol.get', name: V }, { kind: 'vol', name: V, owner: 'o', capacity, replicaNum: 3, description: 'c', status: 0 });
+    assert.equal(verdict([make, lost, get(20)]), 'not-linearizable');
+    assert.equal(verdict([make, op(1, 2, Infinity, { f: 'vol.expand', name: V, owner: 'other', capacity: 50 }, undefined), get(50)]), 'linearizable');
   });
 });

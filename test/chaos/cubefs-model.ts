@@ -98,12 +98,6 @@ export type CubeOperation = Operation<CubeInput, CubeOutput>;
 export interface CubefsModelOptions {
   /** The flag before the history: false on a fresh cluster; 'unknown' accepts either. */
   readonly initialFrozen?: boolean | 'unknown';
-  /**
-   * Accept the known expand race (domain-vol-model.ts KNOWN_ISSUES): an acknowledged expand whose
-   * "larger than now" check held only before its linearization point. Off by default: the model
-   * is the specification; the harness checks with it on only after a strict check failed.
-   */
-  readonly allowExpandRace?: boolean;
 }
 
 /** The partition an operation belongs to: `user:<id>`, `metaNode:<addr>`, `dataNode:<addr>`, `vol:<name>` or `cluster`. */
@@ -200,7 +194,6 @@ function stepNode(kind: 'metaNode' | 'dataNode', state: NodeState, input: NodeIn
 /** The model for a cluster whose flag starts at `initialFrozen` (default false: a fresh cluster). */
 export function createCubefsModel(options: CubefsModelOptions = {}): Model<CubeInput, CubeOutput, CubeState> {
   const initialFrozen = options.initialFrozen ?? false;
-  const volOptions = { allowExpandRace: options.allowExpandRace ?? false };
 
   const stepCluster = (state: ClusterState, input: Extract<CubeInput, { f: `cluster.${string}` }>, output: Observed<CubeOutput>): StepResult<CubeState> => {
     const unknown = isUnknownOutput(output);
@@ -213,7 +206,7 @@ export function createCubefsModel(options: CubefsModelOptions = {}): Model<CubeI
   };
 
   return {
-    name: volOptions.allowExpandRace ? 'cubefs (expand race allowed)' : 'cubefs',
+    name: 'cubefs',
     init: () => null,
 
     step(state, input, output) {
@@ -238,7 +231,7 @@ export function createCubefsModel(options: CubefsModelOptions = {}): Model<CubeI
         case 'vol.expand':
         case 'vol.delete':
         case 'vol.removal':
-          return stepVol(asKind(state, 'vol'), input, isUnknownOutput(output) || isVolStepOutput(output) ? output : { kind: 'error', code: -1 }, volOptions);
+          return stepVol(asKind(state, 'vol'), input, isUnknownOutput(output) || isVolStepOutput(output) ? output : { kind: 'error', code: -1 });
         default:
           return unreachable(input, 'cubefs input');
       }

@@ -23,7 +23,9 @@
 // - update (/vol/update with capacity and description): 7 absent, code 1 "vol not exists"
 //   when marked for deletion, 34 when the authKey is not md5(owner); else both are set.
 // - expand (/vol/expand): 7 absent, 2 when the capacity is not larger, 1 marked, 34 authKey;
-//   else the capacity is set.
+//   else the capacity is set. The route checks in that order (after a read barrier), and apply
+//   checks marked, then larger, again (the command carries its direction): so "marked" is a
+//   possible answer whatever the size, and 2 whatever the status.
 // - delete (/vol/delete): 7 absent, 34 authKey; else Status 1 (again on a marked vol: no change).
 // - removal: the leader's cleanup removes a marked vol at some time after the mark. It is not an
 //   operation anyone calls: domain-history.ts adds one `vol.removal` per delete that may have
@@ -38,28 +40,20 @@
 //
 // An answer that was lost (timeout, 502, 503 outcome unknown, code 4) may have taken effect at
 // any time after the call, and what takes effect then is the *command* the route proposed:
-// vol.update / vol.setDeleted carry the vol's name, not its id, and apply re-checks only that the
-// vol exists (and, for an update, is not marked), not its authKey or the expand size rule, which
-// the route checked earlier against the vol as it was. So a lost update, expand or delete that
-// takes effect does so whatever the owner and the current capacity are now: weaker, but honest
-// (a vol deleted, removed and created again by another owner in between would take it).
+// vol.update / vol.setDeleted carry the vol's name, not its id, and apply re-checks that the vol
+// exists, is not marked (update, expand) and, for an expand, grows; not its authKey, which the
+// route checked earlier against the vol as it was. So a lost update, expand or delete that takes
+// effect does so whatever the owner is now: weaker, but honest (a vol deleted, removed and
+// created again by another owner in between would take it).
 
-// KNOWN_ISSUES (bugs found by this suite, outside test/chaos; the model keeps the specification,
-// and `allowExpandRace` names the one deviation the harness may accept, reporting each run that
-// needs it):
-// - expand race: /vol/expand checks "larger than the current capacity" on the leader's model
-//   (src/cluster/vols.ts setCapacity), then proposes an unconditional vol.update; apply
-//   (src/model/apply/vols.ts applyVolUpdate) does not check again. An update or expand that
-//   commits between the check and the apply is then overwritten by a *smaller* capacity, and the
-//   expand is acknowledged: seen in chaos seed 533231 (update to 40 and expand to 20 on a vol of
-//   10, concurrent: both ok, the vol ends at 20). With `allowExpandRace` an acknowledged expand
-//   skips its size precondition (its other checks and its effect stay).
-// - stale refusals (no allowance: a run that hits it fails): the vol routes' other checks
-//   (7 absent, code 1 marked, 34 authKey, 2 expand size, the create's "duplicate vol") also read
-//   the leader's model with no read barrier, so a leader cut off from its peers answers them
-//   from a stale model until check-quorum deposes it: after the new leader acknowledged an
-//   update to capacity 10, the old one refused an expand to 20 with code 2 "should be larger
-//   than the old capacity[30]". The user routes decide at apply and are not affected.
+// Bugs this model found (fixed outside the suite; the histories that showed them must fail):
+// - expand race (chaos seed 533231, fixed by 8ca4c9d): /vol/expand checked "larger than now" on
+//   the leader's model only and proposed an unconditional vol.update, so an update to 40 and an
+//   expand to 20, concurrent on a vol of 10, were both acknowledged and the vol ended at 20.
+// - stale refusals (fixed by d0fc115): the vol routes' checks (7, 1 marked, 34, 2, duplicate)
+//   read the leader's model with no read barrier: a leader cut off from its peers refused an
+//   expand to 20 with code 2 "should be larger than the old capacity[30]" after the new leader
+//   had acknowledged an update to 10.
 
 import { unreachable } from '../../src/util/assert.js';
 import type { StepResult } from './lincheck/model.js';
@@ -134,15 +128,10 @@ type Output = VolOutput | SharedOutput;
 const isCode = (output: Output, code: number): boolean => output.kind === 'error' && output.code === code;
 const isRefusal = (output: Output, reason: VolRefusal): boolean => output.kind === 'volRefused' && output.reason === reason;
 
-export interface VolModelOptions {
-  /** See KNOWN_ISSUES at the top. */
-  readonly allowExpandRace: boolean;
-}
-
 /** One vol operation on the state of its name. */
-export function stepVol(whole: State, input: VolInput, observed: Observed<Output>, options: VolModelOptions = { allowExpandRace: false }): StepResult<State> {
+export function stepVol(whole: State, input: VolInput, observed: Observed<Output>): StepResult<State> {
   const removals = whole?.removals ?? 0;
-  const step = stepFields(whole?.vol ?? null, removals, input, isUnknownOutput(observed) ? null : observed, options);
+  const step = stepFields(whole?.vol ?? null, removals, input, isUnknownOutput(observed) ? null : observed);
   if (!step.ok) return { ok: false, state: whole };
   const used = step.removalUsed ? removals + 1 : removals;
   return { ok: true, state: step.vol === null && used === 0 ? null : { kind: 'vol', vol: step.vol, removals: used } };
@@ -159,7 +148,7 @@ const accept = (vol: VolFields | null, removalUsed = false): FieldStep => ({ ok:
 const reject = (vol: VolFields | null): FieldStep => ({ ok: false, vol, removalUsed: false });
 
 /** The step on the vol alone; `output` null: the answer was lost. */
-function stepFields(state: VolFields | null, removals: number, input: VolInput, output: Output | null, options: VolModelOptions): FieldStep {
+function stepFields(state: VolFields | null, removals: number, input: VolInput, output: Output | null): FieldStep {
   const marked = state !== null && state.status === VOL_STATUS.markDelete;
   switch (input.f) {
     case 'vol.create': {
@@ -185,10 +174,12 @@ function stepFields(state: VolFields | null, removals: number, input: VolInput, 
     case 'vol.expand': {
       if (state === null) return output === null || isCode(output, VOL_CODES.volNotExists) ? accept(state) : reject(state);
       const expanded: VolFields = { ...state, capacity: input.capacity };
-      if (output === null) return accept(marked ? state : expanded);
-      if (options.allowExpandRace && output.kind === 'done') return !marked && state.owner === input.owner ? accept(expanded) : reject(state);
-      if (input.capacity <= state.capacity) return isCode(output, VOL_CODES.paramError) ? accept(state) : reject(state);
-      if (marked) return isRefusal(output, 'markedDelete') ? accept(state) : reject(state);
+      const grows = input.capacity > state.capacity;
+      if (output === null) return accept(!marked && grows ? expanded : state);
+      // Both check orders (see the header): the route's (size, then marked) and apply's (marked, then size).
+      if (isCode(output, VOL_CODES.paramError)) return grows ? reject(state) : accept(state);
+      if (isRefusal(output, 'markedDelete')) return marked ? accept(state) : reject(state);
+      if (!grows || marked) return reject(state);
       if (state.owner !== input.owner) return isCode(output, VOL_CODES.authKeyMismatch) ? accept(state) : reject(state);
       return output.kind === 'done' ? accept(expanded) : reject(state);
     }

@@ -20,7 +20,7 @@ import { SeededRandom } from '../../src/raft/core/index.js';
 import { cfsGet } from '../integration/cfs-client.js';
 import { memberAudit } from '../integration/member-status.js';
 import { ADVERTISED_RAFT_PORT, ChaosCluster, HTTP_PORT, LISTEN_RAFT_PORT } from './chaos-cluster.js';
-import { createCubefsModel, cubefsModel, type CubeOperation } from './cubefs-model.js';
+import { cubefsModel, type CubeOperation } from './cubefs-model.js';
 import { withDomainEffects } from './domain-history.js';
 import { checkDomainViews, settleDomain } from './domain-invariants.js';
 import { DOMAIN_MASTER_CONFIG, startDomainNodes } from './domain-nodes.js';
@@ -43,8 +43,6 @@ export interface ChaosRunOptions {
   readonly clients?: number;
   /** Simulated nodes and vol operations (default true); false: users, node registrations and the flag only. */
   readonly domain?: boolean;
-  /** Fail on the known issues too (domain-vol-model.ts KNOWN_ISSUES) instead of reporting them. */
-  readonly strict?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -65,15 +63,12 @@ export interface ChaosRunResult {
   readonly settleMs: number;
   /** How long the linearizability check took. */
   readonly checkMs: number;
-  /** Known bugs outside the suite this run hit (domain-vol-model.ts KNOWN_ISSUES): reported, not failures. */
-  readonly knownIssues: readonly string[];
   readonly ok: boolean;
 }
 
 const READ_OPS: ReadonlySet<string> = new Set(['user.info', 'metaNode.get', 'dataNode.get', 'cluster.get', 'vol.get']);
 /** How long the sweeps get to clean up after the heal (cleanup every 5 s, orphan grace 1 s). */
 const SETTLE_TIMEOUT_MS = 30_000;
-const EXPAND_RACE_MODEL = createCubefsModel({ allowExpandRace: true });
 const NO_DOMAIN_MIX: WorkloadMix = { 'vol.create': 0, 'vol.get': 0, 'vol.update': 0, 'vol.expand': 0, 'vol.delete': 0 };
 const TICK_MS = 50;
 const ELECTION_TICK = 10;
@@ -130,27 +125,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     const finalReads = await readFinalState(cluster.member(leader).url, result.keys, 10_000);
     await nodes?.close();
     const history: CubeOperation[] = withDomainEffects([...result.history, ...finalReads]);
-    let model = cubefsModel;
-    let checked = check(model, history, { timeoutMs: 60_000 });
-    const knownIssues: string[] = [];
-    if (checked.verdict === 'not-linearizable' && checked.anomaly !== undefined && options.strict !== true) {
-      // A known bug outside the suite (domain-vol-model.ts KNOWN_ISSUES): reported, not failed,
-      // when the history passes once that deviation is allowed; else the relaxed anomaly is the news.
-      const relaxed = check(EXPAND_RACE_MODEL, history, { timeoutMs: 60_000 });
-      if (relaxed.verdict === 'linearizable') {
-        const timeline = path.join(runDir, 'known-issue-expand-race.html');
-        writeTimelineHtml(timeline, cubefsModel, checked.anomaly, `chaos seed ${seed}: the expand race`);
-        knownIssues.push(`expand race (an acknowledged /vol/expand overwrote a larger capacity; timeline: ${timeline}):\n${formatAnomaly(cubefsModel, checked.anomaly, { windowLinesMax: 12 })}`);
-      } else {
-        model = EXPAND_RACE_MODEL;
-      }
-      checked = relaxed;
-    }
+    const checked = check(cubefsModel, history, { timeoutMs: 60_000 });
     let anomaly: string | null = null;
     if (checked.verdict === 'not-linearizable' && checked.anomaly !== undefined) {
-      anomaly = formatAnomaly(model, checked.anomaly);
+      anomaly = formatAnomaly(cubefsModel, checked.anomaly);
       const timeline = path.join(runDir, 'anomaly.html');
-      writeTimelineHtml(timeline, model, checked.anomaly, `chaos seed ${seed}`);
+      writeTimelineHtml(timeline, cubefsModel, checked.anomaly, `chaos seed ${seed}`);
       problems.push(`history not linearizable (timeline: ${timeline})`);
     } else if (checked.verdict !== 'linearizable') {
       problems.push(`linearizability check undecided: ${checked.unknownReason ?? checked.verdict}`);
@@ -163,7 +143,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     for (const [id, exit] of exits) if (exit.code !== 0 || exit.signal !== null) problems.push(`member ${id} stopped with ${JSON.stringify(exit)}`);
     for (const m of cluster.masters) for (const line of m.crashLines()) problems.push(`member ${m.spec.id}: ${line.slice(0, 300)}`);
     const ok = problems.length === 0 && lostWrites.length === 0 && anomaly === null;
-    if (!ok || knownIssues.length > 0) {
+    if (!ok) {
       cluster.saveLogs(path.join(runDir, 'logs'));
       saveHistory(path.join(runDir, 'history.jsonl'), history, injector.injected, result.sentTo);
     }
@@ -181,7 +161,6 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       domainCounts: domainCounts(history),
       settleMs,
       checkMs: checked.elapsedMs,
-      knownIssues,
       ok,
     };
   } catch (error) {

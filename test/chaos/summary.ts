@@ -31,8 +31,6 @@ export function formatChaosSummary(results: readonly ChaosRunResult[]): string {
     const settle = results.map((r) => r.settleMs).filter((ms) => ms > 0);
     if (settle.length > 0) lines.push(`domain settle after the heal: max ${Math.max(...settle).toFixed(0)} ms`);
   }
-  const known = results.filter((r) => r.knownIssues.length > 0);
-  if (known.length > 0) lines.push(`known issues hit (reported, not failed): ${known.map((r) => `seed ${r.seed}: ${r.knownIssues.map((i) => i.split(' (')[0]).join(', ')}`).join('; ')}`);
   const operations = results.reduce((n, r) => n + r.operations, 0);
   const anomalies = results.filter((r) => r.anomaly !== null || r.problems.length > 0).length;
   const lost = results.reduce((n, r) => n + r.lostWrites.length, 0);
