@@ -28,7 +28,7 @@ for (const { seed, nodes } of SEEDS) {
     const result = await runChaos({ seed, nodes, runMs: RUN_MS, faults: FAULT_KINDS, dir, log: () => undefined });
     results.push(result);
     console.log(
-      `seed ${seed}: ${result.operations} operations (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults (${[...new Set(result.faults.map((f) => f.kind))].join(', ')}), domain settled in ${result.settleMs.toFixed(0)} ms`,
+      `seed ${seed}: ${result.operations} operations (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults (${[...new Set(result.faults.map((f) => f.kind))].join(', ')}), domain settled in ${result.settleMs.toFixed(0)} ms; phases ${[...result.phasesMs].map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
     );
     assert.equal(result.anomaly, null, result.anomaly ?? '');
     assert.deepEqual(result.lostWrites, []);

@@ -63,6 +63,8 @@ export interface ChaosRunResult {
   readonly settleMs: number;
   /** How long the linearizability check took. */
   readonly checkMs: number;
+  /** Wall time of each phase of the run, in order (start, faults, faults heal, heal, settle, views, check, audit, stop). */
+  readonly phasesMs: ReadonlyMap<string, number>;
   readonly ok: boolean;
 }
 
@@ -91,10 +93,18 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   });
   const problems: string[] = [];
   let nodes: SimNodes | null = null;
+  const phasesMs = new Map<string, number>();
+  let phaseStartMs = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    phasesMs.set(name, now - phaseStartMs);
+    phaseStartMs = now;
+  };
   try {
     await cluster.start();
     await cluster.converge(30_000);
     if (domain) nodes = await startDomainNodes(cluster, 30_000);
+    phase('start');
     const workload = startWorkload({ urls: () => cluster.liveUrls(), clients: options.clients ?? 8, seed, requestTimeoutMs: 5000, mix: domain ? {} : NO_DOMAIN_MIX });
     const ackedWrites: { callMs: number; returnMs: number }[] = [];
     workload.onOutcome((e) => {
@@ -106,26 +116,32 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       await injector.injectOne();
       await sleep(300 + random.nextInt(1500));
     }
+    phase('faults');
     await injector.settle();
     // A little load after the last fault, so that its recovery is measured too.
     await sleep(1000);
     const result = await workload.stop();
+    phase('faults heal');
 
     await cluster.healAll();
     let statuses = await cluster.converge(60_000);
+    phase('heal');
     const settleStartMs = performance.now();
     if (nodes !== null) {
       problems.push(...(await settleDomain(cluster, nodes, workload.keys.volNames, SETTLE_TIMEOUT_MS)));
       statuses = await cluster.converge(60_000);
     }
     const settleMs = nodes === null ? 0 : performance.now() - settleStartMs;
+    phase('settle');
     // Before the linearizability check: it holds this process (and so the nodes) for seconds.
     if (nodes !== null) problems.push(...(await checkDomainViews(cluster, nodes, result.keys.volNames)));
     const leader = [...statuses.values()][0].leaderId;
     const finalReads = await readFinalState(cluster.member(leader).url, result.keys, 10_000);
     await nodes?.close();
+    phase('views');
     const history: CubeOperation[] = withDomainEffects([...result.history, ...finalReads]);
     const checked = check(cubefsModel, history, { timeoutMs: 60_000 });
+    phase('check');
     let anomaly: string | null = null;
     if (checked.verdict === 'not-linearizable' && checked.anomaly !== undefined) {
       anomaly = formatAnomaly(cubefsModel, checked.anomaly);
@@ -138,8 +154,10 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     problems.push(...sharedMetaNodeIds(finalReads));
     const lostWrites = [...lostNodes('metaNode', result.ackedMetaNodes, finalReads), ...lostNodes('dataNode', result.ackedDataNodes, finalReads)];
     problems.push(...(await auditMembers(cluster)));
+    phase('audit');
 
     const exits = await cluster.stop();
+    phase('stop');
     for (const [id, exit] of exits) if (exit.code !== 0 || exit.signal !== null) problems.push(`member ${id} stopped with ${JSON.stringify(exit)}`);
     for (const m of cluster.masters) for (const line of m.crashLines()) problems.push(`member ${m.spec.id}: ${line.slice(0, 300)}`);
     const ok = problems.length === 0 && lostWrites.length === 0 && anomaly === null;
@@ -161,6 +179,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       domainCounts: domainCounts(history),
       settleMs,
       checkMs: checked.elapsedMs,
+      phasesMs,
       ok,
     };
   } catch (error) {
