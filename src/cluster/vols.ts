@@ -238,8 +238,19 @@ export class VolumeService {
     } catch (e) {
       // Unknown outcome or not leader any more: the intent decides (cleanup sweep). Rejected by
       // the rules (cannot happen for a well-formed intent): undo now.
-      if (!(e instanceof ReplicationError)) await this.rollBack(intent, call);
-      throw e;
+      if (!(e instanceof ReplicationError)) {
+        await this.rollBack(intent, call);
+        throw e;
+      }
+      // Not a NotLeader the API may forward: the create would run again on the new leader and
+      // meet its own intent ("duplicate vol") before the sweep settles it. The commit may or
+      // may not have landed: the vol ends whole or gone (docs/volume-create.md). Go's code for a
+      // failed raft write.
+      throw new OperatingError(
+        CubeCode.PersistenceByRaft,
+        `action[createVol], clusterID[${this.deps.clusterName}] name:${intent.vol.name}, err:the volume create lost its leader before its commit was acknowledged (${e.message}); it ends complete or undone, look it up before retrying`,
+        { cause: e },
+      );
     }
   }
 

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { TX_MASK_INVALID } from '../../src/api/routes/vol-params.js';
-import { removeDeletedVols } from '../../src/cluster/cleanup.js';
+import { removeDeletedVols, sweepIntents } from '../../src/cluster/cleanup.js';
 import { INODE_ID_MAX, modelDigest, VolStatus } from '../../src/model/index.js';
 import { Opcode } from '../../src/nodes/opcodes.js';
 import { parseJsonExact } from '../../src/util/json.js';
 import { clientMetaPartitionsVolA, clientPartitionsVolB, getVolVol2, getVolVolB, volListTwo } from '../model/wire-samples.js';
-import { ALICE_KEY, authKey, createVolQuery, domainMaster, httpGet, nodeTasks, simHoldings, snapshot, volUpdateQuery, type DomainMaster } from './domain-helpers.js';
+import { ALICE_KEY, authKey, createVolQuery, domainMaster, httpGet, nodeTasks, simHoldings, snapshot, volUpdateQuery, waitUntil, type DomainMaster } from './domain-helpers.js';
 import { assertSameShape, call, fails, ok, singleMaster, T_USERS_MS, wireData } from './helpers.js';
 
 const STEP = 4_194_304n;
@@ -255,6 +255,26 @@ void describe('/admin/createVol with one meta and one data node (singleNodeMode,
       'action[createVol], clusterID[test] name:volB, err:action[doCreateVol], clusterID[test] name:volB, err:duplicate vol  ',
     );
     await assertUnchanged(dm, before, 'duplicate');
+  });
+
+  // Found by reading after the chaos suite: a NotLeader at the commit must not be forwarded
+  // (the create would meet its own intent on the new leader and answer "duplicate vol").
+  void it('answers 4, not a forward, when leadership moves between the intent and its commit', async () => {
+    dm.group.beforePropose = (_member, command) => {
+      if (command.type === 'vol.createCommit') dm.group.leaderId = 0;
+    };
+    try {
+      const msg = await fails(dm.app, createVolQuery({ name: 'volLost' }), 4);
+      assert.match(msg, /^action\[createVol\], clusterID\[test\] name:volLost, err:the volume create lost its leader before its commit was acknowledged/);
+    } finally {
+      dm.group.beforePropose = null;
+      dm.group.leaderId = 1;
+    }
+    // The intent is left for the leader's sweep (the outcome was unknown to this member).
+    assert.equal(dm.group.state.volIntents.size, 1);
+    await sweepIntents({ replicator: dm.group.replicator(1), nodes: dm.nodes, ops: dm.ops, proposeTimeoutMs: 5_000 }, AbortSignal.timeout(10_000));
+    assert.equal(dm.group.state.volIntents.size, 0);
+    await waitUntil('the swept partitions to leave the nodes', () => !dm.sims.metaNodes.some((n) => n.partitions().some((p) => p.volName === 'volLost')));
   });
 
   void it('refuses every invalid createVol with code 2 and its text, before any proposal or node task', async () => {
