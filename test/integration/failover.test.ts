@@ -13,10 +13,11 @@ const ELECTION_TIMEOUT_MS = TICK_MS * ELECTION_TICK;
 for (const [how, subnet] of [['SIGTERM', 41], ['SIGKILL', 42]] as const) {
   void test(`a 3-master cluster fails over within two election timeouts when the leader gets ${how}`, { timeout: 120_000 }, async () => {
     const cluster = new MasterCluster({ subnet, size: 3, extraConfig: { tickInterval: TICK_MS, electionTick: ELECTION_TICK } });
+    let load: ReturnType<typeof startLoad> | null = null;
     try {
       await cluster.start();
       const leader = await cluster.leader();
-      const load = startLoad({ urls: cluster.urls, clients: 32, prefix: `f${how}` });
+      load = startLoad({ urls: cluster.urls, clients: 32, prefix: `f${how}` });
       await new Promise((r) => setTimeout(r, 1000));
       const ackedBefore = load.result.acked;
       assert.ok(ackedBefore > 0, 'writes flow before the failure');
@@ -53,6 +54,8 @@ for (const [how, subnet] of [['SIGTERM', 41], ['SIGKILL', 42]] as const) {
       await cluster.stop();
       for (const m of cluster.masters) assert.deepEqual(m.exitInfo, { code: 0, signal: null }, `member ${m.spec.id}:\n${m.tail()}`);
     } finally {
+      // A failed assertion must not leave 32 clients retrying forever (the process never exits).
+      await load?.stop();
       await cluster.destroy();
     }
   });
