@@ -9,6 +9,7 @@
 import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index.js';
 import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
 import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
+import { observeHeartbeatApplied } from './heartbeat-metrics.js';
 
 /** Go's data node rule: writable only with more than 10 GB available and unused. */
 export const DATA_NODE_RESERVED_BYTES = 10 * 1024 ** 3;
@@ -17,8 +18,12 @@ export const NODE_LIVENESS_TIMEOUT_MS = 18_000;
 /** The Go master's meta node memory threshold default (clusterValue.Threshold 0.75). */
 export const META_NODE_MEMORY_THRESHOLD = 0.75;
 
-/** Applies a meta node's heartbeat; false when no meta node has that addr. */
+/**
+ * Applies a meta node's heartbeat; false when no meta node has that addr. Observes the apply time
+ * and, when the node was active, the time since its previous report (heartbeat-metrics.ts).
+ */
 export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
+  const startedMs = performance.now();
   const node = metaNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
   const previous = metaNodeLive(model, node.id);
@@ -57,11 +62,13 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
     };
     replicasOf(model.live.metaReplicas, p.partitionId).set(node.addr, replica);
   }
+  observeHeartbeatApplied('meta', performance.now() - startedMs, report.metaPartitions.length, previous.isActive ? nowMs - previous.reportTimeMs : null);
   return true;
 }
 
-/** Applies a data node's heartbeat; false when no data node has that addr. */
+/** Applies a data node's heartbeat; false when no data node has that addr. Observed as for meta nodes. */
 export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
+  const startedMs = performance.now();
   const node = dataNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
   const previous = dataNodeLive(model, node);
@@ -114,6 +121,7 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
     };
     replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
   }
+  observeHeartbeatApplied('data', performance.now() - startedMs, report.dataPartitions.length, previous.isActive ? nowMs - previous.reportTimeMs : null);
   return true;
 }
 

@@ -15,6 +15,7 @@ import { createApiServer, type ApiServer } from '../api/server.js';
 import { ClusterService } from '../cluster/cluster.js';
 import { DomainOps } from '../cluster/domain-ops.js';
 import type { Replicator } from '../cluster/ports.js';
+import { registerHeartbeatMetrics } from '../cluster/heartbeat-metrics.js';
 import { clearLive } from '../cluster/heartbeats.js';
 import { LeaderSchedulers } from '../cluster/schedulers.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
@@ -131,6 +132,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
 
   const metricsRegistry = createMetricsRegistry();
   registerRaftMetrics(metricsRegistry, node, fsm);
+  registerHeartbeatMetrics(metricsRegistry);
   const api = createApiServer({
     metricsRegistry,
     replicator,
