@@ -37,7 +37,7 @@ export async function sweepIntents(deps: CleanupDeps, signal: AbortSignal): Prom
   for (const intent of [...model.volIntents.values()].slice(0, CLEANUP_BATCH_MAX)) {
     if (signal.aborted) break;
     const volId = intent.vol.id;
-    if (deps.ops.ownsVol(volId)) continue;
+    if (deps.ops.ownsVol(volId) || deps.ops.ownsVolName(intent.vol.name)) continue;
     await deps.replicator.propose(makeCommand('vol.createAbort', { volId }), { signal, timeoutMs: deps.proposeTimeoutMs });
     const failed = [
       ...(await deletePartitionsOnNodes(deps.nodes, 'meta', replicaTargets(intent.metaPartitions), signal)),

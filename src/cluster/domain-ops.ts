@@ -35,6 +35,7 @@ interface Running {
   readonly done: Promise<unknown>;
   readonly controller: AbortController;
   readonly volIds: ReadonlySet<number>;
+  readonly volNames: Set<string>;
   readonly metaPartitionIds: Set<number>;
   readonly dataPartitionIds: Set<number>;
 }
@@ -43,6 +44,8 @@ interface Running {
 export interface OpClaims {
   readonly signal: AbortSignal;
   claimVol(volId: number): void;
+  /** Before the intent exists (its id is allocated at apply): the sweep skips this name too. */
+  claimVolName(name: string): void;
   claimMetaPartitions(ids: Iterable<number>): void;
   claimDataPartitions(ids: Iterable<number>): void;
 }
@@ -67,12 +70,14 @@ export class DomainOps {
       done: Promise.resolve(),
       controller,
       volIds,
+      volNames: new Set(),
       metaPartitionIds: new Set(),
       dataPartitionIds: new Set(),
     };
     const claims: OpClaims = {
       signal: controller.signal,
       claimVol: (id) => volIds.add(id),
+      claimVolName: (name) => entry.volNames.add(name),
       claimMetaPartitions: (ids) => {
         for (const id of ids) entry.metaPartitionIds.add(id);
       },
@@ -96,6 +101,11 @@ export class DomainOps {
 
   ownsVol(volId: number): boolean {
     for (const r of this.running) if (r.volIds.has(volId)) return true;
+    return false;
+  }
+
+  ownsVolName(name: string): boolean {
+    for (const r of this.running) if (r.volNames.has(name)) return true;
     return false;
   }
 

@@ -215,6 +215,9 @@ export class VolumeService {
     options: CallOptions,
   ): Promise<{ vol: VolRecord; dataPartitions: number }> {
     const call = { ...options, signal: anySignal(options.signal, claims.signal) };
+    // Claimed before the proposal: between the begin's apply and this code resuming, a sweep
+    // pass could otherwise take the fresh intent for a dead leader's and abort it.
+    claims.claimVolName(begin.name);
     const intent = await this.deps.replicator.propose(begin, call);
     claims.claimVol(intent.vol.id);
     claims.claimMetaPartitions(intent.metaPartitions.map((m) => m.id));
