@@ -25,6 +25,7 @@ import { sendFailure, sendNoLeader } from './errors.js';
 import { FORWARDED_BY_HEADER } from './forward.js';
 import { Params } from './params.js';
 import { requestState } from './request-state.js';
+import { verifySignedRequest } from './root-auth.js';
 
 export type RouteAccess = 'local' | 'read' | 'leader' | 'leader-read';
 export type RouteMethod = 'GET' | 'POST';
@@ -49,6 +50,11 @@ export interface RouteSpec {
   readonly url: string;
   readonly methods: readonly RouteMethod[];
   readonly access: RouteAccess;
+  /**
+   * 'root': cubemaster's own privileged actions; the request must be signed with the root
+   * user's keys (root-auth.ts), checked on the member that receives it, before anything else.
+   */
+  readonly auth?: 'root';
   /** Headers added when this request is forwarded to the leader. */
   readonly forwardHeaders?: (ctx: ApiContext) => Readonly<Record<string, string>>;
   /** Returns (or resolves with) the envelope's `data`; throws typed errors. */
@@ -72,6 +78,7 @@ export function defineRoute(app: FastifyInstance, ctx: ApiContext, spec: RouteSp
 
 async function serve(ctx: ApiContext, spec: RouteSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   try {
+    if (spec.auth === 'root') verifyRoot(ctx, request);
     if ((spec.access === 'leader' || spec.access === 'leader-read') && ctx.raft.info().role !== 'leader') {
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
@@ -86,6 +93,11 @@ async function serve(ctx: ApiContext, spec: RouteSpec, request: FastifyRequest, 
     }
     if (!reply.sent) sendFailure(request, reply, e);
   }
+}
+
+function verifyRoot(ctx: ApiContext, request: FastifyRequest): void {
+  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+  verifySignedRequest(ctx.replicator.model, request.headers, { method: request.method, pathAndQuery: request.raw.url ?? '', body }, ctx.clock.nowMs());
 }
 
 /** The leader's HTTP addr ('' = unknown). `hint` is a NotLeaderError's leader id (0 = none). */
