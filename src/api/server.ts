@@ -35,6 +35,7 @@ import { adminRoutes } from './routes/admin.js';
 import { memberRoutes } from './routes/member.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { operatorRoutes } from './routes/operator.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
 import { s3Routes } from './routes/s3.js';
@@ -230,6 +231,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(topologyRoutes, { ctx });
   void app.register(metricsRoutes, { ctx });
   void app.register(s3Routes, { ctx });
+  void app.register(operatorRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
   return { app, gate, metricsRegistry, services: ctx.services };
