@@ -55,6 +55,28 @@ export class EtcdCluster {
     }
   }
 
+  pids(): number[] {
+    return this.children.map((c) => (c.exitCode === null && c.signalCode === null ? (c.pid ?? 0) : 0));
+  }
+
+  /** The index of the member that leads, from every member's maintenance status. */
+  async leaderIndex(timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (let i = 0; i < this.clientUrls.length; i++) {
+        try {
+          const res = await fetch(`${this.clientUrls[i]}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) });
+          const status = (await res.json()) as { header: { member_id: string }; leader: string };
+          if (status.header.member_id === status.leader) return i;
+        } catch {
+          // this member is down or not ready
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`etcd: no leader within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all(
       this.children.map(

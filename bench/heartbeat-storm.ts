@@ -20,7 +20,7 @@
 // task's arrival over TCP to the answer of its report POST (the master applies the report before
 // it answers), which includes the simulator's own CPU on this shared machine; "pass" is from the
 // first arrival of a heartbeat pass to the last report of that pass applied.
-// With --prof DIR the masters preload heartbeat-storm-prof-hook.js: V8 CPU profiles of the
+// With --prof DIR the masters preload prof-hook.js: V8 CPU profiles of the
 // leader in the idle and steady windows and of the new leader in the storm window are summarized
 // at the end (a --prof run carries the profiler's overhead; take the figures from a run without
 // it). The "others CPU" column shows load from outside the bench: figures taken beside other
@@ -50,7 +50,7 @@ import { cfsGet } from '../test/integration/cfs-client.js';
 import { MasterProcess } from '../test/integration/master-process.js';
 import type { ChildMessage, ParentMessage, Samples } from './heartbeat-storm-nodes.js';
 import { printReportCosts, reportCosts } from './heartbeat-storm-apply.js';
-import { printProfile, summarizeProfile } from './heartbeat-storm-profile.js';
+import { printProfile, summarizeProfile } from './cpu-profile.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,7 +94,7 @@ const DP_BATCH_MAX = 200;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NODES_JS = path.join(here, 'heartbeat-storm-nodes.js');
-const PROF_HOOK_JS = path.join(here, 'heartbeat-storm-prof-hook.js');
+const PROF_HOOK_JS = path.join(here, 'prof-hook.js');
 const HOSTS = [1, 2, 3].map((i) => `127.0.85.${i}`);
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -267,7 +267,7 @@ const profiles: { title: string; file: string; slices: { title: string; fromUs: 
 /** The monotonic clock V8 stamps profile samples with (CLOCK_MONOTONIC, as process.hrtime), in µs. */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-/** Toggles the profiler of `m` (heartbeat-storm-prof-hook.ts); a stop with a title is summarized at the end. */
+/** Toggles the profiler of `m` (prof-hook.ts); a stop with a title is summarized at the end. */
 function toggleProfile(m: MasterProcess, starting: boolean, title = '', slices: { title: string; fromUs: number; toUs: number }[] = []): void {
   if (PROF_DIR === null || !m.running) return;
   m.signal('SIGUSR2');

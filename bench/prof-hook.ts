@@ -1,5 +1,6 @@
-// Preloaded into a master by `npm run bench:heartbeats -- --prof DIR`
-// (NODE_OPTIONS=--import <this file>; Node refuses --cpu-prof in NODE_OPTIONS): SIGUSR2 starts
+// Preloaded into a master by the benchmarks that profile (`bench:heartbeats --prof DIR`,
+// `bench:profile`) with NODE_OPTIONS=--import <this file> (Node refuses --cpu-prof in
+// NODE_OPTIONS, and --cpu-prof would profile start-up and stop too): SIGUSR2 starts
 // V8's CPU profiler in the process, the next SIGUSR2 stops it and writes
 // $HB_PROF_DIR/<HB_PROF_NAME>-<n>.cpuprofile, so the bench profiles exactly the window it wants.
 // The in-thread inspector session answers synchronously, so the file is complete when the
@@ -17,7 +18,7 @@ if (dir !== undefined && dir !== '') {
   let running = false;
   let seq = 0;
   const fail = (what: string, err: Error | null): boolean => {
-    if (err !== null) process.stderr.write(`heartbeat-storm-prof-hook: ${what}: ${err.message}\n`);
+    if (err !== null) process.stderr.write(`prof-hook: ${what}: ${err.message}\n`);
     return err !== null;
   };
   process.on('SIGUSR2', () => {

@@ -2,7 +2,7 @@
 // self time by function and by source area, optionally only for the samples taken inside a time
 // window. V8 stamps samples with the monotonic clock in microseconds, the clock behind
 // process.hrtime on Linux, so the bench passes the window as hrtime microseconds.
-// Usable on its own: node heartbeat-storm-profile.js FILE [fromUs toUs [functionName...]].
+// Usable on its own: node cpu-profile.js FILE [fromUs toUs [functionName...]].
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,7 +110,7 @@ export function printProfile(title: string, s: ProfileSummary): void {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [file, from, to, ...watch] = process.argv.slice(2);
   if (file === undefined) {
-    console.error('usage: heartbeat-storm-profile.js FILE.cpuprofile [fromUs toUs]');
+    console.error('usage: cpu-profile.js FILE.cpuprofile [fromUs toUs]');
     process.exitCode = 2;
   } else {
     printProfile(path.basename(file), summarizeProfile(file, from === undefined ? -Infinity : Number(from), to === undefined ? Infinity : Number(to), watch));
