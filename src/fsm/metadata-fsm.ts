@@ -42,6 +42,7 @@ import {
 } from './fsm-keys.js';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
 import { StoreDir } from './store-dir.js';
+import { WriteBehind } from './write-behind.js';
 
 /** Moments of a snapshot install where crash tests stop the process (test-only hook). */
 export type InstallPoint = 'snapshot-staged' | 'snapshot-promoted';
@@ -53,9 +54,13 @@ export interface MetadataFsmOptions {
   readonly logger: StoreLogger;
   readonly snapshotChunkSizeBytes?: number;
   readonly closeWarnAfterMs?: number;
+  /** A store write failed after its entries were applied to the model: the member must stop. */
+  readonly onWriteFailure?: (error: Error) => void;
 }
 
 const encoder = new TextEncoder();
+/** audit() gives up waiting for a quiet moment after this many drains (it reports what it saw). */
+const AUDIT_DRAIN_ATTEMPTS_MAX = 100;
 
 /** The result handed to a proposer: the command's own result, or null for entries without one. */
 export type EntryResult = ApplyResult<unknown> | null;
@@ -67,6 +72,7 @@ export class MetadataFsm implements StateMachine {
   private membership: Membership = EMPTY_MEMBERSHIP;
   private staged: { path: string; store: StateStore | null; meta: SnapshotMeta } | null = null;
   private readonly membershipListeners: ((m: Membership) => void)[] = [];
+  private readonly writer: WriteBehind;
 
   private constructor(
     private readonly dir: StoreDir,
@@ -75,6 +81,15 @@ export class MetadataFsm implements StateMachine {
   ) {
     this.store = store;
     this.model = emptyState();
+    this.writer = new WriteBehind({
+      store: () => this.store,
+      written: this.applied,
+      endOps: (end, batch) => batch.put(APPLIED_KEY, encodeApplied(end)),
+      onFailure: (error) => {
+        options.logger.error({ err: error, applied: this.applied.index, written: this.writer.written.index }, 'state store write failed; the member must stop');
+        options.onWriteFailure?.(error);
+      },
+    });
   }
 
   /** Opens the live database named by CURRENT and loads the model from it. */
@@ -122,6 +137,12 @@ export class MetadataFsm implements StateMachine {
 
   /** Digests of the model and of the store's records (from one consistent view), for audits. */
   async audit(): Promise<{ applied: number; modelDigest: string; storeDigest: string; storeApplied: number }> {
+    // The store must hold what the model holds: wait until no write is pending, then read both
+    // in the same turn of the event loop (an apply could otherwise slip in between).
+    for (let attempt = 0; ; attempt++) {
+      await this.writer.drain();
+      if (this.writer.written.index === this.applied.index || attempt >= AUDIT_DRAIN_ATTEMPTS_MAX) break;
+    }
     const applied = this.applied.index;
     const model = this.digest();
     const snapshot = this.store.snapshot();
@@ -138,7 +159,8 @@ export class MetadataFsm implements StateMachine {
   async apply(entries: readonly Entry[]): Promise<readonly EntryResult[]> {
     if (entries.length === 0) return [];
     assert(entries[0].index === this.applied.index + 1, () => `apply ${entries[0].index} after ${this.applied.index}`);
-    const batch = this.store.batch();
+    await this.writer.backpressure();
+    const batch = this.writer.batch();
     const results: EntryResult[] = [];
     let membershipChanged = false;
     for (const e of entries) {
@@ -170,21 +192,23 @@ export class MetadataFsm implements StateMachine {
     }
     const last = entries[entries.length - 1];
     if (membershipChanged) batch.put(MEMBERS_KEY, encodeMembership(this.membership));
-    batch.put(APPLIED_KEY, encodeApplied({ index: last.index, term: last.term }));
-    await batch.commit();
     this.applied = { index: last.index, term: last.term };
+    // Written behind the model (write-behind.ts): the applied index goes in with the batch.
+    this.writer.endApply(this.applied);
     if (membershipChanged) for (const listener of this.membershipListeners) listener(this.membership);
     return results;
   }
 
   async flush(): Promise<number> {
-    // Everything applied before the flush starts is in the memtable the flush writes out.
-    const index = this.applied.index;
+    // Every batch written before the flush starts is in the memtable the flush writes out.
+    await this.writer.drain();
+    const index = this.writer.written.index;
     await this.store.flush();
     return index;
   }
 
   async openSnapshot(): Promise<SnapshotSource> {
+    await this.writer.drain();
     const snapshot = this.store.snapshot();
     try {
       // The meta comes from inside the view, so that it describes exactly these bytes.
@@ -244,6 +268,7 @@ export class MetadataFsm implements StateMachine {
     assert(staged.meta.index === meta.index && staged.meta.term === meta.term, 'installing a different snapshot than staged');
     this.staged = null;
     this.options.onInstallPoint?.('snapshot-staged');
+    await this.writer.drain();
     await this.store.close();
     const { livePath, oldPath } = await this.dir.promote(staged.path);
     this.options.onInstallPoint?.('snapshot-promoted');
@@ -255,6 +280,8 @@ export class MetadataFsm implements StateMachine {
 
   async close(): Promise<void> {
     await this.discardStagedSnapshot();
+    // A failed write was reported when it happened; what is pending goes to the store first.
+    await this.writer.drain().catch(() => undefined);
     await this.store.close();
   }
 
@@ -276,6 +303,7 @@ export class MetadataFsm implements StateMachine {
     this.model = model;
     this.applied = applied;
     this.membership = membership;
+    this.writer.reset(applied);
   }
 }
 

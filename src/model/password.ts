@@ -9,5 +9,13 @@ export const ROOT_PASSWORD = 'CubeFSRoot';
 export const DEFAULT_USER_PASSWORD = 'CubeFSUser';
 
 export function passwordSha1(password: string): string {
-  return createHash('sha1').update(password, 'utf8').digest('hex');
+  // Most users are created with the default password: its hash is computed once.
+  if (password === DEFAULT_USER_PASSWORD) return DEFAULT_USER_PASSWORD_SHA1;
+  return sha1Hex(password);
 }
+
+function sha1Hex(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+const DEFAULT_USER_PASSWORD_SHA1 = sha1Hex(DEFAULT_USER_PASSWORD);

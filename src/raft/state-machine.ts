@@ -17,8 +17,10 @@ export interface StateMachine {
   /** Membership as of the applied index. */
   confState(): ConfState;
   /**
-   * Applies committed entries in order, every effect and the applied index in one atomic store
-   * write, and returns one result per entry (what the proposer's promise resolves with).
+   * Applies committed entries in order and returns one result per entry (what the proposer's
+   * promise resolves with). Their effects reach the store in atomic writes that each end at an
+   * applied index (possibly later, grouped with other calls): the store always holds a prefix of
+   * the log, and replay from its applied index restores the rest after a crash.
    */
   apply(entries: readonly Entry[]): Promise<readonly unknown[]>;
   /** Makes every applied effect durable; resolves with the applied index it covers. */

@@ -62,7 +62,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
 
-  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook() });
+  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook(), onWriteFailure: onFatal });
   stack.defer('state store', () => fsm.close());
 
   const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });

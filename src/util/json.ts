@@ -24,8 +24,17 @@ export function stringifyJson(value: unknown): string {
   }
 }
 
+/**
+ * A run of 16 digits: the shortest text that can hold an integer beyond 2^53 (9007199254740993
+ * has 16 digits). A text without one holds no integer JSON.parse could round.
+ */
+const LONG_DIGIT_RUN = /[0-9]{16}/;
+
 /** Integers beyond Number.MAX_SAFE_INTEGER become bigints; everything else as JSON.parse. */
 export function parseJsonExact(text: string): unknown {
+  // Most bodies (node heartbeats of small clusters, every small request) hold no such integer:
+  // the native parser, several times faster than the lossless one, gives the same values.
+  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text) as unknown;
   return parse(text, null, (literal: string) => {
     if (isInteger(literal)) return isSafeNumber(literal) ? Number(literal) : BigInt(literal);
     return Number.parseFloat(literal);

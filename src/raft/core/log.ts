@@ -50,14 +50,16 @@ export class RaftLog {
     return this.storage.term(index);
   }
 
-  /** Term at `index`, or 0 when it is compacted or beyond the log. */
+  /**
+   * Term at `index`, or 0 when it is compacted or beyond the log. Checked without throwing: a
+   * follower asks this for every new entry of every append (findConflict), and building an
+   * Error with its stack each time cost followers 2% of their CPU under load (bench:profile).
+   */
   termOrZero(index: number): number {
-    try {
-      return this.term(index);
-    } catch (error) {
-      if (error instanceof CompactedError || error instanceof UnavailableError) return 0;
-      throw error;
-    }
+    const fromUnstable = this.unstable.term(index);
+    if (fromUnstable !== null) return fromUnstable;
+    if (index < this.firstIndex() - 1 || index > this.lastIndex()) return 0;
+    return this.storage.term(index);
   }
 
   lastTerm(): number {
