@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile.js';
-import { startCubemaster, userCreateRequest, isEnvelopeOk, type CubemasterSystem } from './systems.js';
+import { CUBEFS_WORKLOAD, isEnvelopeOk } from './compare/workloads.js';
+import { startCubemaster, type CubemasterSystem } from './systems.js';
 import { closedLoop, sleep } from './write-load.js';
 
 const { values } = parseArgs({
@@ -47,7 +48,7 @@ try {
     [system.urls[leader]],
     CLIENTS,
     SECONDS,
-    values.workload === 'read' ? () => ({ method: 'GET', path: '/admin/getCluster' }) : userCreateRequest(`prof${process.pid}`),
+    values.workload === 'read' ? () => ({ method: 'GET', path: '/admin/getCluster' }) : CUBEFS_WORKLOAD.write(`prof${process.pid}`),
     isEnvelopeOk,
     WARMUP_SECONDS,
   );

@@ -1,26 +1,47 @@
 // The systems the benchmarks start side by side on loopback: cubemaster as real master processes,
-// etcd (Debian's etcd-server), and the Go CubeFS master where it was built; each one answers the
-// same questions (client URLs, the leader, the process ids for CPU accounting, stop).
+// etcd (Debian's etcd-server) and the Go CubeFS master (go-master.ts). Each answers the same
+// questions (client URLs, the leader, process ids for CPU and memory accounting, stop), and
+// cubemaster and etcd also let a benchmark stop, restart and replace a member.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cfsGet } from '../test/integration/cfs-client.js';
 import { MasterProcess } from '../test/integration/master-process.js';
 import { EtcdCluster } from './etcd-cluster.js';
-import type { RequestSpec } from './write-load.js';
 
 export interface RunningSystem {
   readonly name: string;
   /** Client base URLs, one per member, in member order. */
   readonly urls: readonly string[];
-  /** Index into `urls` of the member that leads now. */
+  /** Index into `urls` of the member that leads now (waits for one). */
   leader(): Promise<number>;
   /** Operating-system process ids of the members, in member order (0: not running). */
   pids(): number[];
   stop(): Promise<void>;
 }
 
-export interface CubemasterSystem extends RunningSystem {
+/** Member-level control for the failover and recovery measurements. */
+export interface MemberControl {
+  signal(i: number, sig: NodeJS.Signals): void;
+  waitExit(i: number, timeoutMs?: number): Promise<void>;
+  /** Starts member i again on its own data; resolves once its process answers HTTP. */
+  start(i: number): Promise<void>;
+  /** How far member i is behind the leader (entries or revisions); null when unknown. */
+  lag(i: number, leader: number): Promise<number | null>;
+  /** The position the leader has reached (commit index or revision). */
+  position(leader: number): Promise<number>;
+  /** Member i's position (applied index or revision); null when it does not answer. */
+  memberPosition(i: number): Promise<number | null>;
+  /**
+   * A new, empty member in member i's place: removed from the membership, its data deleted,
+   * added back, started. Resolves once it was added and its process answers (not caught up).
+   */
+  replace(i: number, leader: number): Promise<void>;
+}
+
+export type ControllableSystem = RunningSystem & MemberControl;
+
+export interface CubemasterSystem extends ControllableSystem {
   readonly masters: readonly MasterProcess[];
   readonly dir: string;
 }
@@ -29,6 +50,8 @@ export interface CubemasterOptions {
   readonly env?: (id: number) => Record<string, string>;
   readonly extraConfig?: Record<string, unknown>;
 }
+
+const MEMBER_ADD_TIMEOUT_MS = 120_000;
 
 /** N masters on 127.0.<subnet>.1..N, same ports, waiting until every member agrees on a leader. */
 export async function startCubemaster(members: number, subnet: number, options: CubemasterOptions = {}): Promise<CubemasterSystem> {
@@ -44,10 +67,14 @@ export async function startCubemaster(members: number, subnet: number, options: 
         raftPort: 17110,
         peers,
         dataDir: path.join(dir, `m${i + 1}`),
-        extraConfig: { logLevel: 'warn', ...options.extraConfig },
+        extraConfig: { logLevel: 'warn', memberCatchUpTimeoutMs: MEMBER_ADD_TIMEOUT_MS, ...options.extraConfig },
         env: options.env?.(i + 1),
       }),
   );
+  const status = async (i: number): Promise<{ commit: number; applied: number } | null> => {
+    const reply = await cfsGet<{ commit: number; applied: number }>(masters[i].url, '/cubemaster/status', {}, { timeoutMs: 2000 }).catch(() => null);
+    return reply?.envelope?.code === 0 ? reply.envelope.data : null;
+  };
   const system: CubemasterSystem = {
     name: 'cubemaster',
     masters,
@@ -55,9 +82,36 @@ export async function startCubemaster(members: number, subnet: number, options: 
     urls: masters.map((m) => m.url),
     leader: () => cubemasterLeader(masters),
     pids: () => masters.map((m) => (m.running ? (m.pid ?? 0) : 0)),
+    signal: (i, sig) => masters[i].signal(sig),
+    waitExit: async (i, timeoutMs = 30_000) => {
+      if (masters[i].running) await masters[i].waitExit(timeoutMs).catch(() => undefined);
+    },
+    start: (i) => masters[i].start(60_000),
+    position: async (leader) => (await status(leader))?.commit ?? 0,
+    memberPosition: async (i) => (await status(i))?.applied ?? null,
+    lag: async (i, leader) => {
+      const [a, b] = await Promise.all([status(leader), status(i)]);
+      return a === null || b === null ? null : Math.max(0, a.commit - b.applied);
+    },
+    replace: async (i, leader) => {
+      const m = masters[i];
+      const addr = `${m.spec.host}:${m.spec.httpPort}`;
+      const removed = await cfsGet(masters[leader].url, '/raftNode/remove', { id: m.spec.id, addr }, { timeoutMs: 30_000 });
+      if (removed.envelope?.code !== 0) throw new Error(`raftNode/remove: ${removed.status} ${removed.body.slice(0, 200)}`);
+      if (m.running) {
+        m.signal('SIGTERM');
+        await m.waitExit(30_000).catch(() => undefined);
+      }
+      rmSync(path.join(m.spec.dataDir, 'wal'), { recursive: true, force: true });
+      rmSync(path.join(m.spec.dataDir, 'store'), { recursive: true, force: true });
+      await m.start(60_000);
+      // /raftNode/add answers once the learner caught up and was promoted: not awaited here,
+      // the caller watches the member's position.
+      void cfsGet(masters[leader].url, '/raftNode/add', { id: m.spec.id, addr }, { timeoutMs: MEMBER_ADD_TIMEOUT_MS }).catch(() => undefined);
+    },
     stop: async () => {
       for (const m of masters) if (m.running) m.signal('SIGTERM');
-      await Promise.all(masters.filter((m) => m.running).map((m) => m.waitExit(20_000).catch(() => undefined)));
+      await Promise.all(masters.filter((m) => m.running).map((m) => m.waitExit(30_000).catch(() => undefined)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -94,31 +148,54 @@ export async function cubemasterLeader(masters: readonly MasterProcess[], timeou
   }
 }
 
-export async function startEtcd(members: number, subnet: number): Promise<RunningSystem> {
+export async function startEtcd(members: number, subnet: number): Promise<ControllableSystem> {
   const etcd = new EtcdCluster(members, subnet);
-  await etcd.ready();
+  const revision = async (i: number): Promise<number | null> => (await etcd.status(i))?.revision ?? null;
+  try {
+    await etcd.ready();
+  } catch (error) {
+    await etcd.stop();
+    throw error;
+  }
   return {
     name: 'etcd 3.4',
     urls: etcd.clientUrls,
     leader: () => etcd.leaderIndex(),
     pids: () => etcd.pids(),
+    signal: (i, sig) => etcd.signal(i, sig),
+    waitExit: (i, timeoutMs) => etcd.waitExit(i, timeoutMs),
+    start: async (i) => {
+      etcd.start(i, 'existing');
+      await waitFor(`etcd member ${i + 1} to answer`, 60_000, async () => (await etcd.status(i)) !== null);
+    },
+    position: async (leader) => (await revision(leader)) ?? 0,
+    memberPosition: revision,
+    lag: async (i, leader) => {
+      const [a, b] = await Promise.all([revision(leader), revision(i)]);
+      return a === null || b === null ? null : Math.max(0, a - b);
+    },
+    replace: async (i, leader) => {
+      await etcd.memberRemove(i, leader);
+      etcd.signal(i, 'SIGTERM');
+      await etcd.waitExit(i);
+      etcd.wipe(i);
+      await etcd.memberAdd(i, leader);
+      etcd.start(i, 'existing');
+      await waitFor(`etcd member ${i + 1} to answer`, 60_000, async () => (await etcd.status(i)) !== null);
+    },
     stop: () => etcd.stop(),
   };
 }
 
-// ------------------------------------------------------------------ requests
-
-/** `/user/create` with a fresh user id per request (ids stay within CubeFS's 21-character rule). */
-export function userCreateRequest(tag: string): (client: number, seq: number) => RequestSpec {
-  const prefix = `u${tag.replace(/[^A-Za-z0-9]/g, '').slice(-6)}`;
-  return (client, seq) => ({ method: 'POST', path: '/user/create', body: JSON.stringify({ id: `${prefix}_${client.toString(36)}_${seq.toString(36)}`, type: 2 }) });
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
-export function isEnvelopeOk(status: number, body: string): boolean {
-  return status === 200 && body.startsWith('{"code":0');
-}
-
-// ------------------------------------------------------------------ CPU accounting
+// ------------------------------------------------------------------ process accounting
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -132,5 +209,18 @@ export function processCpuSeconds(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   } catch {
     return 0;
+  }
+}
+
+/** Resident set size of a process in bytes (NaN once it is gone). */
+export function residentBytes(pid: number): number {
+  if (pid === 0) return NaN;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
+    return line === undefined ? NaN : Number(line.split(/\s+/)[1]) * 1024;
+  } catch {
+    return NaN;
   }
 }

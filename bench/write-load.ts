@@ -9,6 +9,7 @@ export interface LoadFigures {
   readonly opsPerSec: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly p999Ms: number;
 }
 
 export interface RequestSpec {
@@ -18,7 +19,13 @@ export interface RequestSpec {
   readonly headers?: Record<string, string>;
 }
 
-/** Runs `makeRequest(client, seq)` closed-loop for `seconds` after `warmupSeconds`. */
+/** Bound on one request: a request that takes longer counts as an error. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs `makeRequest(client, seq)` closed-loop for `seconds` after `warmupSeconds`. Client c
+ * talks to urls[c % urls.length]. `window` hears when the measured window starts and ends.
+ */
 export async function closedLoop(
   urls: readonly string[],
   concurrency: number,
@@ -26,6 +33,7 @@ export async function closedLoop(
   makeRequest: (client: number, seq: number) => RequestSpec,
   isSuccess: (status: number, body: string) => boolean,
   warmupSeconds = 1,
+  window: { readonly onStart?: () => void; readonly onEnd?: () => void } = {},
 ): Promise<LoadFigures> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
   const latencies: number[] = [];
@@ -40,7 +48,7 @@ export async function closedLoop(
       const started = performance.now();
       let ok = false;
       try {
-        const { status, body } = await send(base, spec, agent);
+        const { status, body } = await sendRequest(base, spec, agent);
         ok = isSuccess(status, body);
       } catch {
         ok = false;
@@ -54,23 +62,37 @@ export async function closedLoop(
   };
   const clients = Array.from({ length: concurrency }, (_, c) => client(c));
   await sleep(warmupSeconds * 1000);
+  window.onStart?.();
   measuring = true;
   const started = performance.now();
   await sleep(seconds * 1000);
   measuring = false;
+  window.onEnd?.();
   const elapsed = (performance.now() - started) / 1000;
   running = false;
   await Promise.all(clients);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length === 0 ? NaN : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
-  return { ops, errors, seconds: elapsed, opsPerSec: ops / elapsed, p50Ms: q(0.5), p99Ms: q(0.99) };
+  return { ops, errors, seconds: elapsed, opsPerSec: ops / elapsed, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), p999Ms: quantile(latencies, 0.999) };
 }
 
-function send(base: URL, spec: RequestSpec, agent: http.Agent): Promise<{ status: number; body: string }> {
+/** The q-quantile of sorted values (NaN when empty). */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export function sendRequest(base: URL, spec: RequestSpec, agent: http.Agent | false, timeoutMs = REQUEST_TIMEOUT_MS): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: base.hostname, port: base.port, path: spec.path, method: spec.method, agent, headers: { ...(spec.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) }), ...spec.headers }, timeout: 30_000 },
+      {
+        host: base.hostname,
+        port: base.port,
+        path: spec.path,
+        method: spec.method,
+        agent,
+        headers: { ...(spec.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) }), ...spec.headers },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

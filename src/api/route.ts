@@ -4,7 +4,9 @@
 // - `read`: answered by this member, leader or follower, from its warm model after
 //   `replicator.readBarrier()` (ReadIndex, forwarded to the leader inside Raft): linearizable.
 //   Deliberate change from CubeFS, whose followers proxy reads because only the leader holds a
-//   model (spec 12.1); the answer a client sees is the same.
+//   model (spec 12.1); the answer a client sees is the same. With the header
+//   `x-cubemaster-consistency: serializable` the barrier is skipped (a local, possibly stale
+//   read, as etcd's serializable range).
 // - `leader`: writes and leader-state views. On the leader: run. On a follower that knows the
 //   leader: forward the request to it (forward.ts). No leader known: 400 "no leader" (spec 2).
 // - `leader-read`: views that show heartbeat-derived state (node liveness, replica reports,
@@ -83,7 +85,9 @@ async function serve(ctx: ApiContext, spec: RouteSpec, request: FastifyRequest, 
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
     }
-    if (spec.access === 'read' || spec.access === 'leader-read') await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
+    if (spec.access === 'leader-read' || (spec.access === 'read' && !wantsSerializable(request))) {
+      await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
+    }
     const data: unknown = await spec.handle(routeCall(request));
     await sendOk(request, reply, data);
   } catch (e) {
@@ -134,6 +138,17 @@ async function forwardToLeader(
     ctx.metrics.forwarded(spec.url, 'failed');
     sendFailure(request, reply, e);
   }
+}
+
+/**
+ * Our extension, as etcd's serializable range: `x-cubemaster-consistency: serializable` on a
+ * `read` route answers from this member's model without the ReadIndex round, so it may be
+ * stale by what this member has not applied yet (never by more than it has not heard of).
+ */
+export const CONSISTENCY_HEADER = 'x-cubemaster-consistency';
+
+function wantsSerializable(request: FastifyRequest): boolean {
+  return request.headers[CONSISTENCY_HEADER] === 'serializable';
 }
 
 export function isForwarded(request: FastifyRequest): boolean {

@@ -190,6 +190,24 @@ void describe('reads and local routes on a follower', () => {
     assert.equal(leader.seen.length, 0);
   });
 
+  void it('skips the read barrier for a read marked serializable, and only for read routes', async () => {
+    const group = new FakeGroup([1, 2], 1);
+    const [leader, follower] = await members(group, [1, 2]);
+    const barriers = group.readBarriers;
+    const serializable = { headers: { 'x-cubemaster-consistency': 'serializable' } };
+    const info = await send(follower, '/user/info?user=root', serializable);
+    assert.equal(info.envelope.code, 0);
+    assert.equal((info.envelope.data as { user_id: string }).user_id, 'root');
+    assert.equal(group.readBarriers - barriers, 0);
+    // Any other value is a plain linearizable read.
+    assert.equal((await send(follower, '/user/info?user=root', { headers: { 'x-cubemaster-consistency': 'stale' } })).envelope.code, 0);
+    assert.equal(group.readBarriers - barriers, 1);
+    // Heartbeat-derived views still go to the leader, which still reads behind a barrier.
+    assert.equal((await send(follower, '/admin/getCluster', serializable)).envelope.code, 0);
+    assert.equal(leader.seen.filter((r) => r.url === '/admin/getCluster').length, 1);
+    assert.equal(group.readBarriers - barriers, 2);
+  });
+
   // Node liveness, usage and partition reports come from heartbeats, which only the leader holds.
   void it('forwards the views of heartbeat-derived state to the leader', async () => {
     const group = new FakeGroup([1, 2], 1);

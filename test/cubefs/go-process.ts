@@ -24,6 +24,10 @@ export class GoProcess {
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== null && this.exitInfo === null;
   }
