@@ -59,6 +59,8 @@ export interface MetadataFsmOptions {
 }
 
 const encoder = new TextEncoder();
+/** Entries decoded per step of the start-up scan. */
+const LOAD_BATCH_ENTRIES = 4096;
 /** audit() gives up waiting for a quiet moment after this many drains (it reports what it saw). */
 const AUDIT_DRAIN_ATTEMPTS_MAX = 100;
 
@@ -290,13 +292,20 @@ export class MetadataFsm implements StateMachine {
     const model = emptyState();
     let applied = { index: 0, term: 0 };
     let membership = EMPTY_MEMBERSHIP;
-    for await (const { key, value } of this.store.iterate()) {
-      if (isFsmKey(key)) {
-        if (bytesEqual(key, APPLIED_KEY)) applied = decodeApplied(value);
-        else if (bytesEqual(key, MEMBERS_KEY)) membership = decodeMembership(value);
-        continue;
+    const iterator = this.store.iterate();
+    try {
+      for (let batch = await iterator.nextBatch(LOAD_BATCH_ENTRIES); batch.length > 0; batch = await iterator.nextBatch(LOAD_BATCH_ENTRIES)) {
+        for (const { key, value } of batch) {
+          if (isFsmKey(key)) {
+            if (bytesEqual(key, APPLIED_KEY)) applied = decodeApplied(value);
+            else if (bytesEqual(key, MEMBERS_KEY)) membership = decodeMembership(value);
+            continue;
+          }
+          loadRecord(model, key, value);
+        }
       }
-      loadRecord(model, key, value);
+    } finally {
+      await iterator.release();
     }
     const problems = checkModel(model);
     if (problems.length > 0) throw new Error(`state store is inconsistent: ${problems.slice(0, 5).join('; ')}`);

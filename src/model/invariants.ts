@@ -122,10 +122,12 @@ function checkUsers(model: ModelView, problems: string[]): void {
     if (ak === undefined) problems.push(`${what}: access key record missing`);
     else if (ak.userId !== user.userId) problems.push(`${what}: access key held by ${ak.userId}`);
 
-    const owned = new Set<string>();
+    // Most users own nothing: no set for them (this runs once per user at every start-up).
+    const ownedSet = user.policy.ownVols.length === 0 ? null : new Set<string>();
+    const owned: ReadonlySet<string> = ownedSet ?? EMPTY_NAMES;
     for (const name of user.policy.ownVols) {
       if (owned.has(name)) problems.push(`${what}: own_vols lists ${name} twice`);
-      owned.add(name);
+      ownedSet?.add(name);
       const id = model.index.volIdByName.get(name);
       const vol = id === undefined ? undefined : model.vols.get(id);
       if (vol === undefined) problems.push(`${what}: owns vol ${name} that does not exist`);
@@ -144,6 +146,8 @@ function checkUsers(model: ModelView, problems: string[]): void {
     }
   }
 }
+
+const EMPTY_NAMES: ReadonlySet<string> = new Set();
 
 function checkVols(model: ModelView, problems: string[]): void {
   const { counters, index } = model;

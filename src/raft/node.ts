@@ -109,7 +109,7 @@ export class RaftNode {
   private compactableIndex = 0;
   private readonly addresses: Map<NodeId, MemberAddress>;
   private readonly leaderListeners: ((leader: NodeId, term: number) => void)[] = [];
-  private readonly leaderWaiters = new Set<{ target: NodeId; resolve: () => void }>();
+  private readonly leaderWaiters = new Set<{ target: NodeId; resolve: () => void; reject: (error: Error) => void }>();
   private lastLeader: NodeId = NONE;
   private fatal: Error | null = null;
 
@@ -161,6 +161,11 @@ export class RaftNode {
     node.updateTransportPeers();
     // A cluster of one need not wait an election timeout to find out that it wins.
     if (raft.conf.voters.length === 1 && raft.conf.voters[0] === options.id) node.raw.campaign();
+    // A voter of a larger group starts most of an election timeout in (as etcd's
+    // initial-election-tick-advance): after a whole-cluster restart the first election comes
+    // 0 to 1 timeout later instead of 1 to 2. It cannot unseat a live leader: pre-vote fails
+    // while the others still hear from one.
+    else if (raft.conf.voters.includes(options.id)) for (let i = 0; i < options.electionTick - 1; i++) node.raw.tick();
     node.tickTimer = setInterval(() => node.tick(), options.tickIntervalMs);
     node.loop = node.runLoop().catch((error: unknown) => node.die(error));
     logger.info({ id: options.id, term: raft.term, applied: sm.appliedIndex(), lastIndex: log.lastIndex(), conf: raft.conf }, 'raft: node started');
@@ -291,9 +296,9 @@ export class RaftNode {
     if (this.leaderId() === target) return target;
     this.raw.transferLeader(target);
     this.wake();
-    let waiter: { target: NodeId; resolve: () => void } | undefined;
-    const moved = new Promise<void>((resolve) => {
-      waiter = { target, resolve };
+    let waiter: { target: NodeId; resolve: () => void; reject: (error: Error) => void } | undefined;
+    const moved = new Promise<void>((resolve, reject) => {
+      waiter = { target, resolve, reject };
       this.leaderWaiters.add(waiter);
     });
     let timer: NodeJS.Timeout | undefined;
@@ -530,9 +535,14 @@ export class RaftNode {
         case 'became-candidate':
         case 'leader-stepped-down':
         case 'transfer-started':
-        case 'transfer-aborted':
         case 'snapshot-restored':
           this.logger.info({ term: e.term, event: e.kind }, `raft: ${e.kind}`);
+          break;
+        case 'transfer-aborted':
+          this.logger.info({ term: e.term, event: e.kind, target: e.target }, `raft: ${e.kind}`);
+          // The core gave up (the target did not take over within an election timeout): a
+          // caller waiting for it hears so now rather than at its own deadline.
+          for (const w of this.leaderWaiters) if (w.target === e.target) w.reject(new RaftTimeoutError(`leadership transfer to ${e.target} (aborted by Raft)`, this.options.tickIntervalMs * this.options.electionTick));
           break;
         case 'conf-changed':
           this.logger.info({ index: e.index, voters: e.conf.voters, learners: e.conf.learners }, 'raft: configuration changed');

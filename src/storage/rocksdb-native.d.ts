@@ -34,8 +34,14 @@ declare module 'rocksdb-native' {
     /** A streamx Readable of entries. */
     interface Iterator extends AsyncIterable<Entry> {
       readonly destroyed: boolean;
+      /** streamx: the next buffered entry, or null when none is buffered now (a read ahead starts). */
+      read(): Entry | null;
       destroy(err?: Error | null): void;
       once(event: 'close', listener: () => void): this;
+      on(event: 'readable' | 'end' | 'close', listener: () => void): this;
+      on(event: 'error', listener: (err: Error) => void): this;
+      off(event: 'readable' | 'end' | 'close', listener: () => void): this;
+      off(event: 'error', listener: (err: Error) => void): this;
     }
 
     interface WriteBatch {

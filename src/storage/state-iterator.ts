@@ -19,8 +19,12 @@ export interface StoreEntry {
   readonly value: Buffer;
 }
 
-/** Entries fetched per native read (rocksdb-native reads ahead this many at a time). */
-const READ_AHEAD_ENTRIES = 32;
+/**
+ * Entries fetched per native read (rocksdb-native reads ahead this many at a time). 1024 reads
+ * a whole store 2.5x faster than 32 (bench `.bench/iter.mjs`, 400k entries: 1.5 s against 3.8 s)
+ * and holds at most a few hundred KiB per open iterator.
+ */
+const READ_AHEAD_ENTRIES = 1024;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -32,6 +36,7 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
   readonly #entries: AsyncIterator<RocksDB.Entry>;
   readonly #onReleased: (() => void) | undefined;
   #stepping = false;
+  #ended = false;
   #released: Promise<void> | null = null;
 
   /** Made by StateStore.iterate() and StateSnapshot.iterate(); throws StoreClosedError unless open. */
@@ -50,6 +55,9 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
     // Taken now, not lazily: it also listens for the stream's 'error' events, so an error while
     // reading ahead is reported by the next step instead of crashing the process.
     this.#entries = this.#native[Symbol.asyncIterator]();
+    this.#native.on('end', () => {
+      this.#ended = true;
+    });
   }
 
   [Symbol.asyncIterator](): this {
@@ -60,6 +68,16 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
   next(): Promise<IteratorResult<StoreEntry, undefined>> {
     assert(!this.#stepping, 'StateIterator.next called before the previous step settled');
     return this.#gate.run('iterator.next', () => this.#step(), this.#detail);
+  }
+
+  /**
+   * Up to `maxEntries` next entries at once, [] at the end. Much cheaper than next() per entry
+   * for whole scans (start-up load): one gated step and no promise per entry. Do not mix with
+   * next() on one iterator.
+   */
+  nextBatch(maxEntries: number): Promise<StoreEntry[]> {
+    assert(!this.#stepping, 'StateIterator.nextBatch called before the previous step settled');
+    return this.#gate.run('iterator.nextBatch', () => this.#batchStep(maxEntries), this.#detail);
   }
 
   /** Ends iteration early (called by for-await on break/throw). */
@@ -99,6 +117,29 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
     }
   }
 
+  async #batchStep(maxEntries: number): Promise<StoreEntry[]> {
+    if (this.#released !== null) return [];
+    this.#stepping = true;
+    try {
+      const out: StoreEntry[] = [];
+      for (;;) {
+        for (let entry = this.#native.read(); entry !== null; entry = out.length < maxEntries ? this.#native.read() : null) {
+          out.push({ key: entry.key, value: entry.value });
+        }
+        if (out.length > 0) return out;
+        if (this.#ended || !(await readableOrEnded(this.#native))) {
+          await this.release();
+          return [];
+        }
+      }
+    } catch (err) {
+      await this.release();
+      throw new StoreIoError(this.#gate.store, 'iterator.nextBatch', err);
+    } finally {
+      this.#stepping = false;
+    }
+  }
+
   async #destroyNative(): Promise<void> {
     if (this.#native.destroyed) return;
     // streamx: return() destroys the stream and resolves on its 'close', which comes after the
@@ -109,4 +150,26 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
       throw new StoreIoError(this.#gate.store, 'iterator.release', err);
     }
   }
+}
+
+/** Resolves true once the stream has data to read, false once it ended; rejects on its error. */
+function readableOrEnded(stream: RocksDB.Iterator): Promise<boolean> {
+  if (stream.destroyed) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const done = (result: boolean | Error): void => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+      stream.off('error', onError);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const onReadable = (): void => done(true);
+    const onEnd = (): void => done(false);
+    const onError = (err: Error): void => done(err);
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+    stream.on('error', onError);
+  });
 }
