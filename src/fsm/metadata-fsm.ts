@@ -59,8 +59,6 @@ export interface MetadataFsmOptions {
 }
 
 const encoder = new TextEncoder();
-/** Entries decoded per step of the start-up scan. */
-const LOAD_BATCH_ENTRIES = 4096;
 /** audit() gives up waiting for a quiet moment after this many drains (it reports what it saw). */
 const AUDIT_DRAIN_ATTEMPTS_MAX = 100;
 
@@ -72,7 +70,7 @@ export class MetadataFsm implements StateMachine {
   private model: ModelState;
   private applied = { index: 0, term: 0 };
   private membership: Membership = EMPTY_MEMBERSHIP;
-  private staged: { path: string; store: StateStore | null; meta: SnapshotMeta } | null = null;
+  private staged: { path: string; store: StateStore | null; meta: SnapshotMeta; loaded: LoadedState | null } | null = null;
   private readonly membershipListeners: ((m: Membership) => void)[] = [];
   private readonly writer: WriteBehind;
 
@@ -151,7 +149,7 @@ export class MetadataFsm implements StateMachine {
     try {
       const appliedValue = await snapshot.get(APPLIED_KEY);
       const records: { key: Uint8Array; value: Uint8Array }[] = [];
-      for await (const { key, value } of snapshot.iterate()) if (!isFsmKey(key)) records.push({ key, value });
+      for await (const batch of snapshot.iterate().batches()) for (const { key, value } of batch) if (!isFsmKey(key)) records.push({ key, value });
       return { applied, modelDigest: model, storeDigest: digestRecords(records), storeApplied: appliedValue === null ? 0 : decodeApplied(appliedValue).index };
     } finally {
       await snapshot.release();
@@ -222,7 +220,7 @@ export class MetadataFsm implements StateMachine {
       const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
       return {
         meta: { index: applied.index, term: applied.term, conf: membership.conf },
-        chunks: (signal) => encodeSnapshotChunks(abortable(snapshot.iterate(), signal), chunkSizeBytes),
+        chunks: (signal) => encodeSnapshotChunks(abortable(snapshot.iterate().batches(), signal), chunkSizeBytes),
         release: () => snapshot.release(),
       };
     } catch (error) {
@@ -235,12 +233,17 @@ export class MetadataFsm implements StateMachine {
     assert(this.staged === null, 'a snapshot is already staged');
     const path = await this.dir.newStagingPath();
     const store = await StateStore.open(path, { logger: this.options.logger, name: 'state-staging' });
-    this.staged = { path, store, meta };
+    this.staged = { path, store, meta, loaded: null };
     let batch = store.batch();
     let appliedSeen = null;
-    for await (const { key, value } of decodeSnapshotChunks(chunks)) {
-      if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
-      batch.put(key, value);
+    // The model is built while the pairs stream in: the install then needs no second scan.
+    const loader = new ModelLoader();
+    for await (const pairs of decodeSnapshotChunks(chunks)) {
+      for (const { key, value } of pairs) {
+        if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
+        loader.add(key, value);
+        batch.put(key, value);
+      }
       if (batch.sizeBytes >= 4 * 1024 * 1024) {
         await batch.commit();
         batch = store.batch();
@@ -250,10 +253,12 @@ export class MetadataFsm implements StateMachine {
     if (appliedSeen === null || appliedSeen.index !== meta.index || appliedSeen.term !== meta.term) {
       throw new SnapshotStreamError(`snapshot stream holds applied ${JSON.stringify(appliedSeen)}, announced ${meta.term}/${meta.index}`);
     }
+    const loaded = loader.finish();
     // Durable before it can become live: SST files and manifest synced.
     await store.flush();
     await store.close();
     this.staged.store = null;
+    this.staged.loaded = loaded;
   }
 
   async discardStagedSnapshot(): Promise<void> {
@@ -275,7 +280,8 @@ export class MetadataFsm implements StateMachine {
     const { livePath, oldPath } = await this.dir.promote(staged.path);
     this.options.onInstallPoint?.('snapshot-promoted');
     this.store = await StateStore.open(livePath, { logger: this.options.logger, name: 'state', closeWarnAfterMs: this.options.closeWarnAfterMs });
-    await this.load();
+    assert(staged.loaded !== null, 'a complete staged snapshot has its model');
+    this.adopt(staged.loaded);
     await rm(oldPath, { recursive: true, force: true });
     for (const listener of this.membershipListeners) listener(this.membership);
   }
@@ -289,30 +295,16 @@ export class MetadataFsm implements StateMachine {
 
   /** Rebuilds the model, applied index and membership from a scan of the live store. */
   private async load(): Promise<void> {
-    const model = emptyState();
-    let applied = { index: 0, term: 0 };
-    let membership = EMPTY_MEMBERSHIP;
-    const iterator = this.store.iterate();
-    try {
-      for (let batch = await iterator.nextBatch(LOAD_BATCH_ENTRIES); batch.length > 0; batch = await iterator.nextBatch(LOAD_BATCH_ENTRIES)) {
-        for (const { key, value } of batch) {
-          if (isFsmKey(key)) {
-            if (bytesEqual(key, APPLIED_KEY)) applied = decodeApplied(value);
-            else if (bytesEqual(key, MEMBERS_KEY)) membership = decodeMembership(value);
-            continue;
-          }
-          loadRecord(model, key, value);
-        }
-      }
-    } finally {
-      await iterator.release();
-    }
-    const problems = checkModel(model);
-    if (problems.length > 0) throw new Error(`state store is inconsistent: ${problems.slice(0, 5).join('; ')}`);
-    this.model = model;
-    this.applied = applied;
-    this.membership = membership;
-    this.writer.reset(applied);
+    const loader = new ModelLoader();
+    for await (const batch of this.store.iterate().batches()) for (const { key, value } of batch) loader.add(key, value);
+    this.adopt(loader.finish());
+  }
+
+  private adopt(loaded: LoadedState): void {
+    this.model = loaded.model;
+    this.applied = loaded.applied;
+    this.membership = loaded.membership;
+    this.writer.reset(loaded.applied);
   }
 }
 
@@ -337,4 +329,33 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+interface LoadedState {
+  readonly model: ModelState;
+  readonly applied: { index: number; term: number };
+  readonly membership: Membership;
+}
+
+/** Builds the model, applied index and membership from a store's pairs, in any order. */
+class ModelLoader {
+  private readonly model = emptyState();
+  private applied = { index: 0, term: 0 };
+  private membership = EMPTY_MEMBERSHIP;
+
+  add(key: Uint8Array, value: Uint8Array): void {
+    if (isFsmKey(key)) {
+      if (bytesEqual(key, APPLIED_KEY)) this.applied = decodeApplied(value);
+      else if (bytesEqual(key, MEMBERS_KEY)) this.membership = decodeMembership(value);
+      return;
+    }
+    loadRecord(this.model, key, value);
+  }
+
+  /** The state, once its invariants hold (a store that breaks them is not used). */
+  finish(): LoadedState {
+    const problems = checkModel(this.model);
+    if (problems.length > 0) throw new Error(`state store is inconsistent: ${problems.slice(0, 5).join('; ')}`);
+    return { model: this.model, applied: this.applied, membership: this.membership };
+  }
 }

@@ -17,38 +17,44 @@ export interface KeyValue {
 /** Bound on one key or value, so a corrupt length cannot make the decoder buffer without limit. */
 export const MAX_FIELD_BYTES = 64 * 1024 * 1024;
 
-export async function* encodeSnapshotChunks(pairs: AsyncIterable<KeyValue>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
+/** Pairs come in batches (StateIterator.batches): one await per batch, not per pair. */
+export async function* encodeSnapshotChunks(batches: AsyncIterable<readonly KeyValue[]>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [];
   let size = 0;
-  for await (const { key, value } of pairs) {
-    const header = new Uint8Array(8);
-    const view = new DataView(header.buffer);
-    view.setUint32(0, key.byteLength);
-    parts.push(header.subarray(0, 4), key);
-    view.setUint32(4, value.byteLength);
-    parts.push(header.subarray(4, 8), value);
-    size += 8 + key.byteLength + value.byteLength;
-    if (size >= chunkSizeBytes) {
-      yield concat(parts, size);
-      parts = [];
-      size = 0;
+  for await (const batch of batches) {
+    for (const { key, value } of batch) {
+      const header = new Uint8Array(8);
+      const view = new DataView(header.buffer);
+      view.setUint32(0, key.byteLength);
+      parts.push(header.subarray(0, 4), key);
+      view.setUint32(4, value.byteLength);
+      parts.push(header.subarray(4, 8), value);
+      size += 8 + key.byteLength + value.byteLength;
+      if (size >= chunkSizeBytes) {
+        yield concat(parts, size);
+        parts = [];
+        size = 0;
+      }
     }
   }
   if (size > 0) yield concat(parts, size);
 }
 
-export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<KeyValue> {
+/** The pairs of each chunk as one batch (a chunk that ends inside a pair carries it over). */
+export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<readonly KeyValue[]> {
   let buffer: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunks) {
     buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
     let offset = 0;
+    const pairs: KeyValue[] = [];
     for (;;) {
       const pair = readPair(buffer, offset);
       if (pair === null) break;
       offset = pair.next;
-      yield { key: pair.key, value: pair.value };
+      pairs.push({ key: pair.key, value: pair.value });
     }
     buffer = buffer.subarray(offset);
+    if (pairs.length > 0) yield pairs;
   }
   if (buffer.byteLength !== 0) throw new SnapshotStreamError(`snapshot stream ends inside a record (${buffer.byteLength} bytes left)`);
 }

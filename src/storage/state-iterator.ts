@@ -26,6 +26,9 @@ export interface StoreEntry {
  */
 const READ_AHEAD_ENTRIES = 1024;
 
+/** Entries per batch of batches(). */
+const SCAN_BATCH_ENTRIES = 4096;
+
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDisposable {
@@ -78,6 +81,19 @@ export class StateIterator implements AsyncIterableIterator<StoreEntry>, AsyncDi
   nextBatch(maxEntries: number): Promise<StoreEntry[]> {
     assert(!this.#stepping, 'StateIterator.nextBatch called before the previous step settled');
     return this.#gate.run('iterator.nextBatch', () => this.#batchStep(maxEntries), this.#detail);
+  }
+
+  /**
+   * Every remaining entry, in batches of up to `batchEntries` (nextBatch): one promise per
+   * batch, where for-await over single entries costs one per entry (start-up loads, snapshots
+   * and audits read whole stores). Releases the iterator at the end or when the loop is left.
+   */
+  async *batches(batchEntries = SCAN_BATCH_ENTRIES): AsyncGenerator<readonly StoreEntry[], void, undefined> {
+    try {
+      for (let batch = await this.nextBatch(batchEntries); batch.length > 0; batch = await this.nextBatch(batchEntries)) yield batch;
+    } finally {
+      await this.release();
+    }
   }
 
   /** Ends iteration early (called by for-await on break/throw). */
