@@ -62,6 +62,8 @@ export interface SchedulerDeps {
   readonly selfHttpAddr: string;
   readonly logger?: LogSink;
   readonly config?: Partial<SchedulerConfig>;
+  /** Hears every pass of every loop (for metrics): its loop name, outcome and duration. */
+  readonly onPass?: (loop: string, ok: boolean, seconds: number) => void;
 }
 
 /** Listeners on the schedulers' abort signal: loops x concurrent node tasks, with room. */
@@ -132,11 +134,16 @@ export class LeaderSchedulers {
     let delay = loop.initialDelayMs;
     while (!signal.aborted) {
       if (!(await sleep(delay, signal))) return;
+      const startedMs = performance.now();
+      let ok = true;
       try {
         await loop.run(signal);
       } catch (err) {
+        ok = false;
         if (!signal.aborted) this.deps.logger?.warn({ loop: loop.name, err }, 'scheduler pass failed');
       }
+      // A pass cut short by the stop is neither a success nor a failure worth counting.
+      if (!signal.aborted) this.deps.onPass?.(loop.name, ok, (performance.now() - startedMs) / 1000);
       delay = loop.intervalMs;
     }
   }

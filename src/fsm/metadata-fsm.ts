@@ -56,6 +56,8 @@ export interface MetadataFsmOptions {
   readonly closeWarnAfterMs?: number;
   /** A store write failed after its entries were applied to the model: the member must stop. */
   readonly onWriteFailure?: (error: Error) => void;
+  /** Hears every completed store write (ops, bytes, seconds), for metrics. */
+  readonly onStoreWrite?: (ops: number, bytes: number, seconds: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -89,6 +91,7 @@ export class MetadataFsm implements StateMachine {
         options.logger.error({ err: error, applied: this.applied.index, written: this.writer.written.index }, 'state store write failed; the member must stop');
         options.onWriteFailure?.(error);
       },
+      onWritten: options.onStoreWrite,
     });
   }
 

@@ -46,6 +46,7 @@ export class WriteBehind {
   readonly #limits: WriteBehindLimits;
   readonly #endOps: (end: AppliedPosition, batch: StateWriteBatch) => void;
   readonly #onFailure: (error: Error) => void;
+  readonly #onWritten: (ops: number, bytes: number, seconds: number) => void;
   #current: StateWriteBatch | null = null;
   #currentEnd: AppliedPosition | null = null;
   readonly #queue: Sealed[] = [];
@@ -63,12 +64,15 @@ export class WriteBehind {
     written: AppliedPosition;
     endOps: (end: AppliedPosition, batch: StateWriteBatch) => void;
     onFailure: (error: Error) => void;
+    /** Hears every completed store write: its ops, key and value bytes, and duration. */
+    onWritten?: (ops: number, bytes: number, seconds: number) => void;
     limits?: WriteBehindLimits;
   }) {
     this.#store = options.store;
     this.#written = options.written;
     this.#endOps = options.endOps;
     this.#onFailure = options.onFailure;
+    this.#onWritten = options.onWritten ?? (() => undefined);
     this.#limits = options.limits ?? WRITE_BEHIND_LIMITS_DEFAULT;
   }
 
@@ -149,8 +153,11 @@ export class WriteBehind {
       for (const w of waiters) w.resolve();
       return;
     }
+    const startedMs = performance.now();
+    const { opCount, sizeBytes } = next.batch;
     this.#writing = next.batch.commit().then(
       () => {
+        this.#onWritten(opCount, sizeBytes, (performance.now() - startedMs) / 1000);
         this.#written = next.end;
         this.#writing = null;
         // The entries applied while this write ran form the next batch.

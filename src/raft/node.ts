@@ -43,6 +43,7 @@ import { RaftTimeoutError, ShuttingDownError } from './errors.js';
 import { decodeMemberContext, encodeMemberContext, type MemberAddress } from './member-context.js';
 import { ProposalTracker } from './proposal-tracker.js';
 import { ReadTracker } from './read-tracker.js';
+import { NO_RAFT_OBSERVER, type RaftObserver } from './observer.js';
 import type { StateMachine } from './state-machine.js';
 import type { IncomingSnapshot, PeerAddress, Transport } from './transport/transport.js';
 
@@ -74,6 +75,8 @@ export interface RaftNodeOptions {
   readonly randomSeed: number;
   /** Called once if the node cannot go on (a store failed): the process must stop. */
   readonly onFatal: (error: Error) => void;
+  /** Hears what the node does, for metrics; default none. */
+  readonly observer?: RaftObserver;
 }
 
 export interface CallOptions {
@@ -112,11 +115,13 @@ export class RaftNode {
   private readonly leaderWaiters = new Set<{ target: NodeId; resolve: () => void; reject: (error: Error) => void }>();
   private lastLeader: NodeId = NONE;
   private fatal: Error | null = null;
+  private readonly observer: RaftObserver;
 
   private constructor(options: RaftNodeOptions, raw: RawNode) {
     this.options = options;
     this.raw = raw;
     this.logger = options.logger;
+    this.observer = options.observer ?? NO_RAFT_OBSERVER;
     this.addresses = new Map(options.knownAddresses);
     this.reads = new ReadTracker({
       selfId: options.id,
@@ -215,8 +220,20 @@ export class RaftNode {
     if (this.queuedProposals.length + this.proposals.size >= this.options.maxPendingProposals) {
       return Promise.reject(new BackpressureError(`${this.options.maxPendingProposals} proposals pending`));
     }
+    const startedMs = performance.now();
     return new Promise((resolve, reject) => {
-      this.queuedProposals.push({ data, timeoutMs: options.timeoutMs ?? this.options.proposalTimeoutMs, resolve, reject });
+      this.queuedProposals.push({
+        data,
+        timeoutMs: options.timeoutMs ?? this.options.proposalTimeoutMs,
+        resolve: (result) => {
+          this.observer.proposalSettled((performance.now() - startedMs) / 1000, true);
+          resolve(result);
+        },
+        reject: (error) => {
+          this.observer.proposalSettled((performance.now() - startedMs) / 1000, false);
+          reject(error);
+        },
+      });
       this.proposalFlushScheduled ??= setImmediate(() => this.flushProposals());
     });
   }
@@ -225,7 +242,14 @@ export class RaftNode {
   readBarrier(options: CallOptions = {}): Promise<void> {
     const refusal = this.refusal('read');
     if (refusal !== null) return Promise.reject(refusal);
-    return this.reads.read(options.timeoutMs ?? this.options.proposalTimeoutMs);
+    const startedMs = performance.now();
+    return this.reads.read(options.timeoutMs ?? this.options.proposalTimeoutMs).then(
+      () => this.observer.readSettled((performance.now() - startedMs) / 1000, true),
+      (error: unknown) => {
+        this.observer.readSettled((performance.now() - startedMs) / 1000, false);
+        throw error;
+      },
+    );
   }
 
   /** Proposes one membership change (leader only) and waits until it is applied here. */
@@ -431,18 +455,20 @@ export class RaftNode {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    const { log, stateMachine: sm, transport } = this.options;
+    const { stateMachine: sm, transport } = this.options;
     this.sendLeaderMessages(rd.leaderMessages);
     if (rd.snapshot !== null) {
       // State machine first: if we crash before the log records the snapshot, start-up finds
       // the state ahead of the log and records it then (reconcileLogWithStateMachine).
+      const installStartedMs = performance.now();
       await sm.installStagedSnapshot(rd.snapshot);
+      this.observer.snapshotInstalled((performance.now() - installStartedMs) / 1000);
       this.stagedSnapshot = null;
       this.proposals.replacedBySnapshot(rd.snapshot.index);
       this.logger.info({ index: rd.snapshot.index, term: rd.snapshot.term }, 'raft: snapshot installed');
     }
     const committed = rd.committedEntries;
-    const persisting = this.mustPersist(rd) ? log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }) : null;
+    const persisting = this.mustPersist(rd) ? this.persist(rd) : null;
     // Committed entries that were made durable by an earlier Ready are applied while this one's
     // write is in flight: the disk and the state store work at the same time. Entries written by
     // this very Ready are applied only once that write is done.
@@ -470,6 +496,15 @@ export class RaftNode {
     this.maybeScheduleCompaction();
   }
 
+  /** Writes the Ready's snapshot, entries and hard state with one fdatasync, timed. */
+  private async persist(rd: Ready): Promise<void> {
+    const startedMs = performance.now();
+    await this.options.log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    let bytes = 0;
+    for (const e of rd.entries) bytes += e.data.byteLength;
+    this.observer.persisted(rd.entries.length, bytes, (performance.now() - startedMs) / 1000);
+  }
+
   /**
    * Whether this Ready must reach the disk before its messages go out: new entries, a snapshot,
    * or a new term or vote. A Ready that only moves the commit index needs no fsync (as etcd's
@@ -485,7 +520,9 @@ export class RaftNode {
   }
 
   private async applyCommitted(committed: readonly Entry[]): Promise<void> {
+    const startedMs = performance.now();
     const results = await this.options.stateMachine.apply(committed);
+    this.observer.applied(committed.length, (performance.now() - startedMs) / 1000);
     this.proposals.applied(committed, results);
     this.reads.onApplied(this.options.stateMachine.appliedIndex());
   }
@@ -510,6 +547,7 @@ export class RaftNode {
 
   private async streamSnapshot(m: Message, signal: AbortSignal): Promise<void> {
     let ok = false;
+    const startedMs = performance.now();
     try {
       const source = await this.options.stateMachine.openSnapshot();
       try {
@@ -522,6 +560,7 @@ export class RaftNode {
     } catch (error) {
       this.logger.warn({ peer: m.to, err: error }, 'raft: snapshot stream failed');
     }
+    this.observer.snapshotSent(m.to, ok, (performance.now() - startedMs) / 1000);
     if (this.state !== 'stopped') {
       this.raw.reportSnapshot(m.to, ok);
       this.wake();
@@ -556,6 +595,7 @@ export class RaftNode {
     if (leader !== this.lastLeader) {
       this.lastLeader = leader;
       this.logger.info({ leader, term: this.raw.raft.term }, 'raft: leader changed');
+      this.observer.leaderChanged(leader, this.raw.raft.term);
       for (const listener of this.leaderListeners) listener(leader, this.raw.raft.term);
       for (const w of this.leaderWaiters) if (w.target === leader) w.resolve();
     }

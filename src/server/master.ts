@@ -30,7 +30,7 @@ import { TcpTransport } from '../raft/transport/tcp-transport.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
-import { createMetricsRegistry, registerRaftMetrics } from './metrics.js';
+import { createMetricsRegistry, RaftMetrics, registerScrapeMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 
 export interface Master {
@@ -61,8 +61,17 @@ export async function startMaster(config: MasterConfig, logger: Logger, onFatal:
 async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void): Promise<Master> {
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
+  // The registry holds no resource: made first, so every part can report into it from its start.
+  const metricsRegistry = createMetricsRegistry();
+  const raftMetrics = new RaftMetrics(metricsRegistry);
 
-  const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook(), onWriteFailure: onFatal });
+  const fsm = await MetadataFsm.open({
+    storeDir: config.storeDir,
+    logger: storeLogger,
+    onInstallPoint: testCrashHook(),
+    onWriteFailure: onFatal,
+    onStoreWrite: (ops, bytes, seconds) => raftMetrics.storeWritten(ops, bytes, seconds),
+  });
   stack.defer('state store', () => fsm.close());
 
   const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
@@ -97,6 +106,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     maxPendingReads: config.maxPendingReads,
     randomSeed: (process.pid * 2654435761 + Date.now()) >>> 0,
     onFatal,
+    observer: raftMetrics,
   });
   // Step 5 (the node's own stop runs ticking, transport, streams and loop in that order).
   stack.defer('raft node', () => node.stop());
@@ -130,8 +140,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
 
-  const metricsRegistry = createMetricsRegistry();
-  registerRaftMetrics(metricsRegistry, node, fsm);
+  registerScrapeMetrics(metricsRegistry, { node, fsm, transport });
   registerHeartbeatMetrics(metricsRegistry);
   const api = createApiServer({
     metricsRegistry,
@@ -165,6 +174,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
       clock: systemClock,
       selfHttpAddr: `${self.host}:${self.httpPort}`,
       logger: logger.child({ component: 'schedulers' }),
+      onPass: (loop, ok, seconds) => raftMetrics.schedulerPass(loop, ok, seconds),
       config: {
         heartbeatIntervalMs: config.nodeHeartbeatIntervalMs,
         topUpDelayMs: config.dataPartitionTopUpDelayMs,
