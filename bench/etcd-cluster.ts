@@ -140,14 +140,27 @@ export class EtcdCluster {
     const peerUrl = `http://${this.members[i].host}:2380`;
     const member = list.members.find((m) => m.peerURLs.includes(peerUrl));
     if (member === undefined) return;
-    const res = await fetch(`${this.clientUrls[via]}/v3/cluster/member/remove`, { method: 'POST', body: JSON.stringify({ ID: member.ID }) });
-    if (!res.ok) throw new Error(`etcd member remove: ${res.status} ${await res.text()}`);
+    await this.retryUnhealthy('member remove', () => fetch(`${this.clientUrls[via]}/v3/cluster/member/remove`, { method: 'POST', body: JSON.stringify({ ID: member.ID }) }));
   }
 
   /** Adds member i back as a new member (etcdctl member add), through member `via`. */
   async memberAdd(i: number, via: number): Promise<void> {
-    const res = await fetch(`${this.clientUrls[via]}/v3/cluster/member/add`, { method: 'POST', body: JSON.stringify({ peerURLs: [`http://${this.members[i].host}:2380`] }) });
-    if (!res.ok) throw new Error(`etcd member add: ${res.status} ${await res.text()}`);
+    await this.retryUnhealthy('member add', () => fetch(`${this.clientUrls[via]}/v3/cluster/member/add`, { method: 'POST', body: JSON.stringify({ peerURLs: [`http://${this.members[i].host}:2380`] }) }));
+  }
+
+  /**
+   * etcd refuses membership changes while a member has not been connected for a few seconds
+   * ("unhealthy cluster", strict reconfiguration check): retried for up to `timeoutMs`.
+   */
+  private async retryUnhealthy(what: string, call: () => Promise<Response>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await call();
+      if (res.ok) return;
+      const text = await res.text();
+      if (!text.includes('unhealthy') || Date.now() > deadline) throw new Error(`etcd ${what}: ${res.status} ${text}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   async stop(): Promise<void> {

@@ -187,7 +187,8 @@ export class MetadataFsm implements StateMachine {
       }
       const applied = applyCommand(this.model, command, { index: e.index, term: e.term });
       for (const op of changesToBatch(applied.changes)) {
-        if (op.type === 'put') batch.put(encoder.encode(op.key), op.value);
+        // Keys and records are encoded afresh for this batch and never touched again.
+        if (op.type === 'put') batch.putOwned(Buffer.from(op.key, 'utf8'), ownedBuffer(op.value));
         else batch.delete(encoder.encode(op.key));
       }
       applyChanges(this.model, applied.changes);
@@ -326,6 +327,11 @@ async function* abortable<T>(source: AsyncIterable<T> & { release?: () => Promis
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('snapshot stream aborted');
     yield item;
   }
+}
+
+/** A Buffer over the same memory (records are Buffers already; a plain Uint8Array gets a view). */
+function ownedBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -203,17 +203,22 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger.info({ leader: node.isLeader() }, 'stopping');
     // 1. New requests get 503 from now on.
     api.gate.startDraining();
-    // Domain operations in flight finish or roll back while this member still leads.
-    await raceHurry(leaderDomain.stop(), hurry);
-    // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
-    if (node.isLeader() && node.conf().voters.length > 1) {
-      await raceHurry(
-        node.transferLeadership(NONE, { timeoutMs: config.transferLeaderTimeoutMs }).then(
-          (to) => logger.info({ to }, 'leadership handed over'),
-          (err: unknown) => logger.warn({ err }, 'leadership handover failed; stopping anyway'),
-        ),
-        hurry,
-      );
+    // Domain operations in flight finish or roll back while this member still leads; with none
+    // in flight the handover starts at once, beside the schedulers' stop (every millisecond
+    // here is a millisecond without a leader for the clients).
+    const handover = (): Promise<void> =>
+      node.isLeader() && node.conf().voters.length > 1
+        ? node.transferLeadership(NONE, { timeoutMs: config.transferLeaderTimeoutMs }).then(
+            (to) => logger.info({ to }, 'leadership handed over'),
+            (err: unknown) => logger.warn({ err }, 'leadership handover failed; stopping anyway'),
+          )
+        : Promise.resolve();
+    if (domainOps.size === 0) {
+      await raceHurry(Promise.all([leaderDomain.stop(), handover()]).then(() => undefined), hurry);
+    } else {
+      await raceHurry(leaderDomain.stop(), hurry);
+      // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
+      await raceHurry(handover(), hurry);
     }
     // 3. No new proposals; those in flight finish or fail with ShuttingDown.
     node.stopAccepting();

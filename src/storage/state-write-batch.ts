@@ -49,6 +49,16 @@ export class StateWriteBatch {
     return this;
   }
 
+  /**
+   * As put(), without the copies: for buffers made for this batch that nobody writes to again
+   * (the state machine's freshly encoded keys and records). Saves two allocations and copies per
+   * put on the apply path of every member.
+   */
+  putOwned(key: Buffer, value: Buffer): this {
+    this.#add({ kind: 'put', key, value }, key.length + value.length);
+    return this;
+  }
+
   delete(key: Uint8Array): this {
     this.#add({ kind: 'delete', key: Buffer.from(key) }, key.length);
     return this;

@@ -97,6 +97,17 @@ void describe('StateStore', { timeout: TEST_TIMEOUT_MS }, () => {
     await assert.rejects(open.nextBatch(10), StoreClosedError);
   });
 
+  void test('putOwned writes the buffers it is given, counted against the same limits', async () => {
+    const store = await StateStore.open(tempDir('state-owned'), { logger: new RecordingLogger(), batchMaxBytes: 64 });
+    const batch = store.batch().putOwned(Buffer.from('owned-key'), Buffer.from('owned-value'));
+    assert.equal(batch.opCount, 1);
+    assert.equal(batch.sizeBytes, 'owned-key'.length + 'owned-value'.length);
+    assert.throws(() => batch.putOwned(Buffer.from('k'), Buffer.alloc(100)), StoreLimitError);
+    await batch.commit();
+    assert.equal((await store.get(key('owned-key')))?.toString(), 'owned-value');
+    await store.close();
+  });
+
   void test('a batch copies its input buffers and enforces its limits', async () => {
     const store = await StateStore.open(tempDir('state-limits'), { logger: new RecordingLogger(), batchMaxOps: 2, batchMaxBytes: 64 });
     const scratch = Buffer.from('value-1');

@@ -97,6 +97,11 @@ export class Progress {
     return this.sentCommit < Math.min(committed, this.next - 1);
   }
 
+  /** Whether appends to this member are out and unacknowledged (its ack will bring a send). */
+  hasAppendsInFlight(): boolean {
+    return this.state === 'replicate' && this.inflights.size > 0;
+  }
+
   /** Records that an append or heartbeat told this member `commit` (it commits no further than its log). */
   sentCommitTo(commit: number): void {
     this.sentCommit = Math.max(this.sentCommit, commit);

@@ -556,7 +556,11 @@ export class Raft {
       throw error;
     }
     const committed = this.log.committed;
-    if (entries.length === 0 && !sendIfEmpty && !pr.canBumpCommit(committed)) return false;
+    // News of a commit alone waits while appends to this member are in flight: its ack comes
+    // back soon and brings a send with the newer commit then (handleAppendResponse). Under load
+    // this halves the messages of a round (no empty append and no ack of it per member per
+    // commit); the leader's answer to its client does not wait for followers to learn commits.
+    if (entries.length === 0 && !sendIfEmpty && (!pr.canBumpCommit(committed) || pr.hasAppendsInFlight())) return false;
     const sizeBytes = this.log.payloadSizeBytes(entries);
     this.send({ type: MessageType.App, to, index: prevIndex, logTerm: prevTerm, entries, commit: committed });
     pr.sentEntries(entries.length, sizeBytes);
