@@ -104,6 +104,8 @@ export class RaftNode {
   private proposalFlushScheduled: NodeJS.Immediate | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   private wakeLoop: (() => void) | null = null;
+  /** Set while a Ready's write is in flight: inputs wake the early apply (applyWhileWriting). */
+  private earlyWake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly snapshotStreams = new Map<NodeId, { controller: AbortController; done: Promise<void> }>();
   /** A snapshot received and staged, waiting for the loop to install it. */
@@ -429,6 +431,7 @@ export class RaftNode {
   }
 
   private wake(): void {
+    this.earlyWake?.();
     const wake = this.wakeLoop;
     if (wake !== null) {
       this.wakeLoop = null;
@@ -475,6 +478,12 @@ export class RaftNode {
     // Their proposers hear back as soon as the apply is done, without waiting for this write.
     const applyNow = committed.length > 0 && rd.snapshot === null && (rd.entries.length === 0 || committed[committed.length - 1].index < rd.entries[0].index);
     let applying: Promise<void> | null = applyNow ? this.applyCommitted(committed) : null;
+    // While the write is in flight, acks keep arriving and the commit index moves: entries that
+    // were durable here before this Ready are applied as soon as they are committed, after this
+    // Ready's own, instead of waiting for the write and the next Ready (RawNode.takeCommittedDurable).
+    if (persisting !== null && rd.snapshot === null && (applyNow || committed.length === 0)) {
+      applying = this.applyWhileWriting(persisting, applying);
+    }
     try {
       await persisting;
     } catch (error) {
@@ -484,16 +493,41 @@ export class RaftNode {
     }
     if (rd.messages.length > 0) transport.send(rd.messages);
     if (rd.entries.length > 0) this.learnAddresses(rd.entries);
-    if (committed.length > 0) {
-      applying ??= this.applyCommitted(committed);
-      await applying;
-    }
+    if (committed.length > 0) applying ??= this.applyCommitted(committed);
+    await applying;
     this.reads.onReadStates(rd.readStates);
     this.reads.onReadFailures(rd.readFailures);
     this.reads.onApplied(sm.appliedIndex());
     this.raw.advance();
     this.handleEvents(rd);
     this.maybeScheduleCompaction();
+  }
+
+  /**
+   * Until `write` settles: on every input that may have moved the commit index, apply what
+   * became committed among entries already durable here. Applies run one after another, after
+   * `first` (the outstanding Ready's own committed entries).
+   */
+  private async applyWhileWriting(write: Promise<void>, first: Promise<void> | null): Promise<void> {
+    let writing = true;
+    const settled = (): void => {
+      writing = false;
+      this.earlyWake?.();
+    };
+    write.then(settled, settled);
+    if (first !== null) await first;
+    while (writing && this.state !== 'stopped') {
+      const early = this.raw.takeCommittedDurable();
+      if (early.length > 0) {
+        await this.applyCommitted(early);
+        this.raw.appliedTo(early[early.length - 1].index);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.earlyWake = resolve;
+      });
+      this.earlyWake = null;
+    }
   }
 
   /** Writes the Ready's snapshot, entries and hard state with one fdatasync, timed. */

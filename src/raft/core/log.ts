@@ -192,6 +192,19 @@ export class RaftLog {
     return this.slice(lo, this.committed + 1, this.maxApplyingBytes);
   }
 
+  /**
+   * Committed entries not yet handed out that are already in stable storage here (not in the
+   * write in flight), bounded by maxApplyingBytes: what the driver may apply before the write
+   * in flight finishes. None while a snapshot is pending.
+   */
+  nextCommittedDurableEntries(): Entry[] {
+    if (this.unstable.snapshot !== null) return [];
+    const hi = Math.min(this.committed, this.unstable.offset - 1);
+    const lo = Math.max(this.applying + 1, this.firstIndex());
+    if (hi < lo) return [];
+    return this.slice(lo, hi + 1, this.maxApplyingBytes);
+  }
+
   acceptApplying(index: number): void {
     assert(index <= this.committed, () => `applying ${index} beyond committed ${this.committed}`);
     this.applying = Math.max(this.applying, index);

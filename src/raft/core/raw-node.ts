@@ -12,7 +12,7 @@
 import { assert } from '../../util/assert.js';
 import type { ConfChange } from './conf-change.js';
 import { Raft, type ProposalPosition, type RaftConfig } from './raft.js';
-import type { ConfState, HardState, Message, NodeId, Ready, StateRole } from './types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Ready, StateRole } from './types.js';
 
 export interface ProgressStatus {
   readonly match: number;
@@ -139,6 +139,29 @@ export class RawNode {
     return ready;
   }
 
+  /**
+   * Between ready() and advance(): committed entries that were already durable here before the
+   * outstanding Ready, handed out now instead of with the next Ready. A leader learns of a
+   * commit from acks that arrive while its own write is in flight; waiting for that write to
+   * finish before applying cost every proposal up to one more disk round. The driver applies
+   * them in order (after the outstanding Ready's own committed entries) and confirms with
+   * appliedTo(). Empty when there are none.
+   */
+  takeCommittedDurable(): Entry[] {
+    const log = this.raft.log;
+    const entries = log.nextCommittedDurableEntries();
+    if (entries.length > 0) {
+      log.acceptApplying(entries[entries.length - 1].index);
+      this.raft.reduceUncommittedSize(entries);
+    }
+    return entries;
+  }
+
+  /** The driver applied every entry up to `index` that takeCommittedDurable() handed out. */
+  appliedTo(index: number): void {
+    this.raft.log.appliedTo(index);
+  }
+
   /** The driver has done everything the last Ready asked. */
   advance(): void {
     const ready = this.outstanding;
@@ -151,7 +174,9 @@ export class RawNode {
       log.stableTo(last.index, last.term);
     }
     if (ready.committedEntries.length > 0) {
-      log.appliedTo(ready.committedEntries[ready.committedEntries.length - 1].index);
+      // Entries taken early (takeCommittedDurable) follow these and may be confirmed already.
+      const last = ready.committedEntries[ready.committedEntries.length - 1].index;
+      if (last > log.applied) log.appliedTo(last);
     }
     this.raft.onSelfPersisted();
   }

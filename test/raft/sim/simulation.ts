@@ -113,6 +113,8 @@ class SimNode {
   fsm: FsmState = { index: 0, digest: 0, conf: EMPTY_CONF_STATE };
   fsmFlushed: FsmState = this.fsm;
   writing: Ready | null = null;
+  /** The outstanding Ready's committed entries were applied when it was taken (see afterInput). */
+  writingApplied = false;
   slowDiskUntilMs = 0;
   /** Snapshot streams received and waiting for the core to accept them, by "term/index". */
   readonly incomingSnapshots = new Map<string, SnapshotData>();
@@ -335,6 +337,7 @@ class Simulation {
       const records = (ready.snapshot !== null ? 1 : 0) + ready.entries.length + (ready.hardState !== null ? 1 : 0);
       this.persist(node, ready, this.random.nextInt(records + 1));
       node.writing = null;
+      node.writingApplied = false;
     }
     node.up = false;
     node.gen++;
@@ -351,12 +354,30 @@ class Simulation {
     const raw = node.raw;
     if (raw === null) return;
     this.checkNode(node);
-    if (node.writing !== null || !raw.hasReady()) return;
+    if (node.writing !== null) {
+      // As the real driver: committed entries already durable here are applied while the
+      // write is in flight (most of the time, so that both orders are explored).
+      if (this.random.nextFloat() < 0.8) {
+        const early = raw.takeCommittedDurable();
+        for (const e of early) this.apply(node, e);
+        if (early.length > 0) {
+          raw.appliedTo(early[early.length - 1].index);
+          this.trace(() => `${node.id} applied ${early[0].index}..${early[early.length - 1].index} early`);
+        }
+      }
+      return;
+    }
+    if (!raw.hasReady()) return;
     const ready = raw.ready();
     this.trace(() => `${node.id} ready:\n${describeReady(ready, '           ')}`);
     for (const e of ready.events) if (e.kind === 'became-leader') this.elections++;
     for (const m of ready.leaderMessages) this.send(node, m);
     node.writing = ready;
+    // As the real driver: committed entries that earlier Readies made durable are applied at
+    // once, while this Ready's write is in flight; the rest wait for the write.
+    const last = ready.committedEntries[ready.committedEntries.length - 1];
+    node.writingApplied = last !== undefined && ready.snapshot === null && (ready.entries.length === 0 || last.index < ready.entries[0].index);
+    if (node.writingApplied) for (const e of ready.committedEntries) this.apply(node, e);
     // Like the real driver, a Ready that only moves the commit index is not written at all.
     const latency = !mustPersist(ready, node.storage.hardState())
       ? 0
@@ -370,7 +391,8 @@ class Simulation {
     node.writing = null;
     if (ready.snapshot !== null) this.snapshots++;
     for (const m of ready.messages) this.send(node, m);
-    for (const e of ready.committedEntries) this.apply(node, e);
+    if (!node.writingApplied) for (const e of ready.committedEntries) this.apply(node, e);
+    node.writingApplied = false;
     for (const rs of ready.readStates) {
       const read = this.pendingReads.get(rs.context);
       if (read === undefined || read.node !== node) continue;
