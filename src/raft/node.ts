@@ -480,19 +480,23 @@ export class RaftNode {
     let applying: Promise<void> | null = applyNow ? this.applyCommitted(committed) : null;
     // While the write is in flight, acks keep arriving and the commit index moves: entries that
     // were durable here before this Ready are applied as soon as they are committed, after this
-    // Ready's own, instead of waiting for the write and the next Ready (RawNode.takeCommittedDurable).
-    if (persisting !== null && rd.snapshot === null && (applyNow || committed.length === 0)) {
-      applying = this.applyWhileWriting(persisting, applying);
-    }
+    // Ready's own, instead of waiting for the write and the next Ready (RawNode.takeCommittedDurable);
+    // and new appends leave for the followers at once (RawNode.takeMessagesBeforePersist).
+    // Early applies only follow this Ready's own committed entries when those were applied at
+    // once; otherwise they would overtake them (and there can be none: see takeCommittedDurable).
+    const background = persisting !== null && rd.snapshot === null ? this.workWhileWriting(persisting, applying, applyNow || committed.length === 0) : null;
     try {
       await persisting;
     } catch (error) {
-      // Do not leave the apply unobserved; the save failure is what the loop reports.
-      await applying?.catch(() => undefined);
+      // Do not leave the applies unobserved; the save failure is what the loop reports.
+      await Promise.allSettled([applying, background]);
       throw error;
     }
     if (rd.messages.length > 0) transport.send(rd.messages);
     if (rd.entries.length > 0) this.learnAddresses(rd.entries);
+    // The background work ends with the write; this Ready's own committed entries, if they
+    // waited for it, are applied after it.
+    await background;
     if (committed.length > 0) applying ??= this.applyCommitted(committed);
     await applying;
     this.reads.onReadStates(rd.readStates);
@@ -504,11 +508,12 @@ export class RaftNode {
   }
 
   /**
-   * Until `write` settles: on every input that may have moved the commit index, apply what
-   * became committed among entries already durable here. Applies run one after another, after
-   * `first` (the outstanding Ready's own committed entries).
+   * Until `write` settles, on every input: send the messages that may leave before a write
+   * (new appends to followers), and apply what became committed among entries already durable
+   * here. Applies run one after another, after `first` (the outstanding Ready's own committed
+   * entries).
    */
-  private async applyWhileWriting(write: Promise<void>, first: Promise<void> | null): Promise<void> {
+  private async workWhileWriting(write: Promise<void>, first: Promise<void> | null, applyEarly: boolean): Promise<void> {
     let writing = true;
     const settled = (): void => {
       writing = false;
@@ -517,7 +522,9 @@ export class RaftNode {
     write.then(settled, settled);
     if (first !== null) await first;
     while (writing && this.state !== 'stopped') {
-      const early = this.raw.takeCommittedDurable();
+      // Proposals made meanwhile reach the followers now, not after this write (thesis 10.2.1).
+      this.sendLeaderMessages(this.raw.takeMessagesBeforePersist());
+      const early = applyEarly ? this.raw.takeCommittedDurable() : [];
       if (early.length > 0) {
         await this.applyCommitted(early);
         this.raw.appliedTo(early[early.length - 1].index);

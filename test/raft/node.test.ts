@@ -12,6 +12,7 @@ import { makeCommand, passwordSha1 } from '../../src/model/index.js';
 import { NotLeaderError, type NodeId } from '../../src/raft/core/index.js';
 import { RaftLogStore } from '../../src/raft/log/log-store.js';
 import { RaftNode } from '../../src/raft/node.js';
+import { StallableLog } from '../../src/server/chaos-hooks.js';
 import { RaftReplicator } from '../../src/server/raft-adapters.js';
 import { MemoryNetwork } from './memory-transport.js';
 
@@ -27,16 +28,22 @@ interface Member {
   fsm: MetadataFsm;
   log: RaftLogStore;
   replicator: RaftReplicator;
+  /** Set when the member was started with a slow disk: its write delay can be changed. */
+  slowLog: StallableLog | null;
 }
 
 const address = (id: NodeId) => ({ httpAddr: `h${id}:1`, raftAddr: `r${id}:1` });
 
-async function startMember(network: MemoryNetwork, id: NodeId, dir: string, voters: NodeId[], retainLogs = 1000): Promise<Member> {
+async function startMember(network: MemoryNetwork, id: NodeId, dir: string, voters: NodeId[], retainLogs = 1000, slowSaveMs = 0): Promise<Member> {
   const fsm = await MetadataFsm.open({ storeDir: path.join(dir, 'store'), logger, snapshotChunkSizeBytes: 256 });
   const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger });
+  // A slow disk: every write takes longer, so that acks, commits and new proposals arrive while
+  // a write is in flight (the paths of RaftNode.workWhileWriting).
+  const durable = slowSaveMs > 0 ? new StallableLog(log) : log;
+  if (durable instanceof StallableLog) durable.stall(slowSaveMs, 3_600_000);
   const node = await RaftNode.start({
     id,
-    log,
+    log: durable,
     stateMachine: fsm,
     transport: network.transport(id),
     logger,
@@ -52,7 +59,7 @@ async function startMember(network: MemoryNetwork, id: NodeId, dir: string, vote
     randomSeed: id * 7919,
     onFatal: (error) => assert.fail(`node ${id} fatal: ${error.message}`),
   });
-  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm) };
+  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm), slowLog: durable instanceof StallableLog ? durable : null };
 }
 
 async function stopMember(m: Member): Promise<void> {
@@ -62,11 +69,11 @@ async function stopMember(m: Member): Promise<void> {
   await m.fsm.close();
 }
 
-async function startCluster(n: number, retainLogs = 1000): Promise<{ network: MemoryNetwork; members: Member[] }> {
+async function startCluster(n: number, retainLogs = 1000, slowSaveMs = 0): Promise<{ network: MemoryNetwork; members: Member[] }> {
   const network = new MemoryNetwork();
   const voters = Array.from({ length: n }, (_, i) => i + 1);
   const dirBase = path.join(root, `c${++clusterSeq}`);
-  const members = await Promise.all(voters.map((id) => startMember(network, id, path.join(dirBase, `m${id}`), voters, retainLogs)));
+  const members = await Promise.all(voters.map((id) => startMember(network, id, path.join(dirBase, `m${id}`), voters, retainLogs, slowSaveMs)));
   return { network, members };
 }
 
@@ -104,6 +111,37 @@ void test('writes replicate to every member and the proposer gets the apply resu
   await waitFor('followers to apply', () => members.every((m) => m.fsm.appliedIndex() === applied));
   assert.equal(new Set(members.map((m) => m.fsm.digest())).size, 1);
   await Promise.all(members.map(stopMember));
+});
+
+void test('with writes slower than proposals arrive, every member applies every entry once, in order, and every proposer hears its result', async () => {
+  const { members } = await startCluster(3, 1000, 8);
+  try {
+    const leader = await leaderOf(members);
+    // The leader's disk is the slowest: followers acknowledge appends before the leader has even
+    // begun writing them, so commits overtake its own writes (a Ready whose committed entries
+    // are also its own entries to write).
+    leader.slowLog?.stall(40, 3_600_000);
+    for (const m of members) if (m !== leader) m.slowLog?.stall(0, 0);
+    const deadline = performance.now() + 1_500;
+    let created = 0;
+    // 24 closed-loop proposers: new proposals, acks and commits keep arriving while writes run.
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, c) => {
+        for (let i = 0; performance.now() < deadline; i++) {
+          const user = await leader.replicator.propose(createUser(`p${c}x${i}`));
+          assert.equal(user.userId, `p${c}x${i}`);
+          created++;
+        }
+      }),
+    );
+    assert.ok(created > 24, `${created} proposals settled`);
+    const applied = leader.fsm.appliedIndex();
+    await waitFor('followers to apply', () => members.every((m) => m.fsm.appliedIndex() === applied));
+    assert.equal(new Set(members.map((m) => m.fsm.digest())).size, 1, 'every member holds the same state');
+    for (const m of members) assert.equal(m.fsm.view.users.size, created, `member ${m.id} holds every user`);
+  } finally {
+    await Promise.all(members.map(stopMember));
+  }
 });
 
 void test('a follower refuses proposals with the leader hint, and serves linearizable reads', async () => {

@@ -157,6 +157,19 @@ export class RawNode {
     return entries;
   }
 
+  /**
+   * Between ready() and advance(): the messages that may leave before any local write (a
+   * leader's appends and heartbeats, read-index traffic; see Raft.isSafeBeforePersist), taken
+   * now instead of with the next Ready. New proposals then reach the followers while the
+   * leader's previous write is still in flight, instead of after it (thesis 10.2.1).
+   */
+  takeMessagesBeforePersist(): Message[] {
+    const r = this.raft;
+    const messages = r.msgs;
+    r.msgs = [];
+    return messages;
+  }
+
   /** The driver applied every entry up to `index` that takeCommittedDurable() handed out. */
   appliedTo(index: number): void {
     this.raft.log.appliedTo(index);

@@ -355,8 +355,10 @@ class Simulation {
     if (raw === null) return;
     this.checkNode(node);
     if (node.writing !== null) {
-      // As the real driver: committed entries already durable here are applied while the
-      // write is in flight (most of the time, so that both orders are explored).
+      // As the real driver: messages that may leave before a write leave while one is in
+      // flight, and committed entries already durable here are applied (each most of the
+      // time, so that both orders are explored).
+      if (this.random.nextFloat() < 0.8) for (const m of raw.takeMessagesBeforePersist()) this.send(node, m);
       if (this.random.nextFloat() < 0.8) {
         const early = raw.takeCommittedDurable();
         for (const e of early) this.apply(node, e);
