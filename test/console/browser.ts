@@ -40,12 +40,19 @@ export async function launchChromium(): Promise<Browser> {
 /** Where screenshots go: test-results/console/ under the working directory (the checkout). */
 export const SCREENSHOT_DIR = path.resolve('test-results', 'console');
 
+/**
+ * The viewport as a PNG. Not `fullPage`: that re-lays the page out at its full height and costs
+ * seconds on a loaded machine; the tests' viewport is tall enough for every page.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file });
   return file;
 }
+
+/** Wide and tall enough for the overview with its charts. */
+export const VIEWPORT = { width: 1440, height: 1120 };
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` with `what`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {

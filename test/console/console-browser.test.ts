@@ -15,10 +15,10 @@ import { startSimNodes } from '../../src/nodes/sim/index.js';
 import { cfsGet, cfsRequest, closeIdleConnections } from '../integration/cfs-client.js';
 import { MasterCluster } from '../integration/cluster.js';
 import type { MasterProcess } from '../integration/master-process.js';
-import { agree, browserMissing, eventually, launchChromium, screenshot } from './browser.js';
+import { agree, browserMissing, eventually, launchChromium, screenshot, VIEWPORT } from './browser.js';
 
-// A 3-6 s election timeout: a loaded machine must not depose leaders mid-test on its own.
-const CONFIG = { tickInterval: 100, electionTick: 30, nodeHeartbeatIntervalMs: 500, logLevel: 'warn' };
+// A 2-4 s election timeout: a loaded machine must not depose leaders mid-test on its own.
+const CONFIG = { tickInterval: 100, electionTick: 20, nodeHeartbeatIntervalMs: 500, logLevel: 'warn' };
 const VOLS = [
   { name: 'vol-alpha', mpCount: 2, dpCount: 3 },
   { name: 'vol-beta', mpCount: 1, dpCount: 2 },
@@ -88,7 +88,7 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
     await createUser(leader, 'alice');
     for (const v of VOLS) await data(await cluster.leader(), '/admin/createVol', { name: v.name, owner: 'alice', capacity: 10, mpCount: v.mpCount, dpCount: v.dpCount, replicaNum: 3 });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);

@@ -77,7 +77,7 @@ export class MemberOverview {
     const leaderPeer = info.role === 'leader' ? undefined : info.peers.find((p) => p.id === info.leaderId && p.id !== selfId);
     const [answers, matches] = await Promise.all([
       Promise.all(others.map((p) => askPosition(peers, p))),
-      info.role === 'leader' ? Promise.resolve(new Map(info.replicas.map((r) => [r.id, r.match]))) : askMatches(peers, leaderPeer),
+      info.role === 'leader' ? Promise.resolve(leaderMatches(info)) : askMatches(peers, leaderPeer),
     ]);
     const positions = new Map<number, PeerAnswer>(others.map((p, i) => [p.id, answers[i]]));
     positions.set(selfId, { ok: true, position: { role: info.role, term: info.term, commit: info.commit, applied: info.applied, stopping: info.stopping } });
@@ -107,6 +107,13 @@ export class MemberOverview {
       generatedAtMs: this.options.nowMs(),
     };
   }
+}
+
+/** The leader's own progress: its replica table, and its log's end for itself when the table leaves it out. */
+function leaderMatches(info: RaftInfo): Map<number, number> {
+  const out = new Map(info.replicas.map((r) => [r.id, r.match]));
+  if (!out.has(info.nodeId)) out.set(info.nodeId, info.lastIndex);
+  return out;
 }
 
 function leaderOf(info: RaftInfo): ConsoleOverview['leader'] {
