@@ -25,6 +25,13 @@ function formatValue(unit: string) {
   return (_u: uPlot, v: number | null): string => (v === null || v === undefined ? '–' : `${v >= 100 ? Math.round(v) : v.toFixed(v >= 10 ? 1 : 2)} ${unit}`);
 }
 
+/** Unix seconds as the local 24-hour time, "14:03:20". */
+function clockTime(unixSec: number): string {
+  const d = new Date(unixSec * 1000);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
 export function Chart({ title, times, lines, unit, heightPx = 180, name }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -42,7 +49,7 @@ export function Chart({ title, times, lines, unit, heightPx = 180, name }: Chart
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
-        { stroke: '#5b6472', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d5d9e0' } },
+        { stroke: '#5b6472', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d5d9e0' }, values: (_u, splits) => splits.map(clockTime) },
         { stroke: '#5b6472', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#d5d9e0' }, size: 60, values: (_u, splits) => splits.map((v) => `${v}`) },
       ],
       series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, value: formatValue(unit), spanGaps: false }))],

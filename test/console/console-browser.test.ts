@@ -61,6 +61,17 @@ function addr(m: MasterProcess): string {
   return `${m.spec.host}:${m.spec.httpPort}`;
 }
 
+/** Shows `hash` of `m`'s console: a page load only when the page is another master's. */
+async function show(page: Page, m: MasterProcess, hash: string): Promise<void> {
+  if (page.url().startsWith(`${m.url}/console/`)) {
+    await page.evaluate((h) => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = h;
+    }, hash);
+  } else {
+    await page.goto(`${m.url}/console/${hash}`);
+  }
+}
+
 void describe('the web console, in Chromium, against 3 masters with simulated nodes', { skip: browserMissing(), timeout: 300_000 }, () => {
   let cluster: MasterCluster;
   let nodes: SimNodes;
@@ -222,17 +233,23 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
     assert.equal(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce), true, 'the page was not reloaded');
   });
 
-  void it('refuses a leadership transfer signed with a wrong secret key, and changes nothing', async () => {
+  /** On the leader's overview, opens the transfer dialog for a follower and types root's access key and `secretKey`. */
+  async function transferDialog(secretKey: (root: UserInfo) => string) {
     const root = users.find((u) => u.user_id === 'root')!;
     const leader = await cluster.leader();
     const target = cluster.masters.find((m) => m !== leader)!;
-    await page.goto(`${leader.url}/console/#/`);
+    await show(page, leader, '#/');
     await page.click(`[data-member="${target.spec.id}"] button`);
     const dialog = page.locator('dialog.action-dialog');
     await dialog.waitFor();
     assert.match(await dialog.innerText(), new RegExp(`from master ${leader.spec.id} \\(${addr(leader)}\\) to\\s+master ${target.spec.id} \\(${addr(target)}\\)`));
     await dialog.locator('input[name="accessKey"]').fill(root.access_key);
-    await dialog.locator('input[name="secretKey"]').fill('x'.repeat(root.secret_key.length));
+    await dialog.locator('input[name="secretKey"]').fill(secretKey(root));
+    return { dialog, leader, target };
+  }
+
+  void it('refuses a leadership transfer signed with a wrong secret key, and changes nothing', async () => {
+    const { dialog, leader } = await transferDialog((root) => 'x'.repeat(root.secret_key.length));
     await screenshot(page, '6-transfer-dialog');
     await dialog.locator('button[name="confirm"]').click();
     assert.match(await dialog.locator('[role="alert"]').innerText(), /Refused by the master \(code 57.*not the root user's keys.*Nothing was changed/);
@@ -243,14 +260,7 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
   });
 
   void it('moves leadership to the chosen master once confirmed with the root keys, and shows the new leader', async () => {
-    const root = users.find((u) => u.user_id === 'root')!;
-    const leader = await cluster.leader();
-    const target = cluster.masters.find((m) => m !== leader)!;
-    await page.goto(`${leader.url}/console/#/`);
-    await page.click(`[data-member="${target.spec.id}"] button`);
-    const dialog = page.locator('dialog.action-dialog');
-    await dialog.locator('input[name="accessKey"]').fill(root.access_key);
-    await dialog.locator('input[name="secretKey"]').fill(root.secret_key);
+    const { dialog, target } = await transferDialog((root) => root.secret_key);
     await dialog.locator('button[name="confirm"]').click();
     await page.locator('.notice-ok').waitFor({ timeout: 20_000 });
     assert.match(await page.locator('.notice-ok').innerText(), new RegExp(`master ${target.spec.id} now leads`));
@@ -264,12 +274,41 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
 
   void it("on a follower, says who leads and still shows the leader's node views", async () => {
     const leader = await cluster.leader();
-    const follower = cluster.masters.find((m) => m !== leader)!;
-    await page.goto(`${follower.url}/console/#/nodes`);
-    await page.locator('[data-banner="follower"]').waitFor();
+    // The page is the former leader's console, a follower now.
+    const follower = cluster.masters.find((m) => page.url().startsWith(`${m.url}/`))!;
+    assert.notEqual(follower, leader);
+    await show(page, follower, '#/nodes');
     assert.match(await page.locator('[data-banner="follower"]').innerText(), new RegExp(`This is master ${follower.spec.id}, a follower.*leader is master ${leader.spec.id}`, 's'));
     await eventually('six active nodes', async () => (await page.locator('[data-node] .badge-ok:has-text("active")').count()) === 6, 30_000);
     await screenshot(page, '9-follower-nodes');
+  });
+
+  void it('decommissions a node from a follower with the keys held since the last action, and the node leaves the list', async () => {
+    // A meta node that joined after the vols were made holds no partition: decommissioning it
+    // moves nothing and then removes it.
+    const extra = await startSimNodes({ masterAddrs: cluster.masters.map(addr), meta: 1, data: 0 });
+    try {
+      const node = extra.metaNodes[0].addr;
+      const row = page.locator(`[data-node="${node}"]`);
+      await eventually('the new node to be active on the page', async () => (await row.locator('.badge-ok').count()) === 1, 30_000);
+      await row.locator('button').click();
+      const dialog = page.locator('dialog.action-dialog');
+      const text = await dialog.innerText();
+      assert.match(text, new RegExp(`Decommission meta node ${node}`));
+      assert.match(text, /Signing with the keys held in this tab/);
+      await screenshot(page, '10-decommission-dialog');
+      await dialog.locator('button[name="confirm"]').click();
+      await page.locator('.notice-ok', { hasText: `Decommission of meta node ${node} started` }).waitFor({ timeout: 20_000 });
+      await row.waitFor({ state: 'detached', timeout: 30_000 });
+      const listed = await data<NodeView[]>(await cluster.leader(), '/admin/cluster/getAllMetaNodes');
+      assert.deepEqual(
+        listed.map((n) => n.Addr),
+        nodes.metaNodes.map((n) => n.addr),
+        'the API no longer lists it either',
+      );
+    } finally {
+      await extra.close();
+    }
     assert.deepEqual(pageErrors, [], 'no script errors or refused resources in the page');
   });
 });

@@ -32,10 +32,13 @@ function NodeTable({ title, kind, nodes, aside, onChange }: { title: string; kin
       description: (
         <>
           <p>
-            Every {kind} partition replica on <b>{n.addr}</b> (node {n.id}, zone {n.zone === '' ? 'default' : n.zone}, node set {n.nodeSetId}; it reports{' '}
-            {count(n.partitionCount)}) is moved to other {kind} nodes, one partition after another, in the background.
+            The {count(n.partitionCount)} {kind} partition replicas that <b>{n.addr}</b> reports move to other {kind} nodes, one partition at a time, in the
+            background.
           </p>
-          <p>When it is done the node holds no partition and takes no new ones. There is no undo here: bringing it back needs the node to register again.</p>
+          <p>Once every replica has moved, the node is removed from the cluster; to come back it must register again. There is no undo here.</p>
+          <p class="muted">
+            Node {n.id} · zone {n.zone === '' ? 'default' : n.zone} · node set {n.nodeSetId}
+          </p>
         </>
       ),
       confirmLabel: `Decommission ${n.addr}`,
@@ -43,7 +46,7 @@ function NodeTable({ title, kind, nodes, aside, onChange }: { title: string; kin
       path: `/cubemaster/node/decommission?kind=${kind}&addr=${encodeURIComponent(n.addr)}`,
       done: () => {
         onChange();
-        return `Decommission of ${kind} node ${n.addr} started; its partition count falls as replicas move.`;
+        return `Decommission of ${kind} node ${n.addr} started: its partition count falls as replicas move, then it leaves the list.`;
       },
     });
   return (

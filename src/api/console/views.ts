@@ -5,7 +5,7 @@
 // JSON into doubles), and a user's secret key is left out while the access key is masked, so
 // neither can leak through a browser, a proxy log or a screenshot.
 
-import type { DataPartitionRecord, ModelView, UserRecord, ViewOptions, VolRecord } from '../../model/index.js';
+import type { DataNodeInfo, DataPartitionRecord, MetaNodeInfo, ModelView, UserRecord, ViewOptions, VolRecord } from '../../model/index.js';
 import {
   dataNodeInfo,
   dataNodeLive,
@@ -116,47 +116,39 @@ export function consoleVol(model: ModelView, name: string): ConsoleVolDetail {
   return { vol: volSummary(model, vol), inodeCount: String(inodeCount), metaPartitions, dataPartitions };
 }
 
+/** What MetaNodeInfo and DataNodeInfo (`/metaNode/get`, `/dataNode/get`) have in common. */
+type NodeInfoFields = Pick<MetaNodeInfo & DataNodeInfo, 'ID' | 'Addr' | 'Zone' | 'NodeSetID' | 'IsActive' | 'IsWriteAble' | 'RdOnly' | 'TotalWeight' | 'UsedWeight'>;
+
+function consoleNode(kind: ConsoleNode['kind'], info: NodeInfoFields, partitionCount: number, reportTimeMs: number): ConsoleNode {
+  return {
+    kind,
+    id: info.ID,
+    addr: info.Addr,
+    zone: info.Zone,
+    nodeSetId: info.NodeSetID,
+    active: info.IsActive,
+    writable: info.IsActive && info.IsWriteAble && !info.RdOnly,
+    rdOnly: info.RdOnly,
+    totalBytes: info.TotalWeight,
+    usedBytes: info.UsedWeight,
+    partitionCount,
+    reportTimeMs,
+  };
+}
+
 /** Meta and data nodes by id, with the leader's heartbeat view of them. */
 export function consoleNodes(model: ModelView): ConsoleNodes {
-  const metaNodes = [...model.metaNodes.values()]
-    .sort((a, b) => a.id - b.id)
-    .map((n): ConsoleNode => {
+  const byId = <T extends { id: number }>(nodes: Iterable<T>): T[] => [...nodes].sort((a, b) => a.id - b.id);
+  return {
+    metaNodes: byId(model.metaNodes.values()).map((n) => {
       const info = metaNodeInfo(model, n);
-      return {
-        kind: 'meta',
-        id: info.ID,
-        addr: info.Addr,
-        zone: info.Zone,
-        nodeSetId: info.NodeSetID,
-        active: info.IsActive,
-        writable: info.IsActive && info.IsWriteAble && !info.RdOnly,
-        rdOnly: info.RdOnly,
-        totalBytes: info.TotalWeight,
-        usedBytes: info.UsedWeight,
-        partitionCount: info.MetaPartitionCount,
-        reportTimeMs: metaNodeLive(model, n.id).reportTimeMs,
-      };
-    });
-  const dataNodes = [...model.dataNodes.values()]
-    .sort((a, b) => a.id - b.id)
-    .map((n): ConsoleNode => {
+      return consoleNode('meta', info, info.MetaPartitionCount, metaNodeLive(model, n.id).reportTimeMs);
+    }),
+    dataNodes: byId(model.dataNodes.values()).map((n) => {
       const info = dataNodeInfo(model, n);
-      return {
-        kind: 'data',
-        id: info.ID,
-        addr: info.Addr,
-        zone: info.Zone,
-        nodeSetId: info.NodeSetID,
-        active: info.IsActive,
-        writable: info.IsActive && info.IsWriteAble && !info.RdOnly,
-        rdOnly: info.RdOnly,
-        totalBytes: info.TotalWeight,
-        usedBytes: info.UsedWeight,
-        partitionCount: info.DataPartitionCount,
-        reportTimeMs: dataNodeLive(model, n).reportTimeMs,
-      };
-    });
-  return { metaNodes, dataNodes };
+      return consoleNode('data', info, info.DataPartitionCount, dataNodeLive(model, n).reportTimeMs);
+    }),
+  };
 }
 
 const USER_TYPE_NAMES: Readonly<Record<number, ConsoleUser['type']>> = {
