@@ -309,6 +309,27 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
     } finally {
       await extra.close();
     }
-    assert.deepEqual(pageErrors, [], 'no script errors or refused resources in the page');
+  });
+
+  void it('says in a red banner when the cluster has no leader, and shows the members that stopped answering', async () => {
+    assert.deepEqual(pageErrors, [], 'no script errors or refused resources in the page so far');
+    const survivor = cluster.masters.find((m) => page.url().startsWith(`${m.url}/`))!;
+    const others = cluster.masters.filter((m) => m !== survivor);
+    await Promise.all(others.map((m) => m.kill()));
+    await show(page, survivor, '#/');
+    await page.locator('[data-banner="no-leader"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('[data-banner="no-leader"]').innerText(), new RegExp(`No leader\\. Master ${survivor.spec.id} knows no leader`));
+    await agree(
+      'the stopped masters shown unreachable',
+      async () => (await rowTexts(page, '[data-section="members"] tbody tr')).map((cells) => cells[8].split('\n')[0]),
+      () => Promise.resolve(cluster.masters.map((m) => (m === survivor ? 'no leader to compare' : 'unreachable'))),
+    );
+    await screenshot(page, '11-no-leader');
+    // Chromium logs the leader-only reads the survivor now fails: 502 while it still forwards to
+    // the dead leader, then 400 "no leader". Nothing else.
+    assert.deepEqual(
+      pageErrors.filter((e) => !/Failed to load resource: the server responded with a status of (400|502)/.test(e)),
+      [],
+    );
   });
 });
