@@ -32,6 +32,7 @@ import { parseQueryInto, pathOf } from './params.js';
 import { rawUrlClientErrorHandler } from './raw-url.js';
 import { initRequestState, requestState } from './request-state.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes } from './routes/console.js';
 import { memberRoutes } from './routes/member.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -232,6 +233,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(metricsRoutes, { ctx });
   void app.register(s3Routes, { ctx });
   void app.register(operatorRoutes, { ctx });
+  void app.register(consoleRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
   return { app, gate, metricsRegistry, services: ctx.services };
