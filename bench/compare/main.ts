@@ -22,6 +22,7 @@ import { cubemasterBytesPer100kDataPartitions, meanResidentBytes } from './memor
 import { fillKeys, replaceFollower, restartToReady } from './recovery.js';
 import { ratioChartSvg, targetsTable, throughputTable, timedTable, type Target, type ThroughputRow, type TimedRow } from './report.js';
 import { measureCell, type CellSide } from './throughput.js';
+import { wrkAvailable } from './wrk-load.js';
 import { CLUSTER_VIEW_READ, CUBEFS_WORKLOAD, ETCD_WORKLOAD, GO_WORKLOAD, isEnvelopeOk, type ReadMode, type Workload } from './workloads.js';
 
 const { values } = parseArgs({
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     dps: { type: 'string', default: '20000' },
     'dp-nodes': { type: 'string', default: '60' },
     quick: { type: 'boolean', default: false },
+    client: { type: 'string' },
     readme: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
   },
@@ -60,6 +62,7 @@ const O = {
   dpNodes: Number(values['dp-nodes']),
 };
 const HAVE_ETCD = etcdAvailable();
+const CLIENT: 'node' | 'wrk' = values.client === 'node' || values.client === 'wrk' ? values.client : wrkAvailable() ? 'wrk' : 'node';
 const GO_BINARY = goMasterBinary();
 
 const writeRows: ThroughputRow[] = [];
@@ -77,12 +80,12 @@ function printRow(r: ThroughputRow): void {
   log(`${r.section} ${r.cell}: cubemaster ${Math.round(r.ours.opsPerSec)}/s p99 ${r.ours.p99Ms.toFixed(1)} ms | ${r.peerName} ${r.peer === null ? 'n/a' : `${Math.round(r.peer.opsPerSec)}/s p99 ${r.peer.p99Ms.toFixed(1)} ms`}${ratio}`);
 }
 
-function side(label: string, system: RunningSystem, urls: readonly string[], request: CellSide['request'], ok: CellSide['ok']): CellSide {
-  return { label, system, urls, request, ok };
+function side(label: string, system: RunningSystem, urls: readonly string[], request: CellSide['request'], ok: CellSide['ok'], wrkKind: string): CellSide {
+  return { label, system, urls, request, ok, wrkKind };
 }
 
 async function cell(section: string, cellLabel: string, peerName: string, sides: CellSide[], clients: number, into: ThroughputRow[]): Promise<void> {
-  const figures = await measureCell(sides, { clients, seconds: O.seconds, runs: O.runs, warmupSeconds: O.warmup, index: cellIndex++, tag: `c${cellIndex}` });
+  const figures = await measureCell(sides, { clients, seconds: O.seconds, runs: O.runs, warmupSeconds: O.warmup, index: cellIndex++, tag: `c${cellIndex}`, client: CLIENT });
   const row: ThroughputRow = { section, cell: cellLabel, ours: figures[0], peer: figures[1] ?? null, peerName };
   into.push(row);
   printRow(row);
@@ -104,8 +107,8 @@ async function throughputSections(): Promise<void> {
       const leaderOf = async (s: RunningSystem): Promise<string[]> => [s.urls[await s.leader()]];
       if (O.sections.has('writes')) {
         for (const c of O.clients) {
-          const sides = [side('cubemaster', ours, await leaderOf(ours), CUBEFS_WORKLOAD.write, CUBEFS_WORKLOAD.writeOk)];
-          if (peer !== null) sides.push(side('etcd', peer, await leaderOf(peer), ETCD_WORKLOAD.write, ETCD_WORKLOAD.writeOk));
+          const sides = [side('cubemaster', ours, await leaderOf(ours), CUBEFS_WORKLOAD.write, CUBEFS_WORKLOAD.writeOk, 'cubefs-write')];
+          if (peer !== null) sides.push(side('etcd', peer, await leaderOf(peer), ETCD_WORKLOAD.write, ETCD_WORKLOAD.writeOk, 'etcd-write'));
           await cell('writes', `${memberLabel}, ${c} client${c > 1 ? 's' : ''}`, 'etcd 3.4', sides, c, writeRows);
         }
       }
@@ -129,8 +132,9 @@ async function throughputSections(): Promise<void> {
               const l = await s.leader();
               return where === 'leader' ? [s.urls[l]] : s.urls.filter((_, i) => i !== l);
             };
-            const sides = [side('cubemaster', ours, await urlsOf(ours), () => CUBEFS_WORKLOAD.read(mode, names), CUBEFS_WORKLOAD.readOk)];
-            if (peer !== null) sides.push(side('etcd', peer, await urlsOf(peer), () => ETCD_WORKLOAD.read(mode, names), ETCD_WORKLOAD.readOk));
+            const suffix = mode === 'serializable' ? '-read-serializable' : '-read';
+            const sides = [side('cubemaster', ours, await urlsOf(ours), () => CUBEFS_WORKLOAD.read(mode, names), CUBEFS_WORKLOAD.readOk, `cubefs${suffix}`)];
+            if (peer !== null) sides.push(side('etcd', peer, await urlsOf(peer), () => ETCD_WORKLOAD.read(mode, names), ETCD_WORKLOAD.readOk, `etcd${suffix}`));
             await cell('reads', `${memberLabel}, ${label}, ${c} clients`, 'etcd 3.4', sides, c, readRows);
           }
         }
@@ -142,8 +146,8 @@ async function throughputSections(): Promise<void> {
           return (client: number, seq: number) => (seq % 10 === 0 ? write(client, seq) : read(client, seq));
         };
         const okEither = (w: Workload) => (status: number, body: string) => w.writeOk(status, body) || w.readOk(status, body);
-        const sides = [side('cubemaster', ours, ours.urls, mixed(CUBEFS_WORKLOAD), okEither(CUBEFS_WORKLOAD))];
-        if (peer !== null) sides.push(side('etcd', peer, peer.urls, mixed(ETCD_WORKLOAD), okEither(ETCD_WORKLOAD)));
+        const sides = [side('cubemaster', ours, ours.urls, mixed(CUBEFS_WORKLOAD), okEither(CUBEFS_WORKLOAD), 'cubefs-mixed')];
+        if (peer !== null) sides.push(side('etcd', peer, peer.urls, mixed(ETCD_WORKLOAD), okEither(ETCD_WORKLOAD), 'etcd-mixed'));
         await cell('mixed 90/10', `${memberLabel}, 64 clients over every member`, 'etcd 3.4', sides, 64, mixedRows);
       }
     } finally {
@@ -165,12 +169,12 @@ async function goSection(): Promise<void> {
       const memberLabel = `${m} master${m > 1 ? 's' : ''}`;
       const leaderUrl = async (s: RunningSystem): Promise<string[]> => [s.urls[await s.leader()]];
       await cell('Go master', `${memberLabel}, /user/create, 64 clients`, 'Go master', [
-        side('cubemaster', ours, await leaderUrl(ours), CUBEFS_WORKLOAD.write, CUBEFS_WORKLOAD.writeOk),
-        side('Go', peer, await leaderUrl(peer), GO_WORKLOAD.write, GO_WORKLOAD.writeOk),
+        side('cubemaster', ours, await leaderUrl(ours), CUBEFS_WORKLOAD.write, CUBEFS_WORKLOAD.writeOk, 'cubefs-write'),
+        side('Go', peer, await leaderUrl(peer), GO_WORKLOAD.write, GO_WORKLOAD.writeOk, 'cubefs-write'),
       ], 64, goRows);
       await cell('Go master', `${memberLabel}, /admin/getCluster, 64 clients`, 'Go master', [
-        side('cubemaster', ours, await leaderUrl(ours), () => () => CLUSTER_VIEW_READ, isEnvelopeOk),
-        side('Go', peer, await leaderUrl(peer), () => () => CLUSTER_VIEW_READ, isEnvelopeOk),
+        side('cubemaster', ours, await leaderUrl(ours), () => () => CLUSTER_VIEW_READ, isEnvelopeOk, 'cubefs-get:/admin/getCluster'),
+        side('Go', peer, await leaderUrl(peer), () => () => CLUSTER_VIEW_READ, isEnvelopeOk, 'cubefs-get:/admin/getCluster'),
       ], 64, goRows);
     } finally {
       await ours.stop();
@@ -326,7 +330,7 @@ function report(startedAt: Date): string {
     `# cubemaster side by side (npm run bench:compare)`,
     '',
     `${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}; peers: ${HAVE_ETCD ? `etcd ${etcdVersion()} (Debian etcd-server)` : 'etcd not installed'}, ${GO_BINARY === null ? 'Go master not built' : `Go CubeFS master (${GO_BINARY})`}.`,
-    `Every figure is the median of ${O.runs} run${O.runs > 1 ? 's' : ''} of ${O.seconds} s (after ${O.warmup} s of warm-up), systems alternating which goes first cell by cell; closed-loop Node HTTP keep-alive clients in one process on the same machine. Ratios are cubemaster / peer.`,
+    `Every figure is the median of ${O.runs} run${O.runs > 1 ? 's' : ''} of ${O.seconds} s (after ${O.warmup} s of warm-up), systems alternating which goes first cell by cell; closed-loop keep-alive HTTP clients on the same machine: ${CLIENT === 'wrk' ? "Debian's wrk (bench/wrk/workload.lua), one process per target member" : 'Node http clients in one process'} for the throughput tables, Node clients for failover and recovery. Ratios are cubemaster / peer.`,
     '',
     '**Durability, both sides as shipped:** cubemaster acknowledges a write once it is fdatasync\'d in the Raft log of a majority (one fdatasync per Ready on each member, group commit) and applied on the leader; the state store (RocksDB) is a checkpoint written behind the log and rebuilt from it after a crash. etcd: WAL fsync before acknowledging (--unsafe-no-fsync off), --snapshot-count 100000 (3.4 default), backend commit every 100 ms. The Go master: its defaults (raft WAL, RocksDB).',
     '',
@@ -348,7 +352,7 @@ function report(startedAt: Date): string {
 }
 
 const startedAt = new Date();
-log(`bench:compare: sections ${[...O.sections].join(',')}; members ${O.members.join(',')}; ${HAVE_ETCD ? '' : 'etcd NOT installed (apt-get install etcd-server): no etcd column; '}${GO_BINARY === null ? 'Go master not built' : 'Go master found'}`);
+log(`bench:compare: sections ${[...O.sections].join(',')}; members ${O.members.join(',')}; client ${CLIENT}; ${HAVE_ETCD ? '' : 'etcd NOT installed (apt-get install etcd-server): no etcd column; '}${GO_BINARY === null ? 'Go master not built' : 'Go master found'}`);
 if (O.sections.has('writes') || O.sections.has('reads') || O.sections.has('mixed')) await throughputSections();
 if (O.sections.has('go')) await goSection();
 if (O.sections.has('failover')) await failoverSection();

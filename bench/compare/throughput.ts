@@ -3,6 +3,7 @@
 // hits both), `runs` times each; the median of each figure, with the CPU the members spent.
 import { processCpuSeconds, type RunningSystem } from '../systems.js';
 import { closedLoop, median, type LoadFigures, type RequestSpec } from '../write-load.js';
+import { wrkLoop } from './wrk-load.js';
 
 export interface CellFigures extends LoadFigures {
   /** CPU seconds per 1,000 operations, averaged over the members. */
@@ -18,6 +19,8 @@ export interface CellSide {
   readonly urls: readonly string[];
   readonly request: (tag: string) => (client: number, seq: number) => RequestSpec;
   readonly ok: (status: number, body: string) => boolean;
+  /** The same workload as a bench/wrk/workload.lua KIND, used when the cell's client is wrk. */
+  readonly wrkKind?: string;
 }
 
 export interface CellSpec {
@@ -28,6 +31,8 @@ export interface CellSpec {
   /** Position of the cell in the run: which side goes first alternates with it. */
   readonly index: number;
   readonly tag: string;
+  /** Which load generator: the Node client in this process, or Debian's wrk. */
+  readonly client: 'node' | 'wrk';
 }
 
 export async function measureCell(sides: readonly CellSide[], spec: CellSpec): Promise<CellFigures[]> {
@@ -44,10 +49,14 @@ async function measureOnce(side: CellSide, spec: CellSpec, tag: string): Promise
   const leader = await side.system.leader();
   let before: number[] = [];
   let after: number[] = [];
-  const figures = await closedLoop(side.urls, spec.clients, spec.seconds, side.request(tag), side.ok, spec.warmupSeconds, {
+  const window = {
     onStart: () => (before = side.system.pids().map(processCpuSeconds)),
     onEnd: () => (after = side.system.pids().map(processCpuSeconds)),
-  });
+  };
+  const figures =
+    spec.client === 'wrk' && side.wrkKind !== undefined
+      ? await wrkLoop(side.urls, spec.clients, spec.seconds, side.wrkKind, tag, spec.warmupSeconds, window)
+      : await closedLoop(side.urls, spec.clients, spec.seconds, side.request(tag), side.ok, spec.warmupSeconds, window);
   const spent = after.map((a, i) => Math.max(0, a - (before[i] ?? a)));
   const per1000 = (cpu: number): number => (figures.ops === 0 ? NaN : (cpu * 1000) / figures.ops);
   const running = spent.filter((_, i) => side.system.pids()[i] !== 0);
