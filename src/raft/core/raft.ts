@@ -960,8 +960,25 @@ export class Raft {
   }
 
   private answerRead(context: string, index: number, from: NodeId): void {
-    if (from === this.id) this.readStates.push({ context, index });
-    else this.send({ type: MessageType.ReadIndexResp, to: from, index, context });
+    if (from === this.id) {
+      this.readStates.push({ context, index });
+      return;
+    }
+    this.send({ type: MessageType.ReadIndexResp, to: from, index, context });
+    // The follower serves the read once it has applied `index`: tell it of our commit now,
+    // even with appends in flight to it (sendAppend holds commit news back then).
+    this.sendCommitNews(from);
+  }
+
+  /** An empty append carrying our commit index, if `to` has not heard of it yet. */
+  private sendCommitNews(to: NodeId): void {
+    const pr = this.progress.get(to);
+    if (pr === undefined || pr.state !== 'replicate' || !pr.canBumpCommit(this.log.committed)) return;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.termOrZero(prevIndex);
+    if (prevTerm === 0 && prevIndex > 0) return;
+    this.send({ type: MessageType.App, to, index: prevIndex, logTerm: prevTerm, entries: [], commit: this.log.committed });
+    pr.sentCommitTo(Math.min(this.log.committed, prevIndex));
   }
 
   private answerReadFailure(context: string, from: NodeId): void {
