@@ -27,11 +27,13 @@ import type { MemberAddress } from '../raft/member-context.js';
 import { RaftLogStore } from '../raft/log/log-store.js';
 import { RaftNode } from '../raft/node.js';
 import { TcpTransport } from '../raft/transport/tcp-transport.js';
+import { DirLock } from '../storage/dir-lock.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
 import { createMetricsRegistry, registerRaftMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
+import { StateExports } from './state-export.js';
 
 export interface Master {
   readonly config: MasterConfig;
@@ -61,6 +63,10 @@ export async function startMaster(config: MasterConfig, logger: Logger, onFatal:
 async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void): Promise<Master> {
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
+
+  // First in, last out: no second process may open these directories while we hold them.
+  const dirLock = DirLock.acquire(config.walDir);
+  stack.defer('data dir lock', () => Promise.resolve(dirLock.release()));
 
   const fsm = await MetadataFsm.open({ storeDir: config.storeDir, logger: storeLogger, onInstallPoint: testCrashHook() });
   stack.defer('state store', () => fsm.close());
@@ -130,6 +136,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
 
+  // Backups: aborted first thing at stop (below), so that a download never holds the drain up.
+  const stateExports = new StateExports(fsm, { memberId: config.id, clusterName: config.clusterName });
+  stack.defer('snapshot exports', () => stateExports.close());
+
   const metricsRegistry = createMetricsRegistry();
   registerRaftMetrics(metricsRegistry, node, fsm);
   registerHeartbeatMetrics(metricsRegistry);
@@ -149,6 +159,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
+    stateExporter: stateExports,
   });
   if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
 
@@ -193,6 +204,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger.info({ leader: node.isLeader() }, 'stopping');
     // 1. New requests get 503 from now on.
     api.gate.startDraining();
+    await stateExports.close();
     // Domain operations in flight finish or roll back while this member still leads.
     await raceHurry(leaderDomain.stop(), hurry);
     // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
