@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { RecordDigester } from '../model/index.js';
 import type { ConfState } from '../raft/core/index.js';
 import { stringifyJson } from '../util/json.js';
-import { decodeFramedPairs, framePair, type KeyValue } from './snapshot-codec.js';
+import { decodeFramedPairs, framePair, SnapshotStreamError, type KeyValue } from './snapshot-codec.js';
 
 export const SNAPSHOT_FILE_MAGIC = 'CUBEMASTER-SNAPSHOT\n';
 const encoder = new TextEncoder();
@@ -139,8 +139,9 @@ export function readSnapshotFile(bytes: AsyncIterable<Uint8Array>): SnapshotFile
       if (!seenHeader) throw new SnapshotFileError('no header: not a cubemaster snapshot file');
       if (trailer === null) throw new SnapshotFileError(`the file ends after ${count} records without its trailer: truncated`);
     } catch (error) {
-      const e = error instanceof SnapshotFileError ? error : new SnapshotFileError(`unreadable snapshot file: ${(error as Error).message}`);
-      rejectHeader(e);
+      // The framing's own errors mean a damaged file; the source's (I/O) pass through as they are.
+      const e = error instanceof SnapshotStreamError ? new SnapshotFileError(`unreadable snapshot file: ${error.message}`) : error;
+      rejectHeader(e instanceof Error ? e : new Error(String(e)));
       throw e;
     }
   }

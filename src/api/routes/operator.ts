@@ -5,6 +5,8 @@
 //   POST /cubemaster/leader/transfer?target=<id>       move leadership (0: most up-to-date voter)
 //   POST /cubemaster/node/decommission?kind=&addr=      move every replica off a meta or data node
 //                                                       (asynchronous; progress in the node views)
+//   GET  /cubemaster/members                          the group: voters, learners, their progress
+//                                                       (read-only, not signed, like /get/raftStatus)
 //   POST /cubemaster/members/learner?id=&addr=[&raftAddr=]  add a master as a learner (no vote);
 //                                                       it catches up (progress: /get/raftStatus)
 //   POST /cubemaster/members/promote?id=[&waitMs=]     make a caught-up learner a voter (waits for
@@ -53,6 +55,13 @@ export const operatorRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, 
         );
       return { kind, addr, submitted: true };
     },
+  });
+
+  defineRoute(app, ctx, {
+    url: '/cubemaster/members',
+    methods: ['GET'],
+    access: 'leader',
+    handle: () => membersView(ctx.raft.info()),
   });
 
   defineRoute(app, ctx, {

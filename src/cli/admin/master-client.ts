@@ -62,20 +62,7 @@ export class MasterClient {
   /** Calls `route` and returns the envelope's `data` (64-bit integers exact, as bigint). */
   async call<T = unknown>(route: string, options: CallOptions = {}): Promise<T> {
     const { member, response } = await this.open(route, options);
-    const text = await readBody(response, ENVELOPE_MAX_BYTES);
-    let envelope: { code?: unknown; msg?: unknown; data?: unknown };
-    try {
-      envelope = parseJsonExact(text) as typeof envelope;
-    } catch {
-      throw new UnreachableError(`${member}${route}: answered 200 without a JSON envelope: ${text.slice(0, 200)}`);
-    }
-    const code = Number(envelope.code);
-    if (code !== 0) {
-      const msg = typeof envelope.msg === 'string' ? envelope.msg : '';
-      if (options.signed === true && code === CODE_NO_PERMISSION) throw new AuthError(`${route}: the master refused the root signature: ${msg}`);
-      throw new RefusedError(code, msg, route);
-    }
-    return envelope.data as T;
+    return envelopeData<T>(member, route, await readBody(response, ENVELOPE_MAX_BYTES), options.signed === true);
   }
 
   /**
@@ -154,6 +141,23 @@ export class MasterClient {
     }
     return [c.accessKey, c.secretKey];
   }
+}
+
+/** The `data` of an envelope; code != 0 becomes RefusedError (AuthError for a refused signature). */
+export function envelopeData<T>(member: string, route: string, text: string, signed: boolean): T {
+  let envelope: { code?: unknown; msg?: unknown; data?: unknown };
+  try {
+    envelope = parseJsonExact(text) as typeof envelope;
+  } catch {
+    throw new UnreachableError(`${member}${route}: answered 200 without a JSON envelope: ${text.slice(0, 200)}`);
+  }
+  const code = Number(envelope.code);
+  if (code !== 0) {
+    const msg = typeof envelope.msg === 'string' ? envelope.msg : '';
+    if (signed && code === CODE_NO_PERMISSION) throw new AuthError(`${route}: the master refused the root signature: ${msg}`);
+    throw new RefusedError(code, msg, route);
+  }
+  return envelope.data as T;
 }
 
 /** The whole body as text, refusing more than `maxBytes`. */
