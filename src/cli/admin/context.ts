@@ -39,7 +39,9 @@ export function withClientOptions(command: Command): Command {
 }
 
 export function createContext(options: ClientOptions, env: NodeJS.ProcessEnv = process.env): AdminContext {
-  const mastersText = options.masters ?? env.CUBEMASTER_MASTERS ?? DEFAULT_MASTERS;
+  // An empty variable counts as unset.
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const mastersText = options.masters ?? fromEnv('CUBEMASTER_MASTERS') ?? DEFAULT_MASTERS;
   const masters = mastersText
     .split(',')
     .map((m) => m.trim())
@@ -47,8 +49,8 @@ export function createContext(options: ClientOptions, env: NodeJS.ProcessEnv = p
   for (const m of masters) if (!/^[^:\s/]+:\d{1,5}$/.test(m)) throw new UsageError(`--masters: "${m}" is not host:port`);
   const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : Number(options.timeoutMs);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms must be a positive integer, got ${options.timeoutMs}`);
-  const accessKey = options.accessKey ?? env.CUBEMASTER_ACCESS_KEY;
-  const secretKey = options.secretKey ?? env.CUBEMASTER_SECRET_KEY;
+  const accessKey = options.accessKey ?? fromEnv('CUBEMASTER_ACCESS_KEY');
+  const secretKey = options.secretKey ?? fromEnv('CUBEMASTER_SECRET_KEY');
   if ((accessKey === undefined) !== (secretKey === undefined)) throw new UsageError('give both the access key and the secret key, or neither');
   const credentials: Credentials | null = accessKey === undefined || secretKey === undefined ? null : { accessKey, secretKey };
   const client = new MasterClient({ masters, timeoutMs, credentials });
