@@ -16,7 +16,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { readSnapshotFile, SnapshotFileError, verifySnapshotFile, type SnapshotFileHeader, type SnapshotFileTrailer } from '../../fsm/snapshot-file.js';
 import { CONFIG_KEYS } from '../../server/config-schema.js';
 import { parsePeers } from '../../server/config.js';
-import { restoreSnapshot, RestoreError, targetDirs } from '../../server/snapshot-restore.js';
 import { adminAction, reportError, withClientOptions, type AdminContext } from './context.js';
 import { envelopeData, readBody } from './master-client.js';
 import { CliError, LocalError, UnreachableError, UsageError } from './errors.js';
@@ -66,7 +65,8 @@ function localAction<A extends unknown[]>(work: (json: boolean, ...args: A) => P
 
 function localError(error: unknown): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof SnapshotFileError || error instanceof RestoreError) return new LocalError(error.message);
+  // RestoreError by name: its module (RocksDB, the FSM) is loaded only by restore.
+  if (error instanceof SnapshotFileError || (error instanceof Error && error.name === 'RestoreError')) return new LocalError(error.message);
   const e = error as NodeJS.ErrnoException;
   if (typeof e.code === 'string' && typeof e.syscall === 'string') return new LocalError(`${e.syscall} ${e.path ?? ''}: ${e.message}`);
   return error;
@@ -152,6 +152,8 @@ async function restore(json: boolean, file: string, options: { dataDir: string; 
   const onlyId = options.id === undefined ? null : parseCount('--id', options.id);
   if (onlyId !== null && !members.some((m) => m.id === onlyId)) throw new UsageError(`--id ${onlyId} is not one of --members`);
   const dataDir = path.resolve(options.dataDir);
+  // Loaded on use: RocksDB and the FSM are not needed by the other commands.
+  const { restoreSnapshot, targetDirs } = await import('../../server/snapshot-restore.js');
   const targets = (onlyId === null ? members.map((m) => m.id) : [onlyId]).map((id) => targetDirs(dataDir, id, onlyId !== null));
   const progress = new Progress({ label: 'restoring', unit: 'records', enabled: options.quiet !== true });
   const report = await restoreSnapshot(createReadStream(file), {
