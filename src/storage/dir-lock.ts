@@ -18,6 +18,9 @@ import path from 'node:path';
 
 export const LOCK_FILE_NAME = 'cubemaster.lock';
 
+/** Tokens of the locks this process holds: its own pid in a lock is alive only with one of them. */
+const heldTokens = new Set<string>();
+
 /** Bound on lock attempts (each one a stale lock or marker removed by someone). */
 const ACQUIRE_ATTEMPTS_MAX = 8;
 
@@ -67,7 +70,10 @@ export class DirLock {
       token: randomBytes(8).toString('hex'),
     };
     for (let attempt = 0; attempt < ACQUIRE_ATTEMPTS_MAX; attempt++) {
-      if (createExclusive(lockPath, me)) return new DirLock(lockPath, me.token);
+      if (createExclusive(lockPath, me)) {
+        heldTokens.add(me.token);
+        return new DirLock(lockPath, me.token);
+      }
       const holder = readOwner(lockPath);
       if (holder === 'missing') continue;
       if (holder !== 'unreadable' && isAlive(holder)) throw new DirLockedError(lockPath, holder.pid, holder.host, holder.sinceIso);
@@ -80,6 +86,7 @@ export class DirLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    heldTokens.delete(this.token);
     const holder = readOwner(this.lockPath);
     if (holder !== 'missing' && holder !== 'unreadable' && holder.token === this.token) fs.rmSync(this.lockPath, { force: true });
   }
@@ -132,12 +139,12 @@ function readOwner(file: string): LockOwner | 'missing' | 'unreadable' {
 
 /**
  * Whether the lock's holder still runs. A lock from another host cannot be checked: it counts
- * as alive (a shared disk is the operator's call). Our own pid with another token is a lock a
- * previous incarnation left in a copied directory: dead.
+ * as alive (a shared disk is the operator's call). Our own pid is alive only with a token this
+ * process holds (another token: a lock an earlier process with our pid left behind).
  */
 function isAlive(owner: LockOwner): boolean {
   if (owner.host !== os.hostname()) return true;
-  if (owner.pid === process.pid) return false;
+  if (owner.pid === process.pid) return heldTokens.has(owner.token);
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
