@@ -70,6 +70,8 @@ export class MasterClient {
    * consumes or destroys).
    */
   async open(route: string, options: CallOptions = {}): Promise<OpenStream> {
+    // Missing keys are the caller's problem, not a master's: refuse before trying any.
+    if (options.signed === true) this.keys();
     const failures: string[] = [];
     const order = options.member !== undefined ? [options.member] : this.order();
     for (let i = 0; i < order.length; i++) {

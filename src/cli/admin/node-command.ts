@@ -107,6 +107,16 @@ async function info(ctx: AdminContext, addr: string, which: Kind[]): Promise<voi
   );
 }
 
+/** What the node still holds; a node the master dropped at the end of its decommission holds nothing. */
+async function partitionsLeft(ctx: AdminContext, kind: Kind, addr: string): Promise<number> {
+  try {
+    return partitionCount(kind, (await nodeInfo(ctx, addr, [kind])).node);
+  } catch (error) {
+    if (error instanceof RefusedError && NODE_NOT_FOUND.has(error.code)) return 0;
+    throw error;
+  }
+}
+
 function partitionCount(kind: Kind, node: NodeInfo): number {
   return (kind === 'meta' ? node.MetaPartitionCount : node.DataPartitionCount) ?? 0;
 }
@@ -123,7 +133,7 @@ async function decommission(ctx: AdminContext, addr: string, options: { kind: st
   const progress = ctx.progress({ label: `decommissioning ${kind} node ${addr}`, unit: 'partitions' });
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const left = partitionCount(kind, (await nodeInfo(ctx, addr, [kind])).node);
+    const left = await partitionsLeft(ctx, kind, addr);
     if (left === 0) {
       progress.finish(before, before, 'moved');
       break;
