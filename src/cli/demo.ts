@@ -15,8 +15,6 @@ const DEMO_NODES = { meta: 3, data: 3 } as const;
 /** Bound on waiting for the nodes' first reports before the vol can be placed. */
 const SETUP_TIMEOUT_MS = 120_000;
 const SETUP_RETRY_MS = 1_000;
-/** CubeFS codes that mean "the nodes have not reported yet": retry. */
-const NOT_READY_CODES = new Set([18, 26, 27, 28, 29, 30, 51]);
 /** CubeFS DuplicateUserID, DuplicateVol: a restarted demo finds them already there. */
 const ALREADY_THERE_CODES = new Set([45, 14]);
 
@@ -66,8 +64,9 @@ async function retry(signal: AbortSignal, step: () => Promise<unknown>): Promise
       return;
     } catch (error) {
       if (error instanceof RefusedError && ALREADY_THERE_CODES.has(error.code)) return;
-      const retryable = !(error instanceof RefusedError) || NOT_READY_CODES.has(error.code);
-      if (!retryable || Date.now() > deadline) throw error;
+      // Until the nodes' first reports arrive, placement finds "no enough meta nodes" (code 1 or
+      // one of the no-node codes): every refusal is retried within the bound.
+      if (Date.now() > deadline) throw error;
     }
     await sleep(SETUP_RETRY_MS, signal);
   }
