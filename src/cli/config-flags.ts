@@ -9,7 +9,9 @@ export function addConfigFlags(command: Command): Command {
   for (const key of configKeys()) {
     const spec = keySpec(key);
     if (spec.flag === undefined) continue;
-    command.option(`${spec.flag} <value>`, `config key "${key}": ${spec.doc} (${allowedText(spec)})`);
+    // A boolean flag takes no value: present means true.
+    if (spec.kind === 'bool') command.option(spec.flag, `config key "${key}": ${spec.doc}`);
+    else command.option(`${spec.flag} <value>`, `config key "${key}": ${spec.doc} (${allowedText(spec)})`);
   }
   return command;
 }
@@ -21,7 +23,7 @@ export function configOverrides(options: Readonly<Record<string, unknown>>): Rec
     const flag = keySpec(key).flag;
     if (flag === undefined) continue;
     const value = options[optionName(flag)];
-    overrides[key] = typeof value === 'string' ? value : undefined;
+    overrides[key] = typeof value === 'string' ? value : value === true ? 'true' : undefined;
   }
   return overrides;
 }

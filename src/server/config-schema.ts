@@ -89,6 +89,12 @@ export const CONFIG_KEYS = {
     flag: '--peers',
     doc: 'every member, `id:ip:httpPort` (CubeFS); our extension `id:ip:httpPort:raftPort` lets masters share one address. Default: this master alone',
   },
+  join: {
+    kind: 'bool',
+    default: false,
+    flag: '--join',
+    doc: 'start as a new member of a running group: with an empty log, wait for the leader (`cubemaster members add`) instead of founding a group of `peers`',
+  },
   replicaPort: { kind: 'port', default: 5902, cubefs: true, flag: '--replica-port', doc: 'Raft port, for members whose `peers` entry names none (<= 1024: the default)' },
   heartbeatPort: { kind: 'port', default: 5901, cubefs: true, doc: 'accepted for compatibility; all Raft traffic goes through `replicaPort`' },
   raftListenPort: {

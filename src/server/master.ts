@@ -92,7 +92,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     stateMachine: fsm,
     transport,
     logger: logger.child({ component: 'raft' }),
-    bootstrap: config.peers.map((p) => ({ id: p.id, address: addressOf(p) })),
+    // A joining member founds nothing: the leader adds it and sends it the log or a snapshot.
+    bootstrap: config.join ? [] : config.peers.map((p) => ({ id: p.id, address: addressOf(p) })),
     knownAddresses,
     tickIntervalMs: config.tickIntervalMs,
     electionTick: config.electionTick,

@@ -1,13 +1,15 @@
 // Issue 11, point 2: the admin CLI as a real process against 3 real masters with simulated nodes:
 // tables by default, --json for scripts, the documented exit codes, leader discovery from any
 // (even a dead) address, membership changes (remove, add as learner with catch-up progress,
-// promote, transfer leadership), vols, users, nodes and a decommission followed to the end,
+// promote, a brand-new master joining, transfer leadership), vols, users, nodes and a decommission followed to the end,
 // and a completion script that bash accepts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSimNodes, type SimNodes } from '../../src/nodes/sim/index.js';
 import { MasterCluster } from '../integration/cluster.js';
+import { MasterProcess } from '../integration/master-process.js';
 import { memberStatus, waitUntil } from '../integration/member-status.js';
 import { rootKeys, runCli } from './run-cli.js';
 
@@ -104,6 +106,34 @@ void describe('cubemaster admin commands', { timeout: 240_000 }, () => {
       const s = await Promise.all(cluster.masters.map((m) => memberStatus(m.url)));
       return s.every((x) => x.leaderId === next);
     });
+  });
+
+  void it('adds a brand-new master started with empty directories and --join, then removes it', async () => {
+    const newcomer = new MasterProcess({
+      id: 4,
+      host: '127.0.74.4',
+      httpPort: 17010,
+      raftPort: 17110,
+      peers: `${cluster.masters.map((m) => `${m.spec.id}:${m.spec.host}:17010:17110`).join(',')},4:127.0.74.4:17010:17110`,
+      dataDir: path.join(cluster.dir, 'm4'),
+      extraConfig: { ...CONFIG, join: true },
+    });
+    try {
+      await newcomer.start();
+      const joined = await runCli(['members', 'add', '4', '127.0.74.4:17010', '--raft-addr', '127.0.74.4:17110', '--wait-ms', '60000', '--masters', masters], { env: keys, timeoutMs: 150_000 });
+      assert.equal(joined.code, 0, `${joined.stderr}\n${newcomer.tail(20)}`);
+      const four = await json<{ id: number; learner: boolean; status: { applied: number } | null }[]>(['members', 'list']);
+      assert.deepEqual(four.map((m) => [m.id, m.learner]), [[1, false], [2, false], [3, false], [4, false]]);
+      assert.ok((four[3].status?.applied ?? 0) > 0, 'the newcomer applied the log');
+      const gone = await cli(['members', 'remove', '4']);
+      assert.equal(gone.code, 0, gone.stderr);
+      newcomer.signal('SIGTERM');
+      await newcomer.waitExit(15_000);
+      assert.deepEqual(newcomer.crashLines(), []);
+    } finally {
+      await newcomer.kill();
+    }
+
   });
 
   void it('manages users and vols, with tables and --json', async () => {
