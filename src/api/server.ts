@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { ClusterService } from '../cluster/cluster.js';
 import type { HostResolver } from '../cluster/nodes.js';
 import { NodeService } from '../cluster/nodes.js';
-import type { Auditor, RaftControl, Replicator } from '../cluster/ports.js';
+import type { Auditor, RaftControl, Replicator, StateExporter } from '../cluster/ports.js';
 import type { Clock, RandomSource } from '../cluster/sources.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { DomainOps } from '../cluster/domain-ops.js';
@@ -40,6 +40,7 @@ import { operatorRoutes } from './routes/operator.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
 import { s3Routes } from './routes/s3.js';
+import { snapshotRoutes } from './routes/snapshot.js';
 import { topologyRoutes } from './routes/topology.js';
 import { userRoutes } from './routes/users.js';
 import { volRoutes } from './routes/vols.js';
@@ -70,6 +71,8 @@ export interface ApiServerOptions {
   readonly resolveHost?: HostResolver;
   /** This member's own status and audit digests (/cubemaster/status, /cubemaster/audit). */
   readonly auditor?: Auditor;
+  /** Backups of this member's state (GET /cubemaster/snapshot); absent: no such route. */
+  readonly stateExporter?: StateExporter;
   /**
    * The node task client, domain operation registry and queued task sender, owned by the caller
    * (the master stops them in its lifecycle and runs the queue while it leads). Absent: the API
@@ -235,6 +238,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(operatorRoutes, { ctx });
   void app.register(consoleRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
+  if (options.stateExporter !== undefined) void app.register(snapshotRoutes, { ctx, exporter: options.stateExporter });
 
   return { app, gate, metricsRegistry, services: ctx.services };
 }

@@ -1,27 +1,23 @@
 #!/usr/bin/env node
-// cubemaster: the command line. `cubemaster server --config master.json` runs a master.
-import { Command } from 'commander';
-import { runServer } from './server-command.js';
-import { runSimNodes, type SimNodesOptions } from './sim-nodes-command.js';
+// cubemaster: the command line. `cubemaster server --config master.json` runs a master; the
+// admin commands (status, members, vol, node, user, snapshot, check-config, completion) talk to
+// a running cluster over its HTTP API (docs/cli.md). Exit codes: src/cli/admin/errors.ts.
+import { Command, CommanderError } from 'commander';
+import { EXIT, registerAdminCommands } from './admin/index.js';
+import { addConfigFlags } from './config-flags.js';
+import type { SimNodesOptions } from './sim-nodes-command.js';
 
 const program = new Command();
 program.name('cubemaster').description('A CubeFS-compatible master service');
+// Usage errors exit with 2 (help and version with 0), not commander's 1: scripts tell them apart.
+program.exitOverride();
 
-program
-  .command('server')
+addConfigFlags(program.command('server'))
   .description('run a master (single node with no config: 127.0.0.1:17010, data in ./data)')
-  .option('-c, --config <file>', 'CubeFS master.json')
-  .option('--id <id>', 'this master\'s raft id (config key "id")')
-  .option('--ip <ip>', 'address to bind (config key "ip")')
-  .option('--listen <port>', 'HTTP port (config key "listen")')
-  .option('--peers <peers>', 'id:ip:httpPort[:raftPort],... (config key "peers")')
-  .option('--wal-dir <dir>', 'Raft log directory (config key "walDir")')
-  .option('--store-dir <dir>', 'RocksDB directory (config key "storeDir")')
-  .option('--replica-port <port>', 'Raft port (config key "replicaPort")')
-  .option('--cluster-name <name>', 'config key "clusterName"')
-  .option('--log-level <level>', 'config key "logLevel"')
-  .option('--shutdown-timeout-ms <ms>', 'bound on waiting for work in flight at stop')
-  .action(async (options: Record<string, string | undefined>) => {
+  .option('--demo', 'also run simulated meta and data nodes in this process, with a demo user and vol')
+  .action(async (options: Record<string, unknown>) => {
+    // Loaded on use: the admin commands start in a fraction of the time without the master.
+    const { runServer } = await import('./server-command.js');
     await runServer(options);
   });
 
@@ -33,7 +29,16 @@ program
   .option('--data <n>', 'data nodes', '3')
   .option('--zones <names>', 'zones, assigned round-robin ("" = default)', '')
   .action(async (options: SimNodesOptions) => {
+    const { runSimNodes } = await import('./sim-nodes-command.js');
     await runSimNodes(options);
   });
 
-await program.parseAsync(process.argv);
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Commander printed the message (or the help) already.
+  process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

@@ -1,39 +1,48 @@
 // `cubemaster server`: loads the config, installs the process handlers, starts the master, and
 // stops it on SIGTERM/SIGINT (a second signal hurries the stop, never reorders it). Any
-// unhandled rejection or exception is logged and ends the process with a non-zero code.
+// unhandled rejection or exception is logged and ends the process with a non-zero code. A
+// failed start says what to do (startup-errors.ts) on stderr. `--demo` also runs simulated
+// meta and data nodes in this process, stopped before the master.
 import pino, { type Logger } from 'pino';
-import { loadConfig } from '../server/config.js';
+import { readConfig, type MasterConfig } from '../server/config.js';
 import { startMaster, type Master } from '../server/master.js';
+import { explainStartupError } from '../server/startup-errors.js';
+import { configOverrides } from './config-flags.js';
+import { startDemo, type Demo } from './demo.js';
 
 /** How long a fatal error may spend stopping in order before the process exits anyway. */
 const FATAL_STOP_TIMEOUT_MS = 5_000;
 
-export async function runServer(flags: Record<string, string | undefined>): Promise<void> {
-  const config = loadConfig(flags.config, {
-    id: flags.id,
-    ip: flags.ip,
-    listen: flags.listen,
-    peers: flags.peers,
-    walDir: flags.walDir,
-    storeDir: flags.storeDir,
-    replicaPort: flags.replicaPort,
-    clusterName: flags.clusterName,
-    logLevel: flags.logLevel,
-    shutdownTimeoutMs: flags.shutdownTimeoutMs,
-  });
+export async function runServer(flags: Record<string, unknown>): Promise<void> {
+  let loaded;
+  try {
+    loaded = readConfig(typeof flags.config === 'string' ? flags.config : undefined, configOverrides(flags));
+  } catch (error) {
+    process.stderr.write(`cubemaster: ${(error as Error).message}\n  check a config with: cubemaster check-config --config FILE\n`);
+    process.exit(1);
+  }
+  const config = loaded.config;
   const logger = pino({ level: config.logLevel, base: { master: config.id } });
+  for (const warning of loaded.warnings) logger.warn({ file: loaded.file }, warning);
   let master: Master | null = null;
+  let demo: Demo | null = null;
   let exiting = false;
+  // The demo's nodes are the master's clients: they go first.
+  const stopAll = async (): Promise<void> => {
+    await demo?.stop();
+    await master?.stop();
+  };
 
   const fail = (what: string, error: unknown): void => {
     logger.fatal({ err: error }, what);
     if (exiting) return;
     exiting = true;
     process.exitCode = 1;
-    const stopping = master === null ? Promise.resolve() : master.stop();
     const timer = setTimeout(() => process.exit(1), FATAL_STOP_TIMEOUT_MS);
     timer.unref();
-    void stopping.catch(() => undefined).finally(() => process.exit(1));
+    void stopAll()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
   };
   process.on('unhandledRejection', (reason) => fail('unhandled rejection', reason));
   process.on('uncaughtException', (error) => fail('uncaught exception', error));
@@ -47,7 +56,7 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
       master.hurry();
       return;
     }
-    void master.stop().then(
+    void stopAll().then(
       () => {
         process.exitCode ??= 0;
         // Everything is closed: nothing keeps the event loop alive; exit now regardless.
@@ -62,10 +71,15 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
   try {
     master = await startMaster(config, logger, (error) => fail('raft node failed', error));
   } catch (error) {
-    logFatalStart(logger, error);
+    reportFailedStart(logger, config, error);
     process.exit(1);
   }
-  if (signals > 0) onSignalAfterStart(master, logger);
+  if (signals > 0) {
+    onSignalAfterStart(master, logger);
+    return;
+  }
+  if (flags.demo === true) demo = startDemo(config, logger.child({ component: 'demo' }));
+  printWelcome(config, demo !== null);
   // Test-only: proves that an unhandled rejection ends the process with a non-zero code.
   if (process.env.CUBEMASTER_TEST_UNHANDLED_REJECTION === '1') {
     setTimeout(() => void Promise.reject(new Error('test: an unhandled rejection')), 100);
@@ -78,6 +92,24 @@ function onSignalAfterStart(master: Master, logger: Logger): void {
   void master.stop().then(() => process.exit(0));
 }
 
-function logFatalStart(logger: Logger, error: unknown): void {
-  logger.fatal({ err: error }, 'master failed to start');
+function reportFailedStart(logger: Logger, config: MasterConfig, error: unknown): void {
+  const explained = explainStartupError(error, config);
+  logger.fatal({ err: error, ...(explained ?? {}) }, 'master failed to start');
+  const message = explained?.problem ?? (error instanceof Error ? error.message : String(error));
+  process.stderr.write(`cubemaster: cannot start master ${config.id}: ${message}\n${explained === null ? '' : `  what to do: ${explained.todo}\n`}`);
+}
+
+/** On stderr (stdout carries the JSON log): where the console is and what to try next. */
+function printWelcome(config: MasterConfig, demo: boolean): void {
+  const host = config.ip === '0.0.0.0' ? '127.0.0.1' : config.ip;
+  const addr = `${host}:${config.listen}`;
+  const lines = [
+    `cubemaster: master ${config.id} of ${config.peers.length} is up (cluster "${config.clusterName}", data in ${config.walDir} and ${config.storeDir})`,
+    `  console:  http://${addr}/console`,
+    `  try:      node dist/src/cli/main.js status --masters ${addr}`,
+    `            curl -s 'http://${addr}/admin/getCluster'`,
+  ];
+  if (demo) lines.push('  demo:     3 meta and 3 data nodes simulated in this process; user "demo" and vol "demo" follow once they report');
+  else lines.push('  demo:     npm start -- --demo  (adds simulated meta and data nodes, a user and a vol)');
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

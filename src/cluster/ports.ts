@@ -63,6 +63,13 @@ export interface RaftControl {
   info(): RaftInfo;
   /** Adds a master as a learner, waits until it caught up (bounded), then promotes it to voter. */
   addMember(id: number, httpAddr: string, options?: CallOptions): Promise<void>;
+  /**
+   * Adds a master as a learner (it gets the log, has no vote) and resolves once the change is
+   * applied; `raftAddr` defaults to the host of `httpAddr` with this cluster's replicaPort.
+   */
+  addLearner(id: number, httpAddr: string, raftAddr: string | undefined, options?: CallOptions): Promise<void>;
+  /** Promotes a learner to voter once it caught up (a bounded wait); a voter already: nothing to do. */
+  promoteLearner(id: number, options?: CallOptions): Promise<void>;
   removeMember(id: number, options?: CallOptions): Promise<void>;
   /** Moves leadership to `targetId` (0: the most up-to-date follower); resolves when it moved. */
   transferLeadership(targetId: number, options?: CallOptions): Promise<void>;
@@ -111,4 +118,22 @@ export interface LogSink {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/**
+ * A consistent copy of this member's whole state as a backup file (src/fsm/snapshot-file.ts),
+ * read while writes go on. `open` takes the view; the bytes must be consumed or the export
+ * released. Exports in flight end when the member stops.
+ */
+export interface StateExporter {
+  open(signal: AbortSignal): Promise<StateExport>;
+}
+
+export interface StateExport {
+  readonly index: number;
+  readonly term: number;
+  readonly bytes: AsyncIterable<Uint8Array>;
+  /** Fires when the export must end (the member stops, or the caller's signal fired). */
+  readonly signal: AbortSignal;
+  release(): Promise<void>;
 }

@@ -59,6 +59,38 @@ export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): 
   if (buffer.byteLength !== 0) throw new SnapshotStreamError(`snapshot stream ends inside a record (${buffer.byteLength} bytes left)`);
 }
 
+/** A decoded pair with the bytes of its frame (length prefixes included), for readers that hash them. */
+export interface FramedPair extends KeyValue {
+  readonly frame: Uint8Array;
+}
+
+export async function* decodeFramedPairs(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<FramedPair> {
+  let buffer: Uint8Array = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
+    let offset = 0;
+    for (;;) {
+      const pair = readPair(buffer, offset);
+      if (pair === null) break;
+      yield { key: pair.key, value: pair.value, frame: buffer.subarray(offset, pair.next) };
+      offset = pair.next;
+    }
+    buffer = buffer.subarray(offset);
+  }
+  if (buffer.byteLength !== 0) throw new SnapshotStreamError(`snapshot stream ends inside a record (${buffer.byteLength} bytes left)`);
+}
+
+/** One pair as the stream frames it. */
+export function framePair(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + key.byteLength + value.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, key.byteLength);
+  out.set(key, 4);
+  view.setUint32(4 + key.byteLength, value.byteLength);
+  out.set(value, 8 + key.byteLength);
+  return out;
+}
+
 function readPair(buffer: Uint8Array, offset: number): { key: Uint8Array; value: Uint8Array; next: number } | null {
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   if (buffer.byteLength - offset < 4) return null;

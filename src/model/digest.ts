@@ -10,6 +10,9 @@ import type { StoredRecord } from './records.js';
 import { encodeKey, isModelKey, recordsOf } from './records.js';
 import type { ModelView } from './state.js';
 
+/** Model keys start with '#' (records.ts isModelKey). */
+const MODEL_KEY_FIRST_BYTE = 0x23;
+
 export interface DigestInput {
   readonly key: string | Uint8Array;
   readonly value: Uint8Array;
@@ -24,15 +27,34 @@ export function digestRecords(records: Iterable<DigestInput>): string {
     entries.push({ key, value: r.value });
   }
   entries.sort((a, b) => Buffer.compare(a.key, b.key));
-  const hash = createHash('sha256');
-  const len = Buffer.alloc(4);
-  for (const { key, value } of entries) {
-    len.writeUInt32BE(key.length);
-    hash.update(len).update(key);
-    len.writeUInt32BE(value.length);
-    hash.update(len).update(value);
+  const digester = new RecordDigester();
+  for (const e of entries) digester.add(e.key, e.value);
+  return digester.digest();
+}
+
+/**
+ * The same digest over records that arrive already in key order (a scan of the store): one pass,
+ * nothing kept. Non-model keys are skipped; a key out of order is a programmer error.
+ */
+export class RecordDigester {
+  private readonly hash = createHash('sha256');
+  private readonly len = Buffer.alloc(4);
+  private previous: Buffer | null = null;
+
+  add(key: Uint8Array, value: Uint8Array): void {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    if (k.length === 0 || k[0] !== MODEL_KEY_FIRST_BYTE) return;
+    if (this.previous !== null && Buffer.compare(this.previous, k) >= 0) throw new Error('RecordDigester: keys out of order');
+    this.previous = Buffer.from(k);
+    this.len.writeUInt32BE(k.length);
+    this.hash.update(this.len).update(k);
+    this.len.writeUInt32BE(value.byteLength);
+    this.hash.update(this.len).update(value);
   }
-  return hash.digest('hex');
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
 }
 
 export function modelDigest(model: ModelView): string {

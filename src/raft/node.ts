@@ -268,6 +268,15 @@ export class RaftNode {
    * then promotes it: an unreachable new member never costs the cluster its quorum.
    */
   async addMember(id: NodeId, address: MemberAddress, options: { catchUpTimeoutMs: number; timeoutMs?: number }): Promise<void> {
+    await this.addLearner(id, address, options);
+    await this.promoteLearner(id, options);
+  }
+
+  /**
+   * Adds a member as a learner (it receives the log but does not vote); a member already in
+   * the configuration is left as it is. The operator then watches it catch up and promotes it.
+   */
+  async addLearner(id: NodeId, address: MemberAddress, options: { timeoutMs?: number } = {}): Promise<void> {
     const context = encodeMemberContext(address);
     this.addresses.set(id, address);
     this.updateTransportPeers();
@@ -275,6 +284,16 @@ export class RaftNode {
     if (!conf.learners.includes(id) && !conf.voters.includes(id)) {
       await this.retryConfChange({ type: ConfChangeType.AddLearner, nodeId: id, context }, options);
     }
+  }
+
+  /**
+   * Promotes a learner to voter once it has caught up with the leader's commit index (waiting
+   * at most catchUpTimeoutMs): a voter that lags would make commits wait on it. A voter already
+   * is left as it is; an id that is not a member is refused.
+   */
+  async promoteLearner(id: NodeId, options: { catchUpTimeoutMs: number; timeoutMs?: number }): Promise<void> {
+    if (this.raw.raft.conf.voters.includes(id)) return;
+    if (!this.raw.raft.conf.learners.includes(id)) throw new ConfChangeRejectedError(`member ${id} is not a learner of this cluster`);
     const deadline = performance.now() + options.catchUpTimeoutMs;
     for (;;) {
       const refusal = this.refusal('member catch-up');
@@ -286,6 +305,8 @@ export class RaftNode {
       await sleep(this.options.tickIntervalMs);
     }
     if (!this.raw.raft.conf.voters.includes(id)) {
+      const address = this.addresses.get(id);
+      const context = address === undefined ? new Uint8Array(0) : encodeMemberContext(address);
       await this.retryConfChange({ type: ConfChangeType.AddVoter, nodeId: id, context }, options);
     }
   }

@@ -1,224 +1,221 @@
-// Configuration: the CubeFS master.json keys (spec/cubefs-master.md, section 9) plus our own for
-// what CubeFS lacks. CubeFS reads some keys as strings and some as numbers and silently ignores a
-// value of the other type; we accept either and reject what does not parse, naming the key.
+// Configuration: CubeFS master.json keys plus our own, read and validated by the table in
+// config-schema.ts. Sources in order of precedence: command-line flags, the file, the defaults.
+// A bad value is refused with a message naming the key, the value, where it came from and what
+// is allowed; a key the table does not know is reported as a warning (the caller logs each once).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CubeCode, ParamError } from '../util/errors.js';
+import {
+  allowedText,
+  CONFIG_KEYS,
+  CUBEFS_KEYS_IGNORED,
+  configKeys,
+  fieldOf,
+  keySpec,
+  type ConfigKey,
+  type KeySpec,
+  type MasterConfig,
+  type PeerConfig,
+} from './config-schema.js';
 
-export interface PeerConfig {
-  readonly id: number;
-  readonly host: string;
-  readonly httpPort: number;
-  /** Our extension: a 4th field `id:ip:httpPort:raftPort`; CubeFS uses every node's own replicaPort. */
-  readonly raftPort: number;
+export type { MasterConfig, PeerConfig } from './config-schema.js';
+
+export type ConfigSource = 'flag' | 'file' | 'default';
+
+/** A bad config value: names the key, the value given and what is allowed (CubeFS code 3). */
+export class ConfigError extends ParamError {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(key, `config: ${message}`, CubeCode.InvalidCfg);
+  }
 }
 
-export interface MasterConfig {
-  readonly role: 'master';
-  readonly id: number;
-  readonly ip: string;
-  readonly listen: number;
-  readonly bindIp: boolean;
-  readonly peers: readonly PeerConfig[];
-  readonly clusterName: string;
-  readonly walDir: string;
-  readonly storeDir: string;
-  readonly retainLogs: number;
-  readonly heartbeatPort: number;
-  readonly replicaPort: number;
-  readonly tickIntervalMs: number;
-  readonly electionTick: number;
-  readonly heartbeatTick: number;
-  readonly logLevel: string;
-  readonly logDir: string;
-  readonly nodeSetCap: number;
-  readonly legacyDataMediaType: number;
-  /** CubeFS `singleNodeMode`: vols get one meta partition replica (a one-node test cluster). */
-  readonly singleNodeMode: boolean;
-  // Ours.
-  /** The port the Raft listener binds, when it differs from the one peers dial (a proxy between). */
-  readonly raftListenPort: number | undefined;
-  readonly shutdownTimeoutMs: number;
-  readonly proposalTimeoutMs: number;
-  readonly transferLeaderTimeoutMs: number;
-  readonly memberCatchUpTimeoutMs: number;
-  readonly maxPendingProposals: number;
-  readonly maxPendingReads: number;
-  /** Heartbeat tasks to every node (spec 6: 6 s); lower only in tests. */
-  readonly nodeHeartbeatIntervalMs: number;
-  /** Data partition top-up starts this long after the member became leader (spec 3.2: 2 min). */
-  readonly dataPartitionTopUpDelayMs: number;
-  /** On stop or loss of leadership: how long running volume/partition operations may finish before they are aborted and rolled back. */
-  readonly domainStopGraceMs: number;
-  /** A partition a node reports that no record accounts for is deleted after this long (an orphan of a dead leader). */
-  readonly orphanPartitionGraceMs: number;
-  /** A vol marked for deletion stays visible (Status 1) this long before its removal starts. */
-  readonly volRemovalDelayMs: number;
+export interface LoadedConfig {
+  readonly config: MasterConfig;
+  /** Keys that were given but have no effect, one line each. */
+  readonly warnings: readonly string[];
+  /** Where each key's effective value came from. */
+  readonly sources: ReadonlyMap<ConfigKey, ConfigSource>;
+  /** The config file read, resolved, or null. */
+  readonly file: string | null;
 }
-
-/** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
-export const DEFAULTS = {
-  id: 1,
-  ip: '127.0.0.1',
-  listen: 17010,
-  clusterName: 'cubemaster',
-  walDir: 'data/wal',
-  storeDir: 'data/store',
-  retainLogs: 20000,
-  heartbeatPort: 5901,
-  replicaPort: 5902,
-  // Chosen by `npm run bench:election` (3 masters, 64 writing clients, this machine): the event
-  // loop's lag under load is p99 18 ms, max 33 ms, and no timeout from 200 ms up caused an
-  // election under load; failover after SIGKILL of the leader took 363 / 590 / 1253 / 2163 ms
-  // with 200 / 500 / 1000 / 2500 (CubeFS) ms timeouts. 100 ms x 10 keeps a 30x margin over the
-  // worst pause seen (GC or a busier host can pause far longer) and fails over in ~1.3 s.
-  tickIntervalMs: 100,
-  electionTick: 10,
-  heartbeatTick: 1,
-  logLevel: 'info',
-  logDir: '',
-  nodeSetCap: 18,
-  legacyDataMediaType: 0,
-  shutdownTimeoutMs: 10_000,
-  proposalTimeoutMs: 10_000,
-  transferLeaderTimeoutMs: 3_000,
-  memberCatchUpTimeoutMs: 60_000,
-  maxPendingProposals: 20_000,
-  maxPendingReads: 20_000,
-  nodeHeartbeatIntervalMs: 6_000,
-  dataPartitionTopUpDelayMs: 120_000,
-  domainStopGraceMs: 5_000,
-  orphanPartitionGraceMs: 60_000,
-  volRemovalDelayMs: 0,
-} as const;
 
 type RawConfig = Record<string, unknown>;
 
 /** Reads master.json (if given), then applies overrides (command-line flags), then defaults. */
 export function loadConfig(file: string | undefined, overrides: RawConfig, baseDir = process.cwd()): MasterConfig {
-  let raw: RawConfig = {};
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new ParamError('config', `cannot read config file ${file}: ${(error as Error).message}`, CubeCode.InvalidCfg);
-    }
-    try {
-      raw = JSON.parse(text) as RawConfig;
-    } catch (error) {
-      throw new ParamError('config', `config file ${file} is not JSON: ${(error as Error).message}`, CubeCode.InvalidCfg);
-    }
-    baseDir = path.dirname(path.resolve(file));
-  }
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
-  return parseConfig(raw, baseDir);
+  return readConfig(file, overrides, baseDir).config;
 }
 
-export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
-  const role = str(raw, 'role', 'master');
-  if (role !== 'master') throw bad('role', `role must be "master", got "${role}"`);
-  const id = int(raw, 'id', DEFAULTS.id, 1);
-  const ip = str(raw, 'ip', DEFAULTS.ip);
-  const listen = int(raw, 'listen', DEFAULTS.listen, 1, 65535);
-  const replicaPort = port(raw, 'replicaPort', DEFAULTS.replicaPort);
-  const peersText = str(raw, 'peers', `${id}:${ip}:${listen}`);
-  const peers = parsePeers(peersText, replicaPort);
-  if (!peers.some((p) => p.id === id)) throw bad('peers', `peers "${peersText}" does not list this master's id ${id}`);
-  const resolveDir = (key: string, fallback: string): string => path.resolve(baseDir, str(raw, key, fallback));
-  return {
-    role: 'master',
-    id,
-    ip,
-    listen,
-    bindIp: bool(raw, 'bindIp', false),
-    peers,
-    clusterName: str(raw, 'clusterName', DEFAULTS.clusterName),
-    walDir: resolveDir('walDir', DEFAULTS.walDir),
-    storeDir: resolveDir('storeDir', DEFAULTS.storeDir),
-    retainLogs: int(raw, 'retainLogs', DEFAULTS.retainLogs, 100),
-    heartbeatPort: port(raw, 'heartbeatPort', DEFAULTS.heartbeatPort),
-    replicaPort,
-    tickIntervalMs: int(raw, 'tickInterval', DEFAULTS.tickIntervalMs, 10, 10_000),
-    electionTick: int(raw, 'electionTick', DEFAULTS.electionTick, 3, 1000),
-    heartbeatTick: int(raw, 'heartbeatTick', DEFAULTS.heartbeatTick, 1, 100),
-    logLevel: str(raw, 'logLevel', DEFAULTS.logLevel),
-    logDir: str(raw, 'logDir', DEFAULTS.logDir),
-    nodeSetCap: int(raw, 'nodeSetCap', DEFAULTS.nodeSetCap, 3),
-    legacyDataMediaType: int(raw, 'legacyDataMediaType', DEFAULTS.legacyDataMediaType, 0, 2),
-    singleNodeMode: bool(raw, 'singleNodeMode', false),
-    raftListenPort: present(raw, 'raftListenPort') === undefined ? undefined : int(raw, 'raftListenPort', 0, 1, 65535),
-    shutdownTimeoutMs: int(raw, 'shutdownTimeoutMs', DEFAULTS.shutdownTimeoutMs, 0, 600_000),
-    proposalTimeoutMs: int(raw, 'proposalTimeoutMs', DEFAULTS.proposalTimeoutMs, 100, 600_000),
-    transferLeaderTimeoutMs: int(raw, 'transferLeaderTimeoutMs', DEFAULTS.transferLeaderTimeoutMs, 0, 600_000),
-    memberCatchUpTimeoutMs: int(raw, 'memberCatchUpTimeoutMs', DEFAULTS.memberCatchUpTimeoutMs, 100, 3_600_000),
-    maxPendingProposals: int(raw, 'maxPendingProposals', DEFAULTS.maxPendingProposals, 1),
-    maxPendingReads: int(raw, 'maxPendingReads', DEFAULTS.maxPendingReads, 1),
-    nodeHeartbeatIntervalMs: int(raw, 'nodeHeartbeatIntervalMs', DEFAULTS.nodeHeartbeatIntervalMs, 100, 600_000),
-    dataPartitionTopUpDelayMs: int(raw, 'dataPartitionTopUpDelayMs', DEFAULTS.dataPartitionTopUpDelayMs, 0, 3_600_000),
-    domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
-    orphanPartitionGraceMs: int(raw, 'orphanPartitionGraceMs', DEFAULTS.orphanPartitionGraceMs, 0, 86_400_000),
-    volRemovalDelayMs: int(raw, 'volRemovalDelayMs', DEFAULTS.volRemovalDelayMs, 0, 30 * 86_400_000),
-  };
+/** As loadConfig, with the warnings and the source of every value. */
+export function readConfig(file: string | undefined, overrides: RawConfig, baseDir = process.cwd()): LoadedConfig {
+  let fromFile: RawConfig = {};
+  if (file !== undefined) {
+    fromFile = readConfigFile(file);
+    baseDir = path.dirname(path.resolve(file));
+  }
+  const fromFlags: RawConfig = {};
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) fromFlags[key] = value;
+  const sources = new Map<ConfigKey, ConfigSource>();
+  for (const key of configKeys()) {
+    if (present(fromFlags, key) !== undefined) sources.set(key, 'flag');
+    else if (present(fromFile, key) !== undefined) sources.set(key, 'file');
+    else sources.set(key, 'default');
+  }
+  const raw = { ...fromFile, ...fromFlags };
+  const config = parseConfig(raw, baseDir, (key) => (sources.get(key) === 'flag' ? `from ${keySpec(key).flag ?? 'a flag'}` : file !== undefined ? `in ${file}` : ''));
+  return { config, warnings: unknownKeyWarnings(fromFile), sources, file: file === undefined ? null : path.resolve(file) };
+}
+
+function readConfigFile(file: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('config', `cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('config', `config file ${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('config', `config file ${file} must hold a JSON object`);
+  return parsed as RawConfig;
+}
+
+/** Parses and validates every key of the schema; `where(key)` says where a bad value came from. */
+export function parseConfig(raw: RawConfig, baseDir: string, where: (key: ConfigKey) => string = () => ''): MasterConfig {
+  const values: Record<string, unknown> = {};
+  const keys = configKeys();
+  // peers' default and check need id, ip and listen: every other key first.
+  for (const key of keys) if (key !== 'peers') values[fieldOf(key)] = parseValue(raw, key, CONFIG_KEYS[key], baseDir, where(key));
+  const id = values.id as number;
+  const defaultPeers = `${id}:${values.ip as string}:${values.listen as number}`;
+  const peersText = present(raw, 'peers') === undefined ? defaultPeers : stringOf(raw, 'peers', where('peers'));
+  const peers = parsePeers(peersText, values.replicaPort as number);
+  if (!peers.some((p) => p.id === id)) throw new ConfigError('peers', `key "peers" = ${JSON.stringify(peersText)} does not list this master's id ${id} (key "id")`);
+  values.peers = peers;
+  return values as MasterConfig;
+}
+
+function parseValue(raw: RawConfig, key: ConfigKey, spec: KeySpec, baseDir: string, where: string): unknown {
+  const value = present(raw, key);
+  switch (spec.kind) {
+    case 'int':
+      return value === undefined ? (spec.default ?? undefined) : intOf(key, value, spec, where);
+    case 'port': {
+      if (value === undefined) return spec.default;
+      // CubeFS: a port <= 1024 means "use the default".
+      const n = intOf(key, value, spec, where);
+      return n <= 1024 ? spec.default : n;
+    }
+    case 'bool':
+      if (value === undefined) return spec.default;
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      throw invalid(key, value, spec, where);
+    case 'string': {
+      const text = value === undefined ? spec.default : stringOf(raw, key, where);
+      if (spec.nonEmpty === true && text === '') throw invalid(key, value, spec, where);
+      return text;
+    }
+    case 'dir':
+      return path.resolve(baseDir, value === undefined ? spec.default : stringOf(raw, key, where));
+    case 'enum': {
+      const text = value === undefined ? spec.default : stringOf(raw, key, where);
+      if (!spec.values.includes(text)) throw invalid(key, value, spec, where);
+      return text;
+    }
+    case 'peers':
+      throw new Error('peers is parsed after the other keys');
+  }
+}
+
+function intOf(key: ConfigKey, value: unknown, spec: KeySpec, where: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const [min, max] = spec.kind === 'int' ? [spec.min, spec.max] : [0, 65535];
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(key, value, spec, where);
+  return n;
+}
+
+function stringOf(raw: RawConfig, key: ConfigKey, where: string): string {
+  const value = raw[key];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw invalid(key, value, CONFIG_KEYS[key], where);
+}
+
+function invalid(key: ConfigKey, value: unknown, spec: KeySpec, where: string): ConfigError {
+  return new ConfigError(key, `key "${key}"${where === '' ? '' : ` (${where})`} = ${JSON.stringify(value)} is not allowed: must be ${allowedText(spec)}`);
 }
 
 /** `id:ip:httpPort[:raftPort],...` (CubeFS: id:ip:httpPort, every raft port = our replicaPort). */
 export function parsePeers(text: string, defaultRaftPort: number): PeerConfig[] {
   const peers: PeerConfig[] = [];
+  const bad = (message: string): ConfigError => new ConfigError('peers', `key "peers" = ${JSON.stringify(text)}: ${message}; must be ${allowedText(CONFIG_KEYS.peers)}`);
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const fields = part.split(':');
-    if (fields.length !== 3 && fields.length !== 4) throw bad('peers', `peer "${part}" is not id:ip:port`);
+    if (fields.length !== 3 && fields.length !== 4) throw bad(`peer "${part}" is not id:ip:port`);
     const [idText, host, httpText, raftText] = fields;
     const id = Number(idText);
     const httpPort = Number(httpText);
     const raftPort = raftText === undefined ? defaultRaftPort : Number(raftText);
-    if (!Number.isSafeInteger(id) || id <= 0) throw bad('peers', `peer "${part}": id must be a positive integer`);
-    if (!validPort(httpPort) || !validPort(raftPort)) throw bad('peers', `peer "${part}": bad port`);
-    if (host === '') throw bad('peers', `peer "${part}": empty host`);
-    if (peers.some((p) => p.id === id)) throw bad('peers', `peer id ${id} listed twice`);
+    if (!Number.isSafeInteger(id) || id <= 0) throw bad(`peer "${part}": id must be a positive integer`);
+    if (!validPort(httpPort) || !validPort(raftPort)) throw bad(`peer "${part}": bad port`);
+    if (host === '') throw bad(`peer "${part}": empty host`);
+    if (peers.some((p) => p.id === id)) throw bad(`peer id ${id} listed twice`);
     peers.push({ id, host, httpPort, raftPort });
   }
-  if (peers.length === 0) throw bad('peers', 'peers is empty');
+  if (peers.length === 0) throw bad('empty');
   return peers;
 }
 
-function bad(key: string, message: string): ParamError {
-  return new ParamError(key, `config: ${message}`, CubeCode.InvalidCfg);
+/** One warning per key of the file that the schema does not honour. */
+function unknownKeyWarnings(fromFile: RawConfig): string[] {
+  const known = new Set<string>(configKeys());
+  const warnings: string[] = [];
+  for (const key of Object.keys(fromFile)) {
+    if (known.has(key)) continue;
+    if (CUBEFS_KEYS_IGNORED.includes(key)) {
+      warnings.push(`config key "${key}" is a CubeFS key cubemaster does not use: ignored`);
+      continue;
+    }
+    const near = nearestKey(key, [...known]);
+    warnings.push(`config key "${key}" is unknown: ignored${near === null ? '' : ` (did you mean "${near}"?)`}`);
+  }
+  return warnings;
+}
+
+/** The known key within edit distance 2 (case-insensitive), for "did you mean". */
+function nearestKey(key: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 function present(raw: RawConfig, key: string): unknown {
   const value = raw[key];
   return value === '' || value === null ? undefined : value;
-}
-
-function str(raw: RawConfig, key: string, fallback: string): string {
-  const value = present(raw, key);
-  if (value === undefined) return fallback;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw bad(key, `${key} must be a string`);
-}
-
-function int(raw: RawConfig, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const value = present(raw, key);
-  if (value === undefined) return fallback;
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(key, `${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function port(raw: RawConfig, key: string, fallback: number): number {
-  // CubeFS: a port <= 1024 means "use the default".
-  const n = int(raw, key, fallback, 0, 65535);
-  return n <= 1024 ? fallback : n;
-}
-
-function bool(raw: RawConfig, key: string, fallback: boolean): boolean {
-  const value = present(raw, key);
-  if (value === undefined) return fallback;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  throw bad(key, `${key} must be true or false`);
 }
 
 function validPort(n: number): boolean {

@@ -27,11 +27,13 @@ import type { MemberAddress } from '../raft/member-context.js';
 import { RaftLogStore } from '../raft/log/log-store.js';
 import { RaftNode } from '../raft/node.js';
 import { TcpTransport } from '../raft/transport/tcp-transport.js';
+import { DirLock } from '../storage/dir-lock.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
 import { createMetricsRegistry, RaftMetrics, registerScrapeMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
+import { StateExports } from './state-export.js';
 
 export interface Master {
   readonly config: MasterConfig;
@@ -65,6 +67,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const metricsRegistry = createMetricsRegistry();
   const raftMetrics = new RaftMetrics(metricsRegistry);
 
+  // First in, last out: no second process may open these directories while we hold them.
+  const dirLock = DirLock.acquire(config.walDir);
+  stack.defer('data dir lock', () => Promise.resolve(dirLock.release()));
+
   const fsm = await MetadataFsm.open({
     storeDir: config.storeDir,
     logger: storeLogger,
@@ -95,7 +101,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     stateMachine: fsm,
     transport,
     logger: logger.child({ component: 'raft' }),
-    bootstrap: config.peers.map((p) => ({ id: p.id, address: addressOf(p) })),
+    // A joining member founds nothing: the leader adds it and sends it the log or a snapshot.
+    bootstrap: config.join ? [] : config.peers.map((p) => ({ id: p.id, address: addressOf(p) })),
     knownAddresses,
     tickIntervalMs: config.tickIntervalMs,
     electionTick: config.electionTick,
@@ -140,6 +147,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
 
+  // Backups: aborted first thing at stop (below), so that a download never holds the drain up.
+  const stateExports = new StateExports(fsm, { memberId: config.id, clusterName: config.clusterName });
+  stack.defer('snapshot exports', () => stateExports.close());
+
   registerScrapeMetrics(metricsRegistry, { node, fsm, transport });
   registerHeartbeatMetrics(metricsRegistry);
   const api = createApiServer({
@@ -158,6 +169,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
+    stateExporter: stateExports,
   });
   if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
 
@@ -203,6 +215,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger.info({ leader: node.isLeader() }, 'stopping');
     // 1. New requests get 503 from now on.
     api.gate.startDraining();
+    // Backup downloads in flight are aborted beside everything else (they never hold the stop up).
+    const exportsClosed = stateExports.close();
     // Domain operations in flight finish or roll back while this member still leads; with none
     // in flight the handover starts at once, beside the schedulers' stop (every millisecond
     // here is a millisecond without a leader for the clients).
@@ -220,6 +234,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
       // 2. Hand leadership over, so that the cluster does not wait for an election timeout.
       await raceHurry(handover(), hurry);
     }
+    await raceHurry(exportsClosed, hurry);
     // 3. No new proposals; those in flight finish or fail with ShuttingDown.
     node.stopAccepting();
     await raceHurry(node.drain(config.shutdownTimeoutMs), hurry);

@@ -74,6 +74,14 @@ export class NodeRaftControl implements RaftControl {
     await this.node.addMember(id, address, { catchUpTimeoutMs: options.timeoutMs ?? this.options.memberCatchUpTimeoutMs });
   }
 
+  async addLearner(id: number, httpAddr: string, raftAddr: string | undefined, options: CallOptions = {}): Promise<void> {
+    await this.node.addLearner(id, { httpAddr, raftAddr: raftAddr ?? this.options.raftAddrFor(httpAddr) }, { timeoutMs: options.timeoutMs });
+  }
+
+  async promoteLearner(id: number, options: CallOptions = {}): Promise<void> {
+    await this.node.promoteLearner(id, { catchUpTimeoutMs: options.timeoutMs ?? this.options.memberCatchUpTimeoutMs, timeoutMs: options.timeoutMs });
+  }
+
   async removeMember(id: number, options: CallOptions = {}): Promise<void> {
     await this.node.removeMember(id, { timeoutMs: options.timeoutMs });
   }

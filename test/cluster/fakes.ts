@@ -127,7 +127,7 @@ class FakeReplicator implements Replicator {
 }
 
 export interface RaftCall {
-  readonly op: 'addMember' | 'removeMember' | 'transferLeadership';
+  readonly op: 'addMember' | 'addLearner' | 'promoteLearner' | 'removeMember' | 'transferLeadership';
   readonly memberId: number;
   readonly id: number;
   readonly addr?: string;
@@ -183,6 +183,19 @@ export class FakeRaftControl implements RaftControl {
     this.take({ op: 'addMember', memberId: this.memberId, id, addr: httpAddr, options });
     await Promise.resolve();
     this.group.peers.set(id, { httpAddr, isLearner: false });
+  }
+
+  async addLearner(id: number, httpAddr: string, _raftAddr: string | undefined, options?: CallOptions): Promise<void> {
+    this.take({ op: 'addLearner', memberId: this.memberId, id, addr: httpAddr, options });
+    await Promise.resolve();
+    if (!this.group.peers.has(id)) this.group.peers.set(id, { httpAddr, isLearner: true });
+  }
+
+  async promoteLearner(id: number, options?: CallOptions): Promise<void> {
+    this.take({ op: 'promoteLearner', memberId: this.memberId, id, options });
+    await Promise.resolve();
+    const peer = this.group.peers.get(id);
+    if (peer !== undefined) this.group.peers.set(id, { ...peer, isLearner: false });
   }
 
   async removeMember(id: number, options?: CallOptions): Promise<void> {
