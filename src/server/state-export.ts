@@ -5,7 +5,7 @@
 // waits for the requests to drain, so a long download never holds up a stop.
 import type { StateExport, StateExporter } from '../cluster/ports.js';
 import type { MetadataFsm } from '../fsm/metadata-fsm.js';
-import { decodeSnapshotChunks } from '../fsm/snapshot-codec.js';
+import { decodeFramedPairs } from '../fsm/snapshot-codec.js';
 import { encodeSnapshotFile, SNAPSHOT_FILE_VERSION, type SnapshotFileHeader } from '../fsm/snapshot-file.js';
 import type { ModelView } from '../model/index.js';
 import { BackpressureError } from '../raft/core/index.js';
@@ -60,7 +60,7 @@ export class StateExports implements StateExporter {
       index: header.index,
       term: header.term,
       signal: controller.signal,
-      bytes: encodeSnapshotFile(header, decodeSnapshotChunks(source.chunks(controller.signal))),
+      bytes: encodeSnapshotFile(header, decodeFramedPairs(source.chunks(controller.signal))),
       release: async () => {
         if (released) return;
         released = true;
