@@ -2,7 +2,7 @@
 // etcd (Debian's etcd-server) and the Go CubeFS master (go-master.ts). Each answers the same
 // questions (client URLs, the leader, process ids for CPU and memory accounting, stop), and
 // cubemaster and etcd also let a benchmark stop, restart and replace a member.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cfsGet } from '../test/integration/cfs-client.js';
@@ -104,6 +104,9 @@ export async function startCubemaster(members: number, subnet: number, options: 
       }
       rmSync(path.join(m.spec.dataDir, 'wal'), { recursive: true, force: true });
       rmSync(path.join(m.spec.dataDir, 'store'), { recursive: true, force: true });
+      // A new member joins the group: it must not bootstrap a log of its own (config `join`).
+      const config = JSON.parse(readFileSync(m.configPath, 'utf8')) as Record<string, unknown>;
+      writeFileSync(m.configPath, JSON.stringify({ ...config, join: true }, null, 2));
       await m.start(60_000);
       // /raftNode/add answers once the learner caught up and was promoted: not awaited here,
       // the caller watches the member's position.
