@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // cubemaster: the command line. `cubemaster server --config master.json` runs a master.
 import { Command } from 'commander';
+import type { CertsOptions } from './certs-command.js';
 import { runServer } from './server-command.js';
 import { runSimNodes, type SimNodesOptions } from './sim-nodes-command.js';
 
@@ -34,6 +35,26 @@ program
   .option('--zones <names>', 'zones, assigned round-robin ("" = default)', '')
   .action(async (options: SimNodesOptions) => {
     await runSimNodes(options);
+  });
+
+program
+  .command('certs')
+  .description('make a test CA and member (and client) certificates for peer TLS and HTTPS (docs/security.md)')
+  .requiredOption('--out <dir>', 'where the PEM files go (an existing ca.pem + ca-key.pem there is reused)')
+  .requiredOption('--cluster <name>', 'the cluster\'s clusterName (certificates are bound to it)')
+  .option('--member <id=addr,...>', 'a member: its id and the addresses HTTPS clients use (repeatable)', (v: string, all: string[]) => [...all, v], [])
+  .option('--client <name>', 'a client certificate for HTTPS with client certificates (repeatable)', (v: string, all: string[]) => [...all, v], [])
+  .option('--days <n>', 'validity of member and client certificates', '365')
+  .option('--ca-days <n>', 'validity of a new CA', '3650')
+  .option('--force', 'replace existing member and client files')
+  .action(async (options: CertsOptions) => {
+    // Loaded on demand: the certificate library stays out of the server process.
+    const { runCerts } = await import('./certs-command.js');
+    try {
+      for (const line of await runCerts(options)) console.log(line);
+    } catch (error) {
+      program.error(`cubemaster certs: ${(error as Error).message}`);
+    }
   });
 
 await program.parseAsync(process.argv);

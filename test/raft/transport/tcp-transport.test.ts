@@ -9,7 +9,7 @@ import { FrameType, encodeFrame } from '../../../src/raft/transport/frame-codec.
 import { encodeMessageBatch } from '../../../src/raft/transport/message-codec.js';
 import { TcpTransport, parseHostPort, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
 import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
-import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
+import { HelloAuth, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
 
 const CLUSTER = 'test-cluster';
 const TEST_TIMEOUT_MS = 60_000;
@@ -150,7 +150,7 @@ async function rawExchange(addr: string, bytes: Buffer): Promise<{ received: Buf
 }
 
 function hello(from: NodeId, to: NodeId, clusterId = CLUSTER): Buffer {
-  return encodeFrame(FrameType.Hello, encodeHello({ version: PROTOCOL_VERSION, stream: StreamKind.Raft, from, to, clusterId }));
+  return encodeFrame(FrameType.Hello, encodeHello({ stream: StreamKind.Raft, from, to, clusterId, auth: HelloAuth.None, nonce: Buffer.alloc(0) }));
 }
 
 const HANDLE_KINDS = /^(TCPSocketWrap|TCPServerWrap|TCPConnectWrap|TCPWRAP|PipeWrap|Timeout|Immediate)$/;
