@@ -31,6 +31,7 @@ import {
   PROTOCOL_VERSION_UNAUTHENTICATED,
   StreamKind,
   decodeAuthProof,
+  decodeErrorReason,
   decodeHello,
   encodeAuthChallenge,
   encodeErrorReason,
@@ -147,6 +148,13 @@ export class InboundConnection {
         if (frame.type !== FrameType.Hello) return `expected Hello, got frame type ${frame.type}`;
         return this.#hello(frame.body);
       case 'proof':
+        if (frame.type === FrameType.Error) {
+          // The dialer found our proof wrong: its secret differs (or it is not a member). Counted
+          // here too, so that the operator of this member sees the misconfigured peer.
+          const reason = decodeErrorReason(frame.body);
+          this.#refuseAuth('bad-secret', `the dialer does not accept our proof of the shared secret (${reason})`, this.#pending!.hello.from);
+          return null;
+        }
         if (frame.type !== FrameType.AuthProof) return `expected the proof of the shared secret, got frame type ${frame.type}`;
         return this.#proof(frame.body);
       case 'open':

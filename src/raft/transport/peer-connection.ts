@@ -219,7 +219,7 @@ export class PeerConnection {
         }
       } catch (err) {
         if (err instanceof PeerRefusedError) {
-          this.#refused(err);
+          this.#refused(err, socket);
           return;
         }
         this.#metrics.badFrames++;
@@ -235,7 +235,7 @@ export class PeerConnection {
       this.#flush();
     });
     socket.on('error', (err) => {
-      if (this.#refused(err)) return;
+      if (this.#refused(err, socket)) return;
       this.#closeReason ??= err.message;
     });
     socket.once('close', () => this.#onClose(socket));
@@ -250,13 +250,14 @@ export class PeerConnection {
     this.#flush();
   }
 
-  /** When `err` is this member refusing the peer: counted, logged, full backoff, socket destroyed. */
-  #refused(err: Error): boolean {
+  /** When `err` is this member refusing the peer: counted, logged, full backoff, socket closed. */
+  #refused(err: Error, socket: net.Socket): boolean {
     const refusal = this.#security.outboundRefusal(err);
     if (refusal === null) return false;
     this.#security.refusedOutbound(this.#address, this.peer, refusal);
     this.#backoffMs = this.#limits.reconnectBackoffMaxMs;
-    this.#destroy(`refused the peer (${refusal.reason}): ${refusal.detail}`);
+    this.#closeReason ??= `refused the peer (${refusal.reason}): ${refusal.detail}`;
+    this.#security.closeRefused(socket, err);
     return true;
   }
 

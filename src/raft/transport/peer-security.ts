@@ -112,7 +112,10 @@ export class PeerSecurity {
   /** Secret mode only. */
   readonly secret: SharedSecret | null;
   readonly #options: PeerSecurityOptions;
+  /** Peer TLS: the context outbound connections share (tls.connect takes one). */
   readonly #secureContext: tls.SecureContext | null;
+  /** Peer TLS: the material the listener builds its own context from (tls.createServer ignores a `secureContext` option). */
+  readonly #tlsMaterial: Pick<tls.SecureContextOptions, 'ca' | 'cert' | 'key'> | null;
 
   constructor(auth: PeerAuth, options: PeerSecurityOptions) {
     this.mode = auth.mode;
@@ -120,6 +123,7 @@ export class PeerSecurity {
     this.refusals = new PeerRefusals(options.logger, options.metrics, { logIntervalMs: options.refusalLogIntervalMs });
     this.secret = null;
     this.#secureContext = null;
+    this.#tlsMaterial = null;
     switch (auth.mode) {
       case 'none':
         this.helloAuth = HelloAuth.None;
@@ -137,8 +141,9 @@ export class PeerSecurity {
         for (const warning of checkMemberCertificate(auth, options.selfId, options.clusterId, Date.now())) {
           options.logger.warn({ selfId: options.selfId }, `raft transport: ${warning}`);
         }
+        this.#tlsMaterial = { ca: auth.ca, cert: auth.cert, key: auth.key };
         try {
-          this.#secureContext = tls.createSecureContext({ ca: auth.ca, cert: auth.cert, key: auth.key, minVersion: 'TLSv1.3' });
+          this.#secureContext = tls.createSecureContext({ ...this.#tlsMaterial, minVersion: 'TLSv1.3' });
         } catch (err) {
           throw new PeerAuthConfigError(`cannot use the certificate, key and CA: ${(err as Error).message}`, err);
         }
@@ -148,14 +153,14 @@ export class PeerSecurity {
 
   /** The Raft listener: a TLS server that hands over only verified members, or a plain TCP one. */
   createServer(handlers: InboundHandlers): net.Server {
-    if (this.#secureContext === null) {
+    if (this.#tlsMaterial === null) {
       return net.createServer({ noDelay: true }, (socket) => {
         handlers.onRawSocket(socket);
         handlers.onSocket(socket, null);
       });
     }
     const server = tls.createServer({
-      secureContext: this.#secureContext,
+      ...this.#tlsMaterial,
       minVersion: 'TLSv1.3',
       requestCert: true,
       // Verified in #verifyInbound (see the header); OpenSSL's chain verdict is the same.
@@ -235,6 +240,18 @@ export class PeerSecurity {
   /** Records a refusal of ours on an outbound connection (counted, logged once per address). */
   refusedOutbound(address: HostPort, peer: NodeId, refusal: { reason: RefusalReason; detail: string }): void {
     this.refusals.record({ direction: 'outbound', address: address.host, peer, ...refusal });
+  }
+
+  /**
+   * Closes an outbound socket after a refusal; when the acceptor failed the secret handshake,
+   * tells it first, so that its operator sees the mismatch too.
+   */
+  closeRefused(socket: net.Socket, err: Error): void {
+    if (err instanceof PeerRefusedError && !socket.destroyed) {
+      socket.end(encodeFrame(FrameType.Error, encodeErrorReason(err.message)), () => socket.destroy());
+      return;
+    }
+    socket.destroy();
   }
 
   dialerHandshake(stream: StreamKind, peer: NodeId): DialerHandshake {

@@ -80,7 +80,7 @@ export async function sendSnapshotStream(
       if (refusal === null) return false;
       security.refusedOutbound(address, peer, refusal);
       fail('refused', `we refused the receiver (${refusal.reason}): ${refusal.detail}`, err);
-      s.destroy();
+      security.closeRefused(s, err);
       return true;
     };
     const decoder = new FrameDecoder(limits.maxFrameBytes);
