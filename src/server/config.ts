@@ -54,6 +54,20 @@ export interface MasterConfig {
   readonly orphanPartitionGraceMs: number;
   /** A vol marked for deletion stays visible (Status 1) this long before its removal starts. */
   readonly volRemovalDelayMs: number;
+  // Transport security (docs/security.md); every file path resolved against the config's folder.
+  /** Peer TLS: the cluster CA, this member's certificate and its key (PEM); all three or none. */
+  readonly raftTlsCaFile: string | undefined;
+  readonly raftTlsCertFile: string | undefined;
+  readonly raftTlsKeyFile: string | undefined;
+  /** Without peer TLS: a file holding the secret every member proves at connect (at least 16 bytes). */
+  readonly raftSecretFile: string | undefined;
+  /** HTTPS for the API: this member's certificate and key (PEM); both or none. */
+  readonly httpTlsCertFile: string | undefined;
+  readonly httpTlsKeyFile: string | undefined;
+  /** The CA that signed the members' HTTPS certificates (forwarding verifies the leader) and client certificates. */
+  readonly httpTlsCaFile: string | undefined;
+  /** HTTPS clients must present a certificate signed by httpTlsCaFile. */
+  readonly httpTlsRequireClientCert: boolean;
 }
 
 /** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
@@ -159,7 +173,40 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
     orphanPartitionGraceMs: int(raw, 'orphanPartitionGraceMs', DEFAULTS.orphanPartitionGraceMs, 0, 86_400_000),
     volRemovalDelayMs: int(raw, 'volRemovalDelayMs', DEFAULTS.volRemovalDelayMs, 0, 30 * 86_400_000),
+    ...securityKeys(raw, baseDir),
   };
+}
+
+type SecurityKeys = Pick<
+  MasterConfig,
+  'raftTlsCaFile' | 'raftTlsCertFile' | 'raftTlsKeyFile' | 'raftSecretFile' | 'httpTlsCertFile' | 'httpTlsKeyFile' | 'httpTlsCaFile' | 'httpTlsRequireClientCert'
+>;
+
+/** The transport security keys, with the combinations that make sense (docs/security.md). */
+function securityKeys(raw: RawConfig, baseDir: string): SecurityKeys {
+  const file = (key: keyof SecurityKeys): string | undefined => (present(raw, key) === undefined ? undefined : path.resolve(baseDir, str(raw, key, '')));
+  const keys: SecurityKeys = {
+    raftTlsCaFile: file('raftTlsCaFile'),
+    raftTlsCertFile: file('raftTlsCertFile'),
+    raftTlsKeyFile: file('raftTlsKeyFile'),
+    raftSecretFile: file('raftSecretFile'),
+    httpTlsCertFile: file('httpTlsCertFile'),
+    httpTlsKeyFile: file('httpTlsKeyFile'),
+    httpTlsCaFile: file('httpTlsCaFile'),
+    httpTlsRequireClientCert: bool(raw, 'httpTlsRequireClientCert', false),
+  };
+  const together = (names: (keyof SecurityKeys)[]): void => {
+    const missing = names.filter((k) => keys[k] === undefined);
+    if (missing.length > 0 && missing.length < names.length) throw bad(missing[0], `${names.join(', ')} go together; missing ${missing.join(', ')}`);
+  };
+  together(['raftTlsCaFile', 'raftTlsCertFile', 'raftTlsKeyFile']);
+  together(['httpTlsCertFile', 'httpTlsKeyFile']);
+  if (keys.raftSecretFile !== undefined && keys.raftTlsCertFile !== undefined) {
+    throw bad('raftSecretFile', 'raftSecretFile and peer TLS (raftTls*) exclude each other: TLS authenticates members already');
+  }
+  if (keys.httpTlsCaFile !== undefined && keys.httpTlsCertFile === undefined) throw bad('httpTlsCaFile', 'httpTlsCaFile needs HTTPS on (httpTlsCertFile, httpTlsKeyFile)');
+  if (keys.httpTlsRequireClientCert && keys.httpTlsCaFile === undefined) throw bad('httpTlsRequireClientCert', 'httpTlsRequireClientCert needs httpTlsCaFile (the CA client certificates must chain to)');
+  return keys;
 }
 
 /** `id:ip:httpPort[:raftPort],...` (CubeFS: id:ip:httpPort, every raft port = our replicaPort). */
