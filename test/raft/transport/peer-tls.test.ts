@@ -236,7 +236,7 @@ void describe('peer TLS', { timeout: 60_000 }, () => {
     const rejects = (auth: PeerAuth, id: NodeId, pattern: RegExp): void => {
       assert.throws(() => start(id, auth), (err) => err instanceof PeerAuthConfigError && pattern.test(err.message), String(pattern));
     };
-    rejects(tlsAuth(1, pki.ca, pki.members.get(2)!), 1, /names member 2 of cluster "tls-cluster", but this is member 1/);
+    rejects(tlsAuth(1, pki.ca, pki.members.get(2)), 1, /names member 2 of cluster "tls-cluster", but this is member 1/);
     rejects(tlsAuth(2, pki.ca, pki.wrongCa), 2, /not signed by the CA given/);
     rejects(tlsAuth(2, pki.ca, pki.expired), 2, /expired on/);
     rejects(tlsAuth(2, pki.ca, pki.otherCluster), 2, /cluster "other-cluster"/);

@@ -68,7 +68,10 @@ export function snapMessage(from: NodeId, to: NodeId, index = 1_000): Message {
 }
 
 export async function* bytesSource(totalBytes: number, chunkBytes = 64 * 1024): AsyncIterable<Uint8Array> {
-  for (let sent = 0; sent < totalBytes; sent += chunkBytes) yield Buffer.alloc(Math.min(chunkBytes, totalBytes - sent), sent % 251);
+  for (let sent = 0; sent < totalBytes; sent += chunkBytes) {
+    yield Buffer.alloc(Math.min(chunkBytes, totalBytes - sent), sent % 251);
+    await Promise.resolve(); // a source that yields to the event loop, as a file read would
+  }
 }
 
 export async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> {
