@@ -10,50 +10,22 @@ import { encodeMessageBatch } from '../../../src/raft/transport/message-codec.js
 import { SharedSecret } from '../../../src/raft/transport/secret-handshake.js';
 import { TcpTransport, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
 import { AUTH_NONCE_BYTES, HelloAuth, StreamKind, decodeAuthChallenge, encodeHello } from '../../../src/raft/transport/transport-wire.js';
-import { Collector, RecordingRelay, TestLogger, bytesSource, helloFrame, msg, rawExchange, snapMessage, waitFor } from './transport-test-kit.js';
+import { RecordingRelay, bytesSource, connectAll, helloFrame, msg, rawExchange, snapMessage, startMember, waitFor, type Member } from './transport-test-kit.js';
 
 const CLUSTER = 'secret-cluster';
 const SECRET = Buffer.from('the cluster secret, 32+ bytes long');
 const OTHER_SECRET = Buffer.from('another secret, also long enough!');
-
-interface Member {
-  readonly id: NodeId;
-  readonly transport: TcpTransport;
-  readonly handler: Collector;
-  readonly logger: TestLogger;
-  readonly addr: string;
-}
 
 const open: TcpTransport[] = [];
 after(async () => {
   await Promise.all(open.map((t) => t.close()));
 });
 
-async function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
-  const logger = new TestLogger();
-  const transport = new TcpTransport({
-    selfId: id,
-    clusterId: CLUSTER,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    logger,
-    reconnectBackoffInitialMs: 20,
-    reconnectBackoffMaxMs: 200,
-    connectTimeoutMs: 1_000,
-    peerAuth: { mode: 'secret', secret: SECRET },
-    ...options,
-  });
-  open.push(transport);
-  const handler = new Collector();
-  await transport.start(handler);
-  const { host, port } = transport.address();
-  return { id, transport, handler, logger, addr: `${host}:${port}` };
+function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
+  return startMember(id, { clusterId: CLUSTER, peerAuth: { mode: 'secret', secret: SECRET }, ...options }, open);
 }
 
-function connect(members: readonly Member[]): void {
-  const peers = members.map((m) => ({ id: m.id, raftAddr: m.addr }));
-  for (const m of members) m.transport.setPeers(peers);
-}
+const connect = connectAll;
 
 function heartbeatFrame(from: NodeId, to: NodeId): Buffer {
   return encodeFrame(FrameType.Messages, encodeMessageBatch([msg(MessageType.Heartbeat, from, to)]));

@@ -14,7 +14,7 @@ import { encodeMessageBatch } from '../../../src/raft/transport/message-codec.js
 import { PeerAuthConfigError } from '../../../src/raft/transport/peer-security.js';
 import { TcpTransport, type PeerAuth, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
 import { HelloAuth } from '../../../src/raft/transport/transport-wire.js';
-import { Collector, RecordingRelay, TestLogger, app, bytesSource, handleCounts, helloFrame, msg, rawExchange, snapMessage, waitFor } from './transport-test-kit.js';
+import { RecordingRelay, TestLogger, app, bytesSource, connectAll, handleCounts, helloFrame, msg, rawExchange, snapMessage, startMember, waitFor, type Member } from './transport-test-kit.js';
 
 const CLUSTER = 'tls-cluster';
 const DAY_MS = 24 * 3600 * 1000;
@@ -54,44 +54,16 @@ function tlsAuth(id: NodeId, ca: CertAuthority = pki.ca, pair: PemPair = pki.mem
   return { mode: 'tls', ca: ca.certPem, cert: pair.certPem, key: pair.keyPem };
 }
 
-interface Member {
-  readonly id: NodeId;
-  readonly transport: TcpTransport;
-  readonly handler: Collector;
-  readonly logger: TestLogger;
-  readonly addr: string;
-}
-
 const open: TcpTransport[] = [];
 after(async () => {
   await Promise.all(open.map((t) => t.close()));
 });
 
-async function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
-  const logger = new TestLogger();
-  const transport = new TcpTransport({
-    selfId: id,
-    clusterId: CLUSTER,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    logger,
-    reconnectBackoffInitialMs: 20,
-    reconnectBackoffMaxMs: 200,
-    connectTimeoutMs: 2_000,
-    peerAuth: tlsAuth(id),
-    ...options,
-  });
-  open.push(transport);
-  const handler = new Collector();
-  await transport.start(handler);
-  const { host, port } = transport.address();
-  return { id, transport, handler, logger, addr: `${host}:${port}` };
+function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
+  return startMember(id, { clusterId: CLUSTER, connectTimeoutMs: 2_000, peerAuth: tlsAuth(id), ...options }, open);
 }
 
-function connect(members: readonly Member[]): void {
-  const peers = members.map((m) => ({ id: m.id, raftAddr: m.addr }));
-  for (const m of members) m.transport.setPeers(peers);
-}
+const connect = connectAll;
 
 /** A TLS client presenting `pair` (or no certificate) that trusts the cluster CA. */
 function client(pair: PemPair | null): { ca: string; cert?: string; key?: string; checkServerIdentity: () => undefined } {

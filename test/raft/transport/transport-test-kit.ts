@@ -4,7 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { EntryType, MessageType, type Message, type NodeId } from '../../../src/raft/core/index.js';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from '../../../src/raft/transport/frame-codec.js';
-import { parseHostPort } from '../../../src/raft/transport/tcp-transport.js';
+import { TcpTransport, parseHostPort, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
 import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
 import { HelloAuth, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
 
@@ -53,6 +53,44 @@ export class Collector implements TransportHandler {
   onUnreachable(peer: NodeId): void {
     this.unreachable.push(peer);
   }
+}
+
+export interface Member {
+  readonly id: NodeId;
+  readonly transport: TcpTransport;
+  readonly handler: Collector;
+  readonly logger: TestLogger;
+  /** host:port of its listener. */
+  readonly addr: string;
+}
+
+/**
+ * A started transport on 127.0.0.1 (a free port) with a recording logger and a collecting
+ * handler, short backoffs; pushed on `open` for the file's after() to close.
+ */
+export async function startMember(id: NodeId, options: Partial<TcpTransportOptions> & { readonly clusterId: string }, open: TcpTransport[]): Promise<Member> {
+  const logger = new TestLogger();
+  const transport = new TcpTransport({
+    selfId: id,
+    listenHost: '127.0.0.1',
+    listenPort: 0,
+    logger,
+    reconnectBackoffInitialMs: 20,
+    reconnectBackoffMaxMs: 200,
+    connectTimeoutMs: 1_000,
+    ...options,
+  });
+  open.push(transport);
+  const handler = new Collector();
+  await transport.start(handler);
+  const { host, port } = transport.address();
+  return { id, transport, handler, logger, addr: `${host}:${port}` };
+}
+
+/** Every member knows every other's address. */
+export function connectAll(members: readonly Member[]): void {
+  const peers = members.map((m) => ({ id: m.id, raftAddr: m.addr }));
+  for (const m of members) m.transport.setPeers(peers);
 }
 
 export function msg(type: Message['type'], from: NodeId, to: NodeId, fields: Partial<Message> = {}): Message {
