@@ -4,11 +4,16 @@
 // the Go proxy, a forwarded request is marked, and a member never forwards a marked request
 // again, so two members that disagree about the leader cannot bounce a request between them.
 //
+// With HTTPS on (the members' API is TLS), forwards go over https: the leader's certificate is
+// verified against `tls.ca` (default: Node's CA store) and its host name, and the member presents
+// its own certificate, for leaders that require client certificates.
+//
 // Bounded: one keep-alive agent owned by the API server (bounded sockets, destroyed on close),
 // a deadline per forward, a cap on the bytes of the leader's reply. Failures to reach the
 // leader become 502, as the Go proxy answers, which the SDK treats as "try the next master".
 
 import http from 'node:http';
+import https from 'node:https';
 import type { FastifyRequest } from 'fastify';
 import { OperatingError, CubeCode } from '../util/errors.js';
 import { requestState } from './request-state.js';
@@ -23,6 +28,8 @@ export interface ForwardOptions {
   readonly maxResponseBytes?: number;
   /** Keep-alive sockets to the leader. Default 64. */
   readonly maxSockets?: number;
+  /** The members serve HTTPS: forward over TLS with these (PEM: ca to verify the leader, cert + key to present). */
+  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
 }
 
 export const DEFAULT_FORWARD_TIMEOUT_MS = 30_000;
@@ -66,6 +73,7 @@ const DROP_REPLY_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encodi
 
 export class LeaderForwarder {
   private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
 
@@ -77,12 +85,19 @@ export class LeaderForwarder {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_FORWARD_MAX_RESPONSE_BYTES;
     // Node honours the leader's `Keep-Alive: timeout=N` hint for idle sockets (minus 1 s), so an
     // idle socket is dropped here before the leader closes it.
-    this.agent = new http.Agent({
+    const agentOptions: http.AgentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? DEFAULT_FORWARD_MAX_SOCKETS,
       maxFreeSockets: Math.min(16, options.maxSockets ?? DEFAULT_FORWARD_MAX_SOCKETS),
       scheduling: 'lifo',
-    });
+    };
+    if (options.tls === undefined) {
+      this.agent = new http.Agent(agentOptions);
+      this.request = http.request;
+    } else {
+      this.agent = new https.Agent({ ...agentOptions, ...options.tls, minVersion: 'TLSv1.2' });
+      this.request = https.request;
+    }
   }
 
   /** Closes every pooled socket; forwards still running fail. */
@@ -141,7 +156,7 @@ export class LeaderForwarder {
   ): Promise<ForwardedReply> {
     const { host, port } = splitHostPort(leaderAddr);
     return new Promise<ForwardedReply>((resolve, reject) => {
-      const req = http.request({ host, port, method, path, headers, agent: this.agent, signal }, (res) => {
+      const req = this.request({ host, port, method, path, headers, agent: this.agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {

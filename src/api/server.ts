@@ -3,6 +3,7 @@
 // gate and Prometheus metrics. The caller (src/server) listens, and on stop: gate.startDraining(),
 // await gate.drained(ms), then app.close() (which also closes the forwarding sockets).
 
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import { Registry } from 'prom-client';
@@ -82,6 +83,8 @@ export interface ApiServerOptions {
   readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps; readonly queue?: TaskQueue };
   /** Reverse lookups of node IPs (DomainAddr); default /etc/hosts then PTR, cached. */
   readonly hostNames?: HostNames;
+  /** Serve HTTPS with these node:https options (key, cert; ca + requestCert for client certificates). Absent: HTTP. */
+  readonly https?: HttpsServerOptions;
 }
 
 export interface ApiServer {
@@ -145,6 +148,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     forceCloseConnections: true,
     // Spec 8.2: raw UTF-8 in the SDK's unencoded query strings, which Node's parser refuses.
     clientErrorHandler: rawUrlClientErrorHandler(() => replayTarget),
+    ...(options.https === undefined ? {} : { https: options.https }),
   });
 
   replayTarget = app;

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, registerAdminCommands } from './admin/index.js';
 import { addConfigFlags } from './config-flags.js';
+import type { CertsOptions } from './certs-command.js';
 import type { SimNodesOptions } from './sim-nodes-command.js';
 
 const program = new Command();
@@ -31,6 +32,26 @@ program
   .action(async (options: SimNodesOptions) => {
     const { runSimNodes } = await import('./sim-nodes-command.js');
     await runSimNodes(options);
+  });
+
+program
+  .command('certs')
+  .description('make a test CA and member (and client) certificates for peer TLS and HTTPS (docs/security.md)')
+  .requiredOption('--out <dir>', 'where the PEM files go (an existing ca.pem + ca-key.pem there is reused)')
+  .requiredOption('--cluster <name>', 'the cluster\'s clusterName (certificates are bound to it)')
+  .option('--member <id=addr,...>', 'a member: its id and the addresses HTTPS clients use (repeatable)', (v: string, all: string[]) => [...all, v], [])
+  .option('--client <name>', 'a client certificate for HTTPS with client certificates (repeatable)', (v: string, all: string[]) => [...all, v], [])
+  .option('--days <n>', 'validity of member and client certificates', '365')
+  .option('--ca-days <n>', 'validity of a new CA', '3650')
+  .option('--force', 'replace existing member and client files')
+  .action(async (options: CertsOptions) => {
+    // Loaded on demand: the certificate library stays out of the server process.
+    const { runCerts } = await import('./certs-command.js');
+    try {
+      for (const line of await runCerts(options)) console.log(line);
+    } catch (error) {
+      program.error(`cubemaster certs: ${(error as Error).message}`);
+    }
   });
 
 registerAdminCommands(program);

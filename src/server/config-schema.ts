@@ -65,13 +65,19 @@ export interface EnumKey extends KeyCommon {
   readonly default: string;
 }
 
+/** An optional file path, resolved like a dir; unset by default (the field is `string | undefined`). */
+export interface FileKey extends KeyCommon {
+  readonly kind: 'file';
+  readonly default: null;
+}
+
 /** `id:ip:httpPort[:raftPort],...`; the default is this master alone (`<id>:<ip>:<listen>`). */
 export interface PeersKey extends KeyCommon {
   readonly kind: 'peers';
   readonly default: null;
 }
 
-export type KeySpec = IntKey | PortKey | BoolKey | StringKey | DirKey | EnumKey | PeersKey;
+export type KeySpec = IntKey | PortKey | BoolKey | StringKey | DirKey | FileKey | EnumKey | PeersKey;
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const DAY_MS = 86_400_000;
@@ -154,6 +160,15 @@ export const CONFIG_KEYS = {
   domainStopGraceMs: { kind: 'int', default: 5_000, min: 0, max: 600_000, doc: 'on stop or loss of leadership, volume and partition operations in flight get this long to finish before they roll back' },
   orphanPartitionGraceMs: { kind: 'int', default: 60_000, min: 0, max: DAY_MS, doc: 'a partition a node reports that no record names is deleted after this' },
   volRemovalDelayMs: { kind: 'int', default: 0, min: 0, max: 30 * DAY_MS, doc: 'a vol marked for deletion stays listed (Status 1) this long before its partitions are deleted and it is removed' },
+  // Transport security (docs/security.md). The cross-key rules are in config.ts (checkSecurityKeys).
+  raftTlsCaFile: { kind: 'file', default: null, doc: 'peer TLS: the cluster CA (PEM); with raftTlsCertFile and raftTlsKeyFile, all three or none' },
+  raftTlsCertFile: { kind: 'file', default: null, doc: "peer TLS: this member's certificate (PEM), naming it `cubemaster://<clusterName>/member/<id>` (`cubemaster certs`)" },
+  raftTlsKeyFile: { kind: 'file', default: null, doc: "peer TLS: this member's private key (PEM)" },
+  raftSecretFile: { kind: 'file', default: null, doc: 'without peer TLS: a file holding the secret every member proves when it connects (at least 16 bytes); excludes raftTls*' },
+  httpTlsCertFile: { kind: 'file', default: null, doc: "HTTPS for the API: this member's certificate (PEM); with httpTlsKeyFile" },
+  httpTlsKeyFile: { kind: 'file', default: null, doc: "HTTPS for the API: this member's private key (PEM)" },
+  httpTlsCaFile: { kind: 'file', default: null, doc: "the CA of the members' HTTPS certificates (forwarding verifies the leader) and of client certificates; needs HTTPS on" },
+  httpTlsRequireClientCert: { kind: 'bool', default: false, doc: 'HTTPS clients must present a certificate signed by httpTlsCaFile' },
 } as const satisfies Readonly<Record<string, KeySpec>>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -172,7 +187,9 @@ type ValueOf<S> = S extends { readonly kind: 'int' }
         ? V
         : S extends { readonly kind: 'peers' }
           ? readonly PeerConfig[]
-          : string;
+          : S extends { readonly kind: 'file' }
+            ? string | undefined
+            : string;
 
 /** The parsed configuration: one field per schema entry. */
 export type MasterConfig = { readonly [K in ConfigKey as FieldOf<K>]: ValueOf<Schema[K]> };
@@ -252,6 +269,8 @@ export function allowedText(spec: KeySpec): string {
       return spec.nonEmpty === true ? 'a non-empty string' : 'a string';
     case 'dir':
       return 'a directory path (relative: to the config file)';
+    case 'file':
+      return 'a file path (relative: to the config file)';
     case 'enum':
       return spec.values.map((v) => JSON.stringify(v)).join(', ');
     case 'peers':

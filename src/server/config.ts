@@ -98,7 +98,26 @@ export function parseConfig(raw: RawConfig, baseDir: string, where: (key: Config
   const peers = parsePeers(peersText, values.replicaPort as number);
   if (!peers.some((p) => p.id === id)) throw new ConfigError('peers', `key "peers" = ${JSON.stringify(peersText)} does not list this master's id ${id} (key "id")`);
   values.peers = peers;
-  return values as MasterConfig;
+  const config = values as MasterConfig;
+  checkSecurityKeys(config);
+  return config;
+}
+
+/** The transport security keys that only make sense together (docs/security.md). */
+function checkSecurityKeys(c: MasterConfig): void {
+  const together = (keys: readonly ('raftTlsCaFile' | 'raftTlsCertFile' | 'raftTlsKeyFile' | 'httpTlsCertFile' | 'httpTlsKeyFile')[]): void => {
+    const missing = keys.filter((k) => c[k] === undefined);
+    if (missing.length > 0 && missing.length < keys.length) throw new ConfigError(missing[0], `config: ${keys.join(', ')} go together; missing ${missing.join(', ')}`);
+  };
+  together(['raftTlsCaFile', 'raftTlsCertFile', 'raftTlsKeyFile']);
+  together(['httpTlsCertFile', 'httpTlsKeyFile']);
+  if (c.raftSecretFile !== undefined && c.raftTlsCertFile !== undefined) {
+    throw new ConfigError('raftSecretFile', 'config: raftSecretFile and peer TLS (raftTls*) exclude each other: TLS authenticates members already');
+  }
+  if (c.httpTlsCaFile !== undefined && c.httpTlsCertFile === undefined) throw new ConfigError('httpTlsCaFile', 'config: httpTlsCaFile needs HTTPS on (httpTlsCertFile, httpTlsKeyFile)');
+  if (c.httpTlsRequireClientCert && c.httpTlsCaFile === undefined) {
+    throw new ConfigError('httpTlsRequireClientCert', 'config: httpTlsRequireClientCert needs httpTlsCaFile (the CA client certificates must chain to)');
+  }
 }
 
 function parseValue(raw: RawConfig, key: ConfigKey, spec: KeySpec, baseDir: string, where: string): unknown {
@@ -124,6 +143,8 @@ function parseValue(raw: RawConfig, key: ConfigKey, spec: KeySpec, baseDir: stri
     }
     case 'dir':
       return path.resolve(baseDir, value === undefined ? spec.default : stringOf(raw, key, where));
+    case 'file':
+      return value === undefined ? undefined : path.resolve(baseDir, stringOf(raw, key, where));
     case 'enum': {
       const text = value === undefined ? spec.default : stringOf(raw, key, where);
       if (!spec.values.includes(text)) throw invalid(key, value, spec, where);

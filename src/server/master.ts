@@ -26,14 +26,17 @@ import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
 import { RaftLogStore } from '../raft/log/log-store.js';
 import { RaftNode } from '../raft/node.js';
-import { TcpTransport } from '../raft/transport/tcp-transport.js';
+import { PeerAuthConfigError } from '../raft/transport/peer-security.js';
+import { TcpTransport, type PeerAuth } from '../raft/transport/tcp-transport.js';
 import { DirLock } from '../storage/dir-lock.js';
+import { CubeCode, ParamError } from '../util/errors.js';
 import type { MasterConfig, PeerConfig } from './config.js';
 import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
-import { createMetricsRegistry, RaftMetrics, registerScrapeMetrics } from './metrics.js';
+import { createMetricsRegistry, RaftMetrics, registerScrapeMetrics, registerTransportMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 import { StateExports } from './state-export.js';
+import { loadTransportSecurity } from './transport-security.js';
 
 export interface Master {
   readonly config: MasterConfig;
@@ -86,14 +89,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   // Chaos mode only: a log whose writes the chaos suite can stall.
   const chaosLog = chaosEnabled() ? new StallableLog(log) : null;
 
-  const transport = new TcpTransport({
-    selfId: config.id,
-    clusterId: config.clusterName,
-    listenHost: config.ip,
-    listenPort: config.raftListenPort ?? self.raftPort,
-    localAddress: config.bindIp ? config.ip : undefined,
-    logger: logger.child({ component: 'transport' }),
-  });
+  const security = loadTransportSecurity(config, logger);
+  const transport = newTransport(config, self, security.peerAuth, logger.child({ component: 'transport' }));
   const knownAddresses = new Map(config.peers.map((p) => [p.id, addressOf(p)]));
   const node = await RaftNode.start({
     id: config.id,
@@ -153,6 +150,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
 
   registerScrapeMetrics(metricsRegistry, { node, fsm, transport });
   registerHeartbeatMetrics(metricsRegistry);
+  registerTransportMetrics(metricsRegistry, transport);
   const api = createApiServer({
     metricsRegistry,
     replicator,
@@ -170,6 +168,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
     stateExporter: stateExports,
+    https: security.https,
+    forward: security.forwardTls === undefined ? undefined : { tls: security.forwardTls },
   });
   if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
 
@@ -202,7 +202,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   stack.defer('leader domain', () => leaderDomain.stop());
   await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
   stack.defer('http listener', () => api.app.close());
-  logger.info({ id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, raft: `${config.ip}:${self.raftPort}`, peers: config.peers.map((p) => p.id) }, 'master started');
+  logger.info(
+    { id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, https: security.https !== undefined, raft: `${config.ip}:${self.raftPort}`, peerAuth: transport.peerAuthMode, peers: config.peers.map((p) => p.id) },
+    'master started',
+  );
 
   let stopping: Promise<void> | null = null;
   let hurried: () => void = () => undefined;
@@ -252,6 +255,25 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     stop: () => (stopping ??= stop()),
     hurry: () => hurried(),
   };
+}
+
+/** The Raft transport; a certificate that does not fit this member stops the start, naming the keys. */
+function newTransport(config: MasterConfig, self: PeerConfig, peerAuth: PeerAuth, logger: Logger): TcpTransport {
+  try {
+    return new TcpTransport({
+      selfId: config.id,
+      clusterId: config.clusterName,
+      listenHost: config.ip,
+      listenPort: config.raftListenPort ?? self.raftPort,
+      localAddress: config.bindIp ? config.ip : undefined,
+      logger,
+      peerAuth,
+    });
+  } catch (error) {
+    if (!(error instanceof PeerAuthConfigError)) throw error;
+    const key = peerAuth.mode === 'secret' ? 'raftSecretFile' : 'raftTlsCertFile';
+    throw new ParamError(key, `config: ${error.message} (raftTlsCaFile ${config.raftTlsCaFile}, raftTlsCertFile ${config.raftTlsCertFile}, raftTlsKeyFile ${config.raftTlsKeyFile})`, CubeCode.InvalidCfg);
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ import type { MetadataFsm } from '../fsm/metadata-fsm.js';
 import { NONE, StateRole, type NodeId } from '../raft/core/index.js';
 import type { RaftNode } from '../raft/node.js';
 import type { RaftObserver } from '../raft/observer.js';
+import { REFUSAL_REASONS, refusalMetricName } from '../raft/transport/peer-refusals.js';
+import type { TcpTransport } from '../raft/transport/tcp-transport.js';
 import type { TransportMetricValues } from '../raft/transport/transport-context.js';
 
 export function createMetricsRegistry(): Registry {
@@ -207,6 +209,21 @@ export function registerScrapeMetrics(registry: Registry, { node, fsm, transport
         this.set({ kind, state: 'active' }, active);
         this.set({ kind, state: 'inactive' }, nodes.size - active);
       }
+    },
+  });
+}
+
+/** Peers refused for who they are (docs/security.md: what an operator sees when a stranger knocks). */
+export function registerTransportMetrics(registry: Registry, transport: TcpTransport): void {
+  new Counter({
+    name: 'cubemaster_raft_peer_refusals_total',
+    help: 'Raft connections refused because of who was on the other end (either direction), by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const metrics = transport.metrics();
+      this.reset();
+      for (const reason of REFUSAL_REASONS) this.inc({ reason }, metrics[refusalMetricName(reason)]);
     },
   });
 }

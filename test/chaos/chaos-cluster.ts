@@ -8,6 +8,7 @@ import { MasterProcess } from '../integration/master-process.js';
 import { memberStatus } from '../integration/member-status.js';
 import type { MemberStatus } from '../../src/cluster/ports.js';
 import type { SeededRandom } from '../../src/raft/core/index.js';
+import type { ChaosTls } from './chaos-tls.js';
 import { NetworkProxy } from './network-proxy.js';
 
 export const HTTP_PORT = 17010;
@@ -26,6 +27,8 @@ export interface ChaosClusterOptions {
   readonly random: SeededRandom;
   /** More master config keys (domain-nodes.ts DOMAIN_MASTER_CONFIG for runs with nodes). */
   readonly extraConfig?: Readonly<Record<string, unknown>>;
+  /** Peer TLS and/or HTTPS (chaos-tls.ts); absent: plain TCP and HTTP. */
+  readonly tls?: ChaosTls;
 }
 
 export class ChaosCluster {
@@ -55,6 +58,7 @@ export class ChaosCluster {
             // CHAOS_LOG_LEVEL=debug: every refused request in the members' logs, for a post-mortem.
             logLevel: process.env.CHAOS_LOG_LEVEL ?? 'info',
             ...options.extraConfig,
+            ...options.tls?.memberConfig(i + 1),
           },
           env: { CUBEMASTER_CHAOS: '1' },
         }),
@@ -62,6 +66,7 @@ export class ChaosCluster {
     this.proxy = new NetworkProxy(
       hosts.map((host, i) => ({ id: i + 1, host, advertisedPort: ADVERTISED_RAFT_PORT, listenPort: LISTEN_RAFT_PORT })),
       options.random,
+      options.tls?.peer === true ? 'tls-records' : 'frames',
     );
   }
 

@@ -1,9 +1,11 @@
-// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D] [--no-domain]
+// npm run chaos -- [--duration S] [--run-seconds S] [--seed S] [--nodes 3|5] [--faults LIST] [--dir D] [--no-domain] [--tls] [--https]
 // Runs chaos seeds one after another until --duration seconds have passed (or one seed with
 // --seed), then prints faults by kind, availability per fault kind, the domain operations
-// (--no-domain: no simulated nodes and no vol operations), and a last line:
+// (--no-domain: no simulated nodes and no vol operations; --tls: peer TLS; --https: the API over
+// HTTPS with client certificates, chaos-tls.ts), and a last line:
 //   chaos: S seeds, H operations, 0 anomalies, 0 lost writes, F faults injected
-// Exits non-zero, naming the seed, on any anomaly, lost write or failed audit.
+// Exits non-zero, naming the seed, on any anomaly, lost write or failed audit. A failed seed keeps
+// its members' logs and history in <dir>/seed-S; CHAOS_KEEP_LOGS=1 keeps them for passing ones too.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind } from './faults.js';
@@ -21,6 +23,8 @@ const { values } = parseArgs({
     dir: { type: 'string', default: '.chaos' },
     clients: { type: 'string', default: '8' },
     'no-domain': { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
+    https: { type: 'boolean', default: false },
   },
 });
 
@@ -45,10 +49,10 @@ let failed: ChaosRunResult | null = null;
 
 for (let seed = firstSeed; ; seed++) {
   const nodes = nodeChoices[seed % nodeChoices.length];
-  console.log(`chaos seed ${seed}: ${nodes} members, ${runMs / 1000} s of faults (${faults.join(',')})`);
+  console.log(`chaos seed ${seed}: ${nodes} members${values.tls ? ', peer TLS' : ''}${values.https ? ', HTTPS' : ''}, ${runMs / 1000} s of faults (${faults.join(',')})`);
   let result: ChaosRunResult;
   try {
-    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), domain: !values['no-domain'], log: (line) => console.log(line) });
+    result = await runChaos({ seed, nodes, runMs, faults, dir, clients: Number(values.clients), domain: !values['no-domain'], tls: values.tls, https: values.https, log: (line) => console.log(line) });
   } catch (error) {
     console.error(`chaos seed ${seed} FAILED: ${(error as Error).message}`);
     console.log(`chaos: ${results.length + 1} seeds, 0 operations, 0 anomalies, 0 lost writes, 0 faults injected (seed ${seed} failed to run)`);
@@ -66,6 +70,6 @@ for (let seed = firstSeed; ; seed++) {
 
 console.log(formatChaosSummary(results));
 if (failed !== null) {
-  console.log(`chaos: FAILED at seed ${failed.seed} (replay: npm run chaos -- --seed ${failed.seed} --nodes ${failed.nodes} --run-seconds ${runMs / 1000}; logs in ${path.join(dir, `seed-${failed.seed}`)})`);
+  console.log(`chaos: FAILED at seed ${failed.seed} (replay: npm run chaos -- --seed ${failed.seed} --nodes ${failed.nodes} --run-seconds ${runMs / 1000}${failed.tls ? ' --tls' : ''}${failed.https ? ' --https' : ''}; logs in ${path.join(dir, `seed-${failed.seed}`)})`);
 }
 process.exit(failed === null ? 0 : 1);

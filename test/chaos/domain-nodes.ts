@@ -4,7 +4,7 @@
 // keep alive, and what the final audit compares the views with.
 
 import { startSimNodes, type SimNodes } from '../../src/nodes/sim/index.js';
-import { cfsGet } from '../integration/cfs-client.js';
+import { cfsGet, type TlsTrust } from '../integration/cfs-client.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 
 export const DOMAIN_META_NODES = 3;
@@ -20,13 +20,13 @@ export const DOMAIN_MASTER_CONFIG = {
 } as const;
 
 /** Starts the nodes against every member (the SDK tries them in order) and waits until the leader sees all of them alive. */
-export async function startDomainNodes(cluster: ChaosCluster, timeoutMs: number): Promise<SimNodes> {
+export async function startDomainNodes(cluster: ChaosCluster, timeoutMs: number, masterTls?: TlsTrust): Promise<SimNodes> {
   const nodes = await startSimNodes({
     masterAddrs: cluster.masters.map((m) => `${m.spec.host}:${m.spec.httpPort}`),
     meta: DOMAIN_META_NODES,
     data: DOMAIN_DATA_NODES,
     // A report to a paused master must not hold a node's next one for long.
-    common: { httpTimeoutMs: 2_000, registerTriesMax: 20, registerRetryDelayMs: 250 },
+    common: { httpTimeoutMs: 2_000, registerTriesMax: 20, registerRetryDelayMs: 250, masterTls },
     dataOptions: { disks: [{ path: '/sim/disk0', totalBytes: DISK_BYTES }, { path: '/sim/disk1', totalBytes: DISK_BYTES }] },
   });
   try {

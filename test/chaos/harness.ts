@@ -17,9 +17,10 @@ import net from 'node:net';
 import path from 'node:path';
 import type { SimNodes } from '../../src/nodes/sim/index.js';
 import { SeededRandom } from '../../src/raft/core/index.js';
-import { cfsGet } from '../integration/cfs-client.js';
+import { cfsGet, useTls } from '../integration/cfs-client.js';
 import { memberAudit } from '../integration/member-status.js';
 import { ADVERTISED_RAFT_PORT, ChaosCluster, HTTP_PORT, LISTEN_RAFT_PORT } from './chaos-cluster.js';
+import { makeChaosTls } from './chaos-tls.js';
 import { cubefsModel, type CubeOperation } from './cubefs-model.js';
 import { withDomainEffects } from './domain-history.js';
 import { checkDomainViews, settleDomain } from './domain-invariants.js';
@@ -43,12 +44,18 @@ export interface ChaosRunOptions {
   readonly clients?: number;
   /** Simulated nodes and vol operations (default true); false: users, node registrations and the flag only. */
   readonly domain?: boolean;
+  /** Peer TLS (chaos-tls.ts); default false. */
+  readonly tls?: boolean;
+  /** HTTPS with client certificates for the API (forwarding, workload, nodes); default false. */
+  readonly https?: boolean;
   readonly log: (line: string) => void;
 }
 
 export interface ChaosRunResult {
   readonly seed: number;
   readonly nodes: number;
+  readonly tls: boolean;
+  readonly https: boolean;
   readonly operations: number;
   readonly verdict: string;
   readonly anomaly: string | null;
@@ -73,6 +80,8 @@ const READ_OPS: ReadonlySet<string> = new Set(['user.info', 'metaNode.get', 'dat
 const SETTLE_TIMEOUT_MS = 30_000;
 const NO_DOMAIN_MIX: WorkloadMix = { 'vol.create': 0, 'vol.get': 0, 'vol.update': 0, 'vol.expand': 0, 'vol.delete': 0 };
 const TICK_MS = 50;
+/** MasterProcess's clusterName (the chaos members' certificates are bound to it). */
+const CHAOS_CLUSTER_NAME = 'itest';
 const ELECTION_TICK = 10;
 
 export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult> {
@@ -82,14 +91,21 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   const domain = options.domain ?? true;
+  const subnet = await freeSubnet(seed, options.nodes);
+  const hosts = Array.from({ length: options.nodes }, (_, i) => `127.0.${subnet}.${i + 1}`);
+  const secure = { peer: options.tls === true, https: options.https === true };
+  const tls = secure.peer || secure.https ? await makeChaosTls(path.join(runDir, 'data', 'certs'), CHAOS_CLUSTER_NAME, hosts, secure) : undefined;
+  // The harness's clients (workload, audits, simulated nodes) trust the run's CA, or nothing.
+  useTls(tls?.httpTrust);
   const cluster = new ChaosCluster({
     size: options.nodes,
-    subnet: await freeSubnet(seed, options.nodes),
+    subnet,
     dir: path.join(runDir, 'data'),
     tickIntervalMs: TICK_MS,
     electionTick: ELECTION_TICK,
     random,
     extraConfig: domain ? DOMAIN_MASTER_CONFIG : {},
+    tls,
   });
   const problems: string[] = [];
   let nodes: SimNodes | null = null;
@@ -103,7 +119,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   try {
     await cluster.start();
     await cluster.converge(30_000);
-    if (domain) nodes = await startDomainNodes(cluster, 30_000);
+    if (domain) nodes = await startDomainNodes(cluster, 30_000, tls?.httpTrust);
     phase('start');
     const workload = startWorkload({ urls: () => cluster.liveUrls(), clients: options.clients ?? 8, seed, requestTimeoutMs: 5000, mix: domain ? {} : NO_DOMAIN_MIX });
     const ackedWrites: { callMs: number; returnMs: number }[] = [];
@@ -161,7 +177,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     for (const [id, exit] of exits) if (exit.code !== 0 || exit.signal !== null) problems.push(`member ${id} stopped with ${JSON.stringify(exit)}`);
     for (const m of cluster.masters) for (const line of m.crashLines()) problems.push(`member ${m.spec.id}: ${line.slice(0, 300)}`);
     const ok = problems.length === 0 && lostWrites.length === 0 && anomaly === null;
-    if (!ok) {
+    if (!ok || process.env.CHAOS_KEEP_LOGS === '1') {
       cluster.saveLogs(path.join(runDir, 'logs'));
       saveHistory(path.join(runDir, 'history.jsonl'), history, injector.injected, result.sentTo);
     }
@@ -169,6 +185,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     return {
       seed,
       nodes: options.nodes,
+      tls: secure.peer,
+      https: secure.https,
       operations: history.length,
       verdict: checked.verdict,
       anomaly,
@@ -188,6 +206,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   } finally {
     await nodes?.close();
     await cluster.destroy();
+    useTls(undefined);
   }
 }
 

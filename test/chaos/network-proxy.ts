@@ -7,6 +7,16 @@
 // Frames are parsed only as far as the transport's fixed header (u32le body length, u8 type,
 // u32 crc): loss drops whole frames, never the first (the hello), so the receiver sees messages
 // vanish, not garbage.
+//
+// With peer TLS (`tls-records`) the proxy sees TLS records (u8 type, u16 version, u16be length),
+// not frames, and cannot drop one: the next record would fail its authentication and the
+// connection die, every time (tried: the resets, each followed by a reconnect backoff, turned
+// every loss fault into a multi-second partition). So a lost record is delivered late instead,
+// after a retransmission timeout, in order: what packet loss does to a TCP stream. And at a tenth
+// of the rule's rate: every later record waits behind a retransmitted one, so 5-35% loss would
+// stall the link for good (as it would a real TCP connection), where dropped frames only thin
+// it. Messages then vanish only with their connection (partitions, kills), as they do over real
+// TLS. Blocking and delay work alike on both.
 import net from 'node:net';
 import type { SeededRandom } from '../../src/raft/core/index.js';
 import { FRAME_HEADER_BYTES } from '../../src/raft/transport/frame-codec.js';
@@ -19,6 +29,29 @@ export interface LinkRule {
 }
 
 const CLEAR: LinkRule = Object.freeze({ blocked: false, lossRate: 0, delayMs: 0, jitterMs: 0 });
+
+/** What the proxy cuts the byte stream into: transport frames (plain TCP) or TLS records. */
+export type StreamUnits = 'frames' | 'tls-records';
+
+const TLS_RECORD_HEADER_BYTES = 5;
+/** Units passed untouched at the start of a connection (the hello; the TLS handshake's records). */
+const SPARED_UNITS: Readonly<Record<StreamUnits, number>> = { frames: 1, 'tls-records': 4 };
+/** How late a "lost" TLS record arrives: Linux's minimum TCP retransmission timeout. */
+const RETRANSMIT_MS = 200;
+/** The share of the rule's loss rate applied to each unit. */
+const LOSS_SCALE: Readonly<Record<StreamUnits, number>> = { frames: 1, 'tls-records': 0.1 };
+
+/** The byte length of the next whole unit at the start of `buffered`, or null until it is all there. */
+function nextUnitBytes(units: StreamUnits, buffered: Buffer): number | null {
+  if (units === 'frames') {
+    if (buffered.length < FRAME_HEADER_BYTES) return null;
+    const size = FRAME_HEADER_BYTES + buffered.readUInt32LE(0);
+    return buffered.length < size ? null : size;
+  }
+  if (buffered.length < TLS_RECORD_HEADER_BYTES) return null;
+  const size = TLS_RECORD_HEADER_BYTES + buffered.readUInt16BE(3);
+  return buffered.length < size ? null : size;
+}
 
 export interface ProxiedMember {
   readonly id: number;
@@ -49,6 +82,7 @@ export class NetworkProxy {
   constructor(
     private readonly members: readonly ProxiedMember[],
     private readonly random: SeededRandom,
+    private readonly units: StreamUnits = 'frames',
   ) {}
 
   async start(): Promise<void> {
@@ -112,36 +146,49 @@ export class NetworkProxy {
     });
     let buffered: Buffer = Buffer.alloc(0);
     let frames = 0;
-    let lastReleaseMs = 0;
+    // Delayed units wait here in arrival order; one timer releases the head. (Separate timers per
+    // unit could fire out of order by a millisecond: harmless between frames, fatal inside TLS.)
+    const held: { releaseMs: number; bytes: Buffer }[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    const release = (): void => {
+      if (timer !== null) this.timers.delete(timer);
+      timer = null;
+      while (held.length > 0 && held[0].releaseMs <= Date.now()) {
+        const unit = held.shift()!;
+        if (!upstream.destroyed) upstream.write(unit.bytes);
+      }
+      if (held.length === 0 || this.closed) return;
+      timer = setTimeout(release, held[0].releaseMs - Date.now());
+      this.timers.add(timer);
+    };
     client.on('data', (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       for (;;) {
-        if (buffered.length < FRAME_HEADER_BYTES) break;
-        const size = FRAME_HEADER_BYTES + buffered.readUInt32LE(0);
-        if (buffered.length < size) break;
+        const size = nextUnitBytes(this.units, buffered);
+        if (size === null) break;
         const frame = buffered.subarray(0, size);
         buffered = buffered.subarray(size);
         const rule = this.rule(pipe.from, pipe.to);
-        if (frames++ > 0 && rule.lossRate > 0 && this.random.nextFloat() < rule.lossRate) {
-          this.framesDropped++;
-          continue;
-        }
-        const delay = rule.delayMs + (rule.jitterMs > 0 ? this.random.nextInt(rule.jitterMs) : 0);
-        if (delay <= 0 && lastReleaseMs <= Date.now()) {
+        const lost = frames++ >= SPARED_UNITS[this.units] && rule.lossRate > 0 && this.random.nextFloat() < rule.lossRate * LOSS_SCALE[this.units];
+        if (lost) this.framesDropped++;
+        if (lost && this.units === 'frames') continue;
+        const delay = rule.delayMs + (rule.jitterMs > 0 ? this.random.nextInt(rule.jitterMs) : 0) + (lost ? RETRANSMIT_MS : 0);
+        if (delay <= 0 && held.length === 0) {
           upstream.write(frame);
           continue;
         }
-        // Keep the order within the connection: never release before the previous frame.
-        const releaseMs = Math.max(Date.now() + delay, lastReleaseMs);
-        lastReleaseMs = releaseMs;
+        // Never before the unit ahead of it.
+        const releaseMs = Math.max(Date.now() + delay, held.at(-1)?.releaseMs ?? 0);
         this.framesDelayed++;
-        const copy = Buffer.from(frame);
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          if (!upstream.destroyed) upstream.write(copy);
-        }, releaseMs - Date.now());
-        this.timers.add(timer);
+        held.push({ releaseMs, bytes: Buffer.from(frame) });
+        if (timer === null) {
+          timer = setTimeout(release, releaseMs - Date.now());
+          this.timers.add(timer);
+        }
       }
+    });
+    client.on('close', () => {
+      if (timer !== null) clearTimeout(timer);
     });
   }
 

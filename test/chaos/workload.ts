@@ -17,9 +17,8 @@
 // Bounded: one request in flight per client with a per-request timeout, at most
 // `operationsMax` operations, counters by kind over a bounded set of kinds.
 
-import http from 'node:http';
 import { SeededRandom } from '../../src/raft/core/prng.js';
-import { cfsRequest } from '../integration/cfs-client.js';
+import { cfsRequest, keepAliveAgents } from '../integration/cfs-client.js';
 import { CUBE_OP_NAMES, type ClientInput, type ClientOpName, type CubeInput, type CubeOperation } from './cubefs-model.js';
 import { UNKNOWN_OUTPUT } from './lincheck/operation.js';
 import { classifyError, classifyReply, requestFor, type Outcome } from './workload-outcome.js';
@@ -149,7 +148,7 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
   if (!(options.clients >= 1 && options.requestTimeoutMs > 0 && operationsMax >= 0)) throw new RangeError('workload: bad clients, timeout or cap');
   if (!CUBE_OP_NAMES.some((f) => mix[f] > 0)) throw new RangeError('workload: the mix has no operation');
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients * 2 });
+  const agents = keepAliveAgents(options.clients * 2);
   const history: CubeOperation[] = [];
   const ackedCreates = new Set<string>();
   const ackedMetaNodes = new Map<string, number>();
@@ -182,7 +181,7 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
       const callMs = performance.now();
       let outcome: Outcome;
       try {
-        const reply = await cfsRequest(url, request.pathAndQuery, { body: request.body, agent, timeoutMs: options.requestTimeoutMs });
+        const reply = await cfsRequest(url, request.pathAndQuery, { body: request.body, agents, timeoutMs: options.requestTimeoutMs });
         outcome = classifyReply(input, reply);
       } catch (error) {
         outcome = classifyError(error, input);
@@ -225,7 +224,8 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
     async stop() {
       running = false;
       await finished;
-      agent.destroy();
+      agents.http.destroy();
+      agents.https.destroy();
       listeners.clear();
       history.sort((a, b) => a.call - b.call);
       return { history, counters: snapshot(), keys, ackedCreates, ackedMetaNodes, ackedDataNodes, sentTo };

@@ -11,6 +11,8 @@ export interface ClusterOptions {
   readonly subnet: number;
   readonly size: number;
   readonly extraConfig?: Record<string, unknown>;
+  /** Config keys of one member (its own certificate files...), over extraConfig. */
+  readonly memberConfig?: (id: number, host: string) => Record<string, unknown>;
 }
 
 export class MasterCluster {
@@ -30,7 +32,7 @@ export class MasterCluster {
           raftPort: 17110,
           peers,
           dataDir: path.join(this.dir, `m${i + 1}`),
-          extraConfig: options.extraConfig,
+          extraConfig: { ...options.extraConfig, ...options.memberConfig?.(i + 1, host) },
         }),
     );
   }

@@ -2,8 +2,7 @@
 // clients creating users and registering meta nodes. Every acknowledged write is recorded, so a
 // test can check after a stop, a kill or a failover that none was lost. A 503, a timeout or a
 // dropped connection is an indeterminate outcome, not an acknowledgement.
-import http from 'node:http';
-import { cfsGet, cfsRequest } from './cfs-client.js';
+import { cfsGet, cfsRequest, keepAliveAgents } from './cfs-client.js';
 
 export interface LoadOptions {
   /** Masters to send to; a client moves to the next one after a failure (Go SDK behaviour). */
@@ -31,7 +30,7 @@ export interface RunningLoad {
 }
 
 export function startLoad(options: LoadOptions): RunningLoad {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients * 2 });
+  const agents = keepAliveAgents(options.clients * 2);
   const result: LoadResult = { ackedUsers: new Set(), ackedMetaNodes: new Map(), attempts: 0, acked: 0, failures: new Map() };
   let running = true;
   const count = (kind: string) => result.failures.set(kind, (result.failures.get(kind) ?? 0) + 1);
@@ -46,7 +45,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
       try {
         if (isUser) {
           const id = `${options.prefix}_${c}_${seq}`;
-          const reply = await cfsRequest(url, '/user/create', { body: { id, type: 2 }, agent, timeoutMs: options.requestTimeoutMs ?? 15_000 });
+          const reply = await cfsRequest(url, '/user/create', { body: { id, type: 2 }, agents, timeoutMs: options.requestTimeoutMs ?? 15_000 });
           if (reply.status === 200 && reply.envelope?.code === 0) {
             result.ackedUsers.add(id);
             mutable.acked++;
@@ -56,7 +55,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
         } else {
           // A unique addr per attempt: 10.<client>.<seq/250>.<seq%250>.
           const addr = `10.${c}.${Math.floor(seq / 250) % 250}.${(seq % 250) + 1}:17210`;
-          const reply = await cfsGet<number>(url, '/metaNode/add', { addr, zoneName: 'default' }, { agent, timeoutMs: options.requestTimeoutMs ?? 15_000 });
+          const reply = await cfsGet<number>(url, '/metaNode/add', { addr, zoneName: 'default' }, { agents, timeoutMs: options.requestTimeoutMs ?? 15_000 });
           if (reply.status === 200 && reply.envelope?.code === 0) {
             result.ackedMetaNodes.set(addr, reply.envelope.data);
             mutable.acked++;
@@ -79,7 +78,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
     async stop() {
       running = false;
       await Promise.all(clients);
-      agent.destroy();
+      agents.http.destroy();
+      agents.https.destroy();
       return result;
     },
   };

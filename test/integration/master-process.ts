@@ -59,8 +59,10 @@ export class MasterProcess {
     writeFileSync(this.configPath, JSON.stringify(config, null, 2));
   }
 
+  /** https:// when the member serves HTTPS (httpTlsCertFile in its config). */
   get url(): string {
-    return `http://${this.spec.host}:${this.spec.httpPort}`;
+    const scheme = this.spec.extraConfig?.httpTlsCertFile === undefined ? 'http' : 'https';
+    return `${scheme}://${this.spec.host}:${this.spec.httpPort}`;
   }
 
   get pid(): number | undefined {

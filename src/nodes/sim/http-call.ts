@@ -3,6 +3,8 @@
 // whole exchange, a cap on the response size, and an AbortSignal the owner aborts on close.
 
 import http from 'node:http';
+import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 
 export interface HttpCallOptions {
@@ -16,6 +18,8 @@ export interface HttpCallOptions {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly signal: AbortSignal;
+  /** HTTPS with these options (ca, cert, key); absent: plain HTTP, as real nodes speak. */
+  readonly tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key'>;
 }
 
 export interface HttpCallResult {
@@ -34,7 +38,8 @@ export function httpCall(o: HttpCallOptions): Promise<HttpCallResult> {
     let settled = false;
     const headers: Record<string, string> = { ...o.headers };
     if (o.body !== undefined) headers['Content-Length'] = String(o.body.length);
-    const req = http.request({ host, port, method: o.method, path: o.path, headers, agent: false, signal: o.signal });
+    const target = { host, port, method: o.method, path: o.path, headers, agent: false, signal: o.signal } as const;
+    const req = o.tls === undefined ? http.request(target) : https.request({ ...target, ...o.tls });
     const finish = (error: Error | null, result?: HttpCallResult): void => {
       if (settled) return;
       settled = true;
@@ -44,7 +49,7 @@ export function httpCall(o: HttpCallOptions): Promise<HttpCallResult> {
         reject(error);
       } else if (result !== undefined) resolve(result);
     };
-    const timer = setTimeout(() => finish(new Error(`${o.method} http://${o.addr}${o.path}: no response within ${o.timeoutMs} ms`)), o.timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`${o.method} ${o.tls === undefined ? 'http' : 'https'}://${o.addr}${o.path}: no response within ${o.timeoutMs} ms`)), o.timeoutMs);
     req.on('error', (err) => finish(err));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -52,7 +57,7 @@ export function httpCall(o: HttpCallOptions): Promise<HttpCallResult> {
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > o.maxResponseBytes) {
-          finish(new Error(`${o.method} http://${o.addr}${o.path}: response larger than ${o.maxResponseBytes} bytes`));
+          finish(new Error(`${o.method} ${o.tls === undefined ? 'http' : 'https'}://${o.addr}${o.path}: response larger than ${o.maxResponseBytes} bytes`));
           return;
         }
         chunks.push(chunk);

@@ -11,7 +11,7 @@
 
 import { CubeCode, OperatingError } from '../../util/errors.js';
 import { parseJsonExact } from '../../util/json.js';
-import { httpCall } from './http-call.js';
+import { httpCall, type HttpCallOptions } from './http-call.js';
 
 export const SIM_USER_AGENT = 'cubefs-sdk/cubemaster-sim (commit sim)';
 
@@ -36,6 +36,8 @@ export interface MasterHttpClientOptions {
   readonly requestTimeoutMs?: number;
   readonly maxResponseBytes?: number;
   readonly userAgent?: string;
+  /** HTTPS (real CubeFS nodes speak plain HTTP; this is for masters with httpTlsCertFile). */
+  readonly tls?: HttpCallOptions['tls'];
 }
 
 export class MasterHttpClient {
@@ -43,6 +45,7 @@ export class MasterHttpClient {
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly userAgent: string;
+  private readonly tls: HttpCallOptions['tls'];
   private leader: string | null = null;
   /** Aborted by close(): every request in flight ends at once. */
   private readonly lifetime = new AbortController();
@@ -54,6 +57,7 @@ export class MasterHttpClient {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5_000;
     this.maxResponseBytes = o.maxResponseBytes ?? 16 << 20;
     this.userAgent = o.userAgent ?? SIM_USER_AGENT;
+    this.tls = o.tls;
   }
 
   /** The master that last answered with HTTP 200. */
@@ -102,6 +106,7 @@ export class MasterHttpClient {
           timeoutMs: this.requestTimeoutMs,
           maxResponseBytes: this.maxResponseBytes,
           signal: this.lifetime.signal,
+          tls: this.tls,
         });
       } catch (e) {
         errors.push(e instanceof Error ? e : new Error(String(e)));

@@ -13,7 +13,7 @@ import { opcodeName } from '../opcodes.js';
 import { makeReply, ResultCode, type Packet } from '../packet.js';
 import type { NodeKind } from '../task-requests.js';
 import { DEFAULT_FAULT_MESSAGE, FaultPlan, type SimTaskInfo } from './faults.js';
-import { MasterApiError, MasterHttpClient } from './master-http-client.js';
+import { MasterApiError, MasterHttpClient, type MasterHttpClientOptions } from './master-http-client.js';
 import { SimPacketServer, type SimReply } from './packet-server.js';
 
 export interface SimNodeOptions {
@@ -35,6 +35,8 @@ export interface SimNodeOptions {
   /** Events kept (oldest dropped first). */
   readonly eventLogMax?: number;
   readonly userAgent?: string;
+  /** The masters serve HTTPS: connect with these (ca to trust, cert + key when they ask for a client certificate). */
+  readonly masterTls?: MasterHttpClientOptions['tls'];
 }
 
 export type SimEvent =
@@ -83,7 +85,7 @@ export abstract class SimNode {
 
   constructor(options: SimNodeOptions) {
     this.o = options;
-    this.master = new MasterHttpClient({ masterAddrs: options.masterAddrs, requestTimeoutMs: options.httpTimeoutMs, userAgent: options.userAgent });
+    this.master = new MasterHttpClient({ masterAddrs: options.masterAddrs, requestTimeoutMs: options.httpTimeoutMs, userAgent: options.userAgent, tls: options.masterTls });
     this.server = new SimPacketServer({
       handler: (packet, remote) => this.onPacket(packet, remote),
       onProtocolError: (error, remote) => this.record({ type: 'protocol-error', atMs: this.nowMs(), remote, error }),

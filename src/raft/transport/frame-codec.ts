@@ -28,10 +28,14 @@ export const FrameType = {
   SnapshotAck: 6,
   /** Receiver -> sender: refused (hello mismatch, snapshot failed), with a reason; then close. */
   Error: 7,
+  /** Acceptor -> dialer, secret handshake: the acceptor's nonce and its proof (secret-handshake.ts). */
+  AuthChallenge: 8,
+  /** Dialer -> acceptor, secret handshake: the dialer's proof. */
+  AuthProof: 9,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-const FRAME_TYPE_MAX = 7;
+const FRAME_TYPE_MAX = 9;
 export const FRAME_HEADER_BYTES = 9;
 
 /** CRC state after the type byte, per frame type. */

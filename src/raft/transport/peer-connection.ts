@@ -17,14 +17,19 @@
 //   that accepts and then drops us at once still backs off.
 // - A write that does not drain within writeStallTimeoutMs means a dead peer behind a live TCP
 //   connection (power loss, partition: no RST ever comes): the socket is destroyed.
-import net from 'node:net';
+// - Authentication (peer-security.ts): the connection opens for messages once TLS verified the
+//   peer's certificate and the Hello is written, or once the shared-secret challenge was answered;
+//   until then messages wait in the queue, and connectTimeoutMs bounds the whole of it. Refusing
+//   the peer (its certificate, its proof) or being refused backs off fully: it will not fix itself soon.
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ByteWriter } from '../codec/binary-codec.js';
 import type { Message, NodeId } from '../core/index.js';
-import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, allocFrame, encodeFrame } from './frame-codec.js';
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, allocFrame } from './frame-codec.js';
 import { messageBatchBytes, messageEncodedBytes, writeMessage } from './message-codec.js';
+import { PeerRefusedError, type PeerSecurity } from './peer-security.js';
 import type { TransportLimits, TransportLogger, TransportMetrics, TransportResources } from './transport-context.js';
-import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello } from './transport-wire.js';
+import { StreamKind, decodeErrorReason } from './transport-wire.js';
 
 export interface HostPort {
   readonly host: string;
@@ -48,6 +53,7 @@ export class PeerConnection {
   readonly #logger: TransportLogger;
   readonly #metrics: TransportMetrics;
   readonly #resources: TransportResources;
+  readonly #security: PeerSecurity;
   readonly #onUnreachable: (peer: NodeId) => void;
 
   #state: PeerConnectionState = 'idle';
@@ -72,6 +78,7 @@ export class PeerConnection {
     logger: TransportLogger,
     metrics: TransportMetrics,
     resources: TransportResources,
+    security: PeerSecurity,
     onUnreachable: (peer: NodeId) => void,
   ) {
     this.peer = peer;
@@ -80,6 +87,7 @@ export class PeerConnection {
     this.#logger = logger;
     this.#metrics = metrics;
     this.#resources = resources;
+    this.#security = security;
     this.#onUnreachable = onUnreachable;
     this.#backoffMs = limits.reconnectBackoffInitialMs;
   }
@@ -167,8 +175,10 @@ export class PeerConnection {
     this.#writable = true;
     this.#closeReason = null;
     this.#metrics.connectAttempts++;
-    const { host, port } = this.#address;
-    const socket = net.connect({ host, port, noDelay: true, localAddress: limits.localAddress });
+    const address = this.#address;
+    const { host, port } = address;
+    const { socket, readyEvent } = this.#security.connect(address, this.peer, limits.localAddress);
+    const handshake = this.#security.dialerHandshake(StreamKind.Raft, this.peer);
     this.#socket = socket;
     this.#resources.addSocket(socket);
     this.#connectTimer = setTimeout(() => {
@@ -177,27 +187,26 @@ export class PeerConnection {
     }, limits.connectTimeoutMs);
 
     const decoder = new FrameDecoder(limits.maxFrameBytes);
-    socket.once('connect', () => {
-      if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
-      this.#connectTimer = null;
+    socket.once(readyEvent, () => {
       if (this.#state !== 'connecting') return;
-      socket.setNoDelay(true);
-      this.#state = 'open';
-      this.#openedAtMs = performance.now();
-      this.#logger.debug({ peer: this.peer, host, port }, 'raft transport: connected to peer');
-      const hello = encodeHello({ version: PROTOCOL_VERSION, stream: StreamKind.Raft, from: limits.selfId, to: this.peer, clusterId: limits.clusterId });
-      this.#writable = socket.write(encodeFrame(FrameType.Hello, hello));
-      this.#flush();
+      this.#logger.debug({ peer: this.peer, host, port, auth: this.#security.mode }, 'raft transport: connected to peer');
+      this.#writable = socket.write(handshake.helloFrame);
+      if (!handshake.awaitsChallenge) this.#open();
     });
-    // The peer only ever sends an Error frame on this connection (then closes).
+    // The peer sends an Error frame (then closes), and in secret mode first its challenge.
     socket.on('data', (chunk: Buffer) => {
       decoder.push(chunk);
       try {
         for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
+          if (frame.type === FrameType.AuthChallenge && handshake.awaitsChallenge && this.#state === 'connecting') {
+            this.#writable = socket.write(handshake.answer(frame.body));
+            this.#open();
+            continue;
+          }
           if (frame.type === FrameType.Error) {
             const reason = decodeErrorReason(frame.body);
             this.#metrics.helloRejected++;
-            // A refusal (wrong cluster, wrong member) will not fix itself soon: back off fully.
+            // A refusal (wrong cluster, wrong member, authentication) will not fix itself soon: back off fully.
             this.#backoffMs = limits.reconnectBackoffMaxMs;
             this.#logger.warn({ peer: this.peer, host, port, reason }, 'raft transport: peer refused our connection');
             this.#destroy(`refused by peer: ${reason}`);
@@ -209,6 +218,10 @@ export class PeerConnection {
           return;
         }
       } catch (err) {
+        if (err instanceof PeerRefusedError) {
+          this.#refused(err, socket);
+          return;
+        }
         this.#metrics.badFrames++;
         this.#logger.warn({ peer: this.peer, host, port, err }, 'raft transport: bad frame from peer; closing');
         this.#destroy('bad frame');
@@ -222,9 +235,30 @@ export class PeerConnection {
       this.#flush();
     });
     socket.on('error', (err) => {
+      if (this.#refused(err, socket)) return;
       this.#closeReason ??= err.message;
     });
     socket.once('close', () => this.#onClose(socket));
+  }
+
+  /** The handshake is done: messages may flow. */
+  #open(): void {
+    if (this.#connectTimer !== null) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+    this.#state = 'open';
+    this.#openedAtMs = performance.now();
+    this.#flush();
+  }
+
+  /** When `err` is this member refusing the peer: counted, logged, full backoff, socket closed. */
+  #refused(err: Error, socket: net.Socket): boolean {
+    const refusal = this.#security.outboundRefusal(err);
+    if (refusal === null) return false;
+    this.#security.refusedOutbound(this.#address, this.peer, refusal);
+    this.#backoffMs = this.#limits.reconnectBackoffMaxMs;
+    this.#closeReason ??= `refused the peer (${refusal.reason}): ${refusal.detail}`;
+    this.#security.closeRefused(socket, err);
+    return true;
   }
 
   #destroy(reason: string): void {

@@ -1,24 +1,26 @@
 // The sending side of one snapshot stream, on a connection of its own so that a large snapshot
 // never queues in front of heartbeats and appends:
 //
-//   dial -> Hello(stream=snapshot) -> SnapshotBegin(MsgSnap) -> SnapshotChunk* -> SnapshotEnd
+//   dial (TLS: handshake) -> Hello(stream=snapshot) [secret mode: <- AuthChallenge, AuthProof ->]
+//   -> SnapshotBegin(MsgSnap) -> SnapshotChunk* -> SnapshotEnd
 //   -> wait for SnapshotAck (resolve) or Error (reject)
 //
 // Backpressure: the source is read one chunk at a time, each cut into frames of at most
 // snapshotChunkSizeBytes; when the socket's buffer is full the next read waits for 'drain'. So
 // memory is one source chunk plus the socket buffer, whatever the snapshot size.
-// Every wait is bounded: connect (connectTimeoutMs), each drain (snapshotChunkTimeoutMs: the
+// Every wait is bounded: connect and authentication (connectTimeoutMs), each drain (snapshotChunkTimeoutMs: the
 // receiver accepted nothing for that long), the ack (snapshotAckTimeoutMs: the receiver stages
 // the snapshot, which may take a while for a large one). Every wait also ends at once on the
 // caller's abort, on transport close, and on the connection failing; the source's next() too,
 // so a stuck source cannot hold close() (its return() is then called without being awaited).
-import net from 'node:net';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { boundedWait } from './bounded-wait.js';
 import type { NodeId } from '../core/index.js';
 import { FrameDecoder, FrameType, encodeFrame } from './frame-codec.js';
 import { encodeMessage } from './message-codec.js';
 import type { HostPort } from './peer-connection.js';
+import { PeerRefusedError, type PeerSecurity } from './peer-security.js';
 import {
   SnapshotStreamError,
   type SnapshotFailure,
@@ -28,7 +30,7 @@ import {
   type TransportResources,
 } from './transport-context.js';
 import type { OutgoingSnapshot } from './transport.js';
-import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello, encodeSnapshotEnd } from './transport-wire.js';
+import { StreamKind, decodeErrorReason, encodeSnapshotEnd } from './transport-wire.js';
 
 export async function sendSnapshotStream(
   peer: NodeId,
@@ -39,6 +41,7 @@ export async function sendSnapshotStream(
   logger: TransportLogger,
   metrics: TransportMetrics,
   resources: TransportResources,
+  security: PeerSecurity,
 ): Promise<void> {
   // `failed` aborts on the first failure of any kind; its reason is the error to reject with.
   const failed = new AbortController();
@@ -61,19 +64,34 @@ export async function sendSnapshotStream(
   let sentBytes = 0;
   try {
     if (failed.signal.aborted) throw failed.signal.reason;
-    const s = net.connect({ host: address.host, port: address.port, noDelay: true, localAddress: limits.localAddress });
+    const { socket: s, readyEvent } = security.connect(address, peer, limits.localAddress);
+    const handshake = security.dialerHandshake(StreamKind.Snapshot, peer);
     socket = s;
     resources.addSocket(s);
     let connected = false;
     let acked = false;
     let resolveAck: () => void = () => undefined;
     const ack = new Promise<void>((resolve) => (resolveAck = resolve));
+    let resolveAuthenticated: () => void = () => undefined;
+    const authenticated = new Promise<void>((resolve) => (resolveAuthenticated = resolve));
+    /** This member refusing the receiver (its certificate or its proof): counted and logged. */
+    const refuse = (err: Error): boolean => {
+      const refusal = security.outboundRefusal(err);
+      if (refusal === null) return false;
+      security.refusedOutbound(address, peer, refusal);
+      fail('refused', `we refused the receiver (${refusal.reason}): ${refusal.detail}`, err);
+      security.closeRefused(s, err);
+      return true;
+    };
     const decoder = new FrameDecoder(limits.maxFrameBytes);
     s.on('data', (chunk: Buffer) => {
       decoder.push(chunk);
       try {
         for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
-          if (frame.type === FrameType.SnapshotAck && !acked) {
+          if (frame.type === FrameType.AuthChallenge && handshake.awaitsChallenge && connected) {
+            s.write(handshake.answer(frame.body));
+            resolveAuthenticated();
+          } else if (frame.type === FrameType.SnapshotAck && !acked && !handshake.awaitsChallenge) {
             acked = true;
             resolveAck();
           } else if (frame.type === FrameType.Error) {
@@ -87,18 +105,23 @@ export async function sendSnapshotStream(
           }
         }
       } catch (err) {
+        if (err instanceof PeerRefusedError && refuse(err)) return;
         fail('bad-frame', 'bad frame from the receiver', err);
         s.destroy();
       }
     });
-    s.on('error', (err) => fail(connected ? 'connection-lost' : 'connect', err.message, err));
+    s.on('error', (err) => {
+      if (refuse(err)) return;
+      fail(connected ? 'connection-lost' : 'connect', err.message, err);
+    });
     s.once('close', () => {
       if (!acked) fail(connected ? 'connection-lost' : 'connect', 'connection closed before the acknowledgement');
     });
-    const connect = new Promise<void>((resolve) => s.once('connect', resolve));
-    await boundedWait(connect, failed.signal, limits.connectTimeoutMs, () => new SnapshotStreamError('connect', peer, `connect timed out after ${limits.connectTimeoutMs} ms`));
+    const connectTimeout = (): SnapshotStreamError => new SnapshotStreamError('connect', peer, `connect timed out after ${limits.connectTimeoutMs} ms`);
+    const connectStartedMs = performance.now();
+    const connect = new Promise<void>((resolve) => s.once(readyEvent, resolve));
+    await boundedWait(connect, failed.signal, limits.connectTimeoutMs, connectTimeout);
     connected = true;
-
     const drain = async (): Promise<void> => {
       const drained = new Promise<void>((resolve) => s.once('drain', resolve));
       await boundedWait(drained, failed.signal, limits.snapshotChunkTimeoutMs, () => {
@@ -108,7 +131,11 @@ export async function sendSnapshotStream(
     const write = async (frame: Buffer): Promise<void> => {
       if (!s.write(frame)) await drain();
     };
-    await write(encodeFrame(FrameType.Hello, encodeHello({ version: PROTOCOL_VERSION, stream: StreamKind.Snapshot, from: limits.selfId, to: peer, clusterId: limits.clusterId })));
+    await write(handshake.helloFrame);
+    if (handshake.awaitsChallenge) {
+      const leftMs = Math.max(0, limits.connectTimeoutMs - (performance.now() - connectStartedMs));
+      await boundedWait(authenticated, failed.signal, leftMs, connectTimeout);
+    }
     await write(encodeFrame(FrameType.SnapshotBegin, encodeMessage(snapshot.message)));
 
     const it = snapshot.chunks[Symbol.asyncIterator]();

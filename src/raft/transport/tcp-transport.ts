@@ -2,7 +2,9 @@
 //
 // Wire: length-prefixed, CRC-checked frames (frame-codec.ts). Every connection starts with a
 // Hello naming the sender, the member it meant to reach and the cluster (transport-wire.ts);
-// the acceptor refuses a mismatch with an Error frame. Connections are one-way:
+// the acceptor refuses a mismatch with an Error frame. Who may connect at all is the business of
+// peer-security.ts: TLS 1.3 with mutual certificate checks and member ids bound to certificates,
+// a shared-secret challenge-response, or (the default) nothing. Connections are one-way:
 // - per peer, ONE outbound connection carries our Raft messages to it, in batches
 //   (peer-connection.ts: bounded queue, lazy dial, backoff, backpressure);
 // - each snapshot goes over a connection of its own (snapshot-sender.ts), so a large snapshot
@@ -15,13 +17,15 @@
 // Lifetime: close() stops the listener, destroys every socket, fails every snapshot stream in
 // either direction, and resolves once every socket has closed and every snapshot task (ours and
 // the handler's) has settled: nothing the transport started outlives it.
-import net from 'node:net';
+import type net from 'node:net';
 import { assert } from '../../util/assert.js';
 import { ParamError } from '../../util/errors.js';
 import { MessageType, type Message, type NodeId } from '../core/index.js';
 import { FRAME_HEADER_BYTES } from './frame-codec.js';
 import { InboundConnection } from './inbound-connection.js';
+import type { MemberIdentity } from './member-identity.js';
 import { PeerConnection, type HostPort } from './peer-connection.js';
+import { PeerSecurity, type PeerAuth, type PeerAuthMode } from './peer-security.js';
 import { sendSnapshotStream } from './snapshot-sender.js';
 import {
   SnapshotStreamError,
@@ -34,7 +38,7 @@ import {
 } from './transport-context.js';
 import type { OutgoingSnapshot, PeerAddress, Transport, TransportHandler } from './transport.js';
 
-export { SnapshotStreamError, TransportClosedError, TransportMetrics, type TransportLogger, type TransportMetricValues };
+export { SnapshotStreamError, TransportClosedError, TransportMetrics, type PeerAuth, type TransportLogger, type TransportMetricValues };
 
 export interface TcpTransportOptions {
   readonly selfId: NodeId;
@@ -73,6 +77,10 @@ export interface TcpTransportOptions {
    * CubeFS's bindIp): peers and firewalls see the member's own address, not the OS's pick.
    */
   readonly localAddress?: string;
+  /** How members authenticate each other (peer-security.ts); default none. */
+  readonly peerAuth?: PeerAuth;
+  /** Per remote address and reason, one warn line about refusing it at most this often (default 60 s). */
+  readonly refusalLogIntervalMs?: number;
 }
 
 const DEFAULTS = {
@@ -96,6 +104,7 @@ export class TcpTransport implements Transport {
   readonly #logger: TransportLogger;
   readonly #metrics = new TransportMetrics();
   readonly #resources = new TransportResources();
+  readonly #security: PeerSecurity;
   readonly #peers = new Map<NodeId, PeerConnection>();
   readonly #addresses = new Map<NodeId, HostPort>();
   readonly #pendingUnreachable = new Set<NodeId>();
@@ -139,6 +148,20 @@ export class TcpTransport implements Transport {
     this.#limits = limits;
     this.#options = options;
     this.#logger = options.logger;
+    // Throws PeerAuthConfigError for unusable material (a certificate of another member...).
+    this.#security = new PeerSecurity(options.peerAuth ?? { mode: 'none' }, {
+      selfId: limits.selfId,
+      clusterId: limits.clusterId,
+      logger: options.logger,
+      metrics: this.#metrics,
+      handshakeTimeoutMs: limits.connectTimeoutMs,
+      refusalLogIntervalMs: options.refusalLogIntervalMs,
+    });
+  }
+
+  /** How this member authenticates its peers. */
+  get peerAuthMode(): PeerAuthMode {
+    return this.#security.mode;
   }
 
   /** Counters: frames, messages and bytes sent and received, drops, failures. */
@@ -163,9 +186,11 @@ export class TcpTransport implements Transport {
     assert(this.#handler === null, 'TcpTransport.start() called twice');
     assert(this.#closing === null, 'TcpTransport.start() after close()');
     this.#handler = handler;
-    const server = net.createServer({ noDelay: true });
+    const server = this.#security.createServer({
+      onRawSocket: (socket) => this.#track(socket),
+      onSocket: (socket, identity) => this.#accept(socket, identity, handler),
+    });
     server.maxConnections = this.#limits.maxInboundConnections;
-    server.on('connection', (socket) => this.#accept(socket, handler));
     server.on('drop', (data) => {
       this.#logger.warn({ remote: `${data?.remoteAddress}:${data?.remotePort}`, max: this.#limits.maxInboundConnections }, 'raft transport: too many inbound connections; dropped one');
     });
@@ -181,7 +206,7 @@ export class TcpTransport implements Transport {
     const bound = server.address();
     assert(bound !== null && typeof bound === 'object', 'TCP server without an address');
     this.#listening = { host: bound.address, port: bound.port };
-    this.#logger.info({ selfId: this.#limits.selfId, host: bound.address, port: bound.port }, 'raft transport listening');
+    this.#logger.info({ selfId: this.#limits.selfId, host: bound.address, port: bound.port, auth: this.#security.mode }, 'raft transport listening');
   }
 
   setPeers(peers: readonly PeerAddress[]): void {
@@ -234,7 +259,7 @@ export class TcpTransport implements Transport {
     if (this.#closing !== null) return Promise.reject(new SnapshotStreamError('closed', m.to, 'transport closed'));
     const address = this.#addresses.get(m.to);
     if (address === undefined) return Promise.reject(new SnapshotStreamError('unknown-peer', m.to, 'no address for this peer'));
-    const task = sendSnapshotStream(m.to, address, snapshot, signal, this.#limits, this.#logger, this.#metrics, this.#resources);
+    const task = sendSnapshotStream(m.to, address, snapshot, signal, this.#limits, this.#logger, this.#metrics, this.#resources, this.#security);
     this.#resources.track(task);
     return task;
   }
@@ -267,18 +292,28 @@ export class TcpTransport implements Transport {
     if (existing !== undefined) return existing;
     const address = this.#addresses.get(peer);
     if (address === undefined) return null;
-    const conn = new PeerConnection(peer, address, this.#limits, this.#logger, this.#metrics, this.#resources, (p) => this.#reportUnreachable(p));
+    const conn = new PeerConnection(peer, address, this.#limits, this.#logger, this.#metrics, this.#resources, this.#security, (p) => this.#reportUnreachable(p));
     this.#peers.set(peer, conn);
     return conn;
   }
 
-  #accept(socket: net.Socket, handler: TransportHandler): void {
+  /** Every accepted TCP connection, from before its TLS handshake: close() destroys it. */
+  #track(socket: net.Socket): void {
     if (this.#closing !== null) {
       socket.destroy();
       return;
     }
     this.#resources.addSocket(socket);
     this.#metrics.inboundConnections++;
+  }
+
+  /** A connection ready for its Hello (with peer TLS: the TLS socket over the tracked one). */
+  #accept(socket: net.Socket, identity: MemberIdentity | null, handler: TransportHandler): void {
+    if (this.#closing !== null) {
+      socket.destroy();
+      return;
+    }
+    this.#resources.addSocket(socket);
     const slots = {
       acquire: (): boolean => {
         if (this.#inboundSnapshots >= this.#limits.maxInboundSnapshots) return false;
@@ -289,7 +324,7 @@ export class TcpTransport implements Transport {
         this.#inboundSnapshots--;
       },
     };
-    new InboundConnection(socket, this.#limits, this.#logger, this.#metrics, this.#resources, handler, slots);
+    new InboundConnection(socket, this.#limits, this.#logger, this.#metrics, this.#resources, handler, slots, this.#security, identity);
   }
 
   /** Deferred to a microtask and de-duplicated: the handler is never re-entered from send(). */

@@ -51,7 +51,16 @@ export class TransportMetrics {
   connectionsLost = 0;
   inboundConnections = 0;
   badFrames = 0;
+  /** Hellos refused for a version, cluster or member mismatch, or too many snapshot streams (both ends count). */
   helloRejected = 0;
+  // Peers refused for who they are (peer-refusals.ts), either end, by reason.
+  refusedStranger = 0;
+  refusedUntrusted = 0;
+  refusedExpired = 0;
+  refusedIdMismatch = 0;
+  refusedBadSecret = 0;
+  refusedAuthMismatch = 0;
+  refusedTlsHandshake = 0;
   snapshotsSent = 0;
   snapshotSendFailures = 0;
   snapshotBytesSent = 0;
@@ -122,7 +131,9 @@ export class TransportResources {
     return this.#sockets.size;
   }
 
+  /** Tracks a socket until it closes (a socket already tracked is left as it is). */
   addSocket(socket: Socket): void {
+    if (this.#sockets.has(socket)) return;
     this.#sockets.add(socket);
     const closed = new Promise<void>((resolve) => {
       socket.once('close', () => {

@@ -7,8 +7,15 @@ import { ChunkStream } from '../../../src/raft/transport/chunk-stream.js';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../../src/raft/transport/frame-codec.js';
 import { parseHostPort } from '../../../src/raft/transport/tcp-transport.js';
 import {
+  AUTH_NONCE_BYTES,
   ERROR_REASON_BYTES_MAX,
+  HelloAuth,
   PROTOCOL_VERSION,
+  PROTOCOL_VERSION_UNAUTHENTICATED,
+  decodeAuthChallenge,
+  decodeAuthProof,
+  encodeAuthChallenge,
+  helloVersion,
   StreamKind,
   decodeErrorReason,
   decodeHello,
@@ -28,7 +35,7 @@ function decodeAll(decoder: FrameDecoder): Frame[] {
 void describe('frame codec', () => {
   void test('frames come out whole and in order however the stream is split', () => {
     const p = new Prng(5);
-    const frames = Array.from({ length: 50 }, (_, i) => ({ type: (1 + (i % 7)) as FrameType, body: p.bytes(p.int(3) === 0 ? 5_000 : p.int(40)) }));
+    const frames = Array.from({ length: 50 }, (_, i) => ({ type: (1 + (i % 9)) as FrameType, body: p.bytes(p.int(3) === 0 ? 5_000 : p.int(40)) }));
     const stream = Buffer.concat(frames.map((f) => encodeFrame(f.type, f.body)));
     for (let trial = 0; trial < 200; trial++) {
       const decoder = new FrameDecoder(1 << 20);
@@ -73,10 +80,28 @@ void describe('frame codec', () => {
   });
 
   void test('control bodies round-trip and refuse garbage', () => {
-    const hello = { version: PROTOCOL_VERSION, stream: StreamKind.Snapshot, from: 3, to: 2 ** 40, clusterId: 'cubefs-prod-é' };
-    assert.deepEqual(decodeHello(encodeHello(hello)), hello);
+    const hello = { stream: StreamKind.Snapshot, from: 3, to: 2 ** 40, clusterId: 'cubefs-prod-é', auth: HelloAuth.None, nonce: Buffer.alloc(0) };
+    // Without authentication the Hello is v1, byte for byte what members before v2 send.
+    const v1 = encodeHello(hello);
+    assert.equal(helloVersion(v1), PROTOCOL_VERSION_UNAUTHENTICATED);
+    assert.deepEqual(v1, Buffer.concat([Buffer.from([1, 2, 3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 14]), Buffer.from('cubefs-prod-é')]));
+    assert.deepEqual(decodeHello(v1), { ...hello, version: 1 });
+    for (const auth of [{ auth: HelloAuth.Tls, nonce: Buffer.alloc(0) }, { auth: HelloAuth.Secret, nonce: Buffer.alloc(AUTH_NONCE_BYTES, 7) }]) {
+      const body = encodeHello({ ...hello, ...auth });
+      assert.equal(helloVersion(body), PROTOCOL_VERSION);
+      assert.deepEqual(decodeHello(body), { ...hello, ...auth, version: PROTOCOL_VERSION });
+      assert.throws(() => decodeHello(body.subarray(0, body.length - 1)), DecodeError);
+    }
+    assert.throws(() => encodeHello({ ...hello, auth: HelloAuth.Secret }), /32-byte nonce/);
     assert.throws(() => decodeHello(Buffer.from([1, 9, 1, 2, 0])), DecodeError);
-    assert.throws(() => decodeHello(Buffer.concat([encodeHello(hello), Buffer.from([0])])), DecodeError);
+    assert.throws(() => decodeHello(Buffer.from([3, 1, 1, 2, 0])), /unknown hello version 3/);
+    assert.throws(() => decodeHello(Buffer.concat([encodeHello({ ...hello, auth: HelloAuth.Tls }).subarray(0, -1), Buffer.from([9])])), /unknown auth kind 9/);
+    assert.throws(() => decodeHello(Buffer.concat([v1, Buffer.from([0])])), DecodeError);
+    const challenge = encodeAuthChallenge(Buffer.alloc(32, 1), Buffer.alloc(32, 2));
+    assert.deepEqual(decodeAuthChallenge(challenge), { nonce: Buffer.alloc(32, 1), proof: Buffer.alloc(32, 2) });
+    assert.throws(() => decodeAuthChallenge(challenge.subarray(1)), DecodeError);
+    assert.deepEqual(decodeAuthProof(Buffer.alloc(32, 3)), Buffer.alloc(32, 3));
+    assert.throws(() => decodeAuthProof(Buffer.alloc(33)), DecodeError);
     assert.equal(decodeErrorReason(encodeErrorReason('wrong cluster')), 'wrong cluster');
     const long = decodeErrorReason(encodeErrorReason('漢'.repeat(5_000)));
     assert.ok(Buffer.byteLength(long) <= ERROR_REASON_BYTES_MAX && long.length > 100);

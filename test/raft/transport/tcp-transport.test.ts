@@ -8,88 +8,22 @@ import { EntryType, MessageType, type Message, type NodeId } from '../../../src/
 import { FrameType, encodeFrame } from '../../../src/raft/transport/frame-codec.js';
 import { encodeMessageBatch } from '../../../src/raft/transport/message-codec.js';
 import { TcpTransport, parseHostPort, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
-import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
-import { PROTOCOL_VERSION, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
+import { HelloAuth, StreamKind, decodeErrorReason, encodeHello } from '../../../src/raft/transport/transport-wire.js';
+import { connectAll, startMember, type Member } from './transport-test-kit.js';
 
 const CLUSTER = 'test-cluster';
 const TEST_TIMEOUT_MS = 60_000;
-
-interface LogLine {
-  readonly level: string;
-  readonly fields: Record<string, unknown>;
-  readonly msg: string;
-}
-
-class TestLogger {
-  readonly lines: LogLine[] = [];
-  info(fields: object, msg: string): void {
-    this.lines.push({ level: 'info', fields: fields as Record<string, unknown>, msg });
-  }
-  warn(fields: object, msg: string): void {
-    this.lines.push({ level: 'warn', fields: fields as Record<string, unknown>, msg });
-  }
-  error(fields: object, msg: string): void {
-    this.lines.push({ level: 'error', fields: fields as Record<string, unknown>, msg });
-  }
-  debug(fields: object, msg: string): void {
-    this.lines.push({ level: 'debug', fields: fields as Record<string, unknown>, msg });
-  }
-  has(level: string, pattern: RegExp): boolean {
-    return this.lines.some((line) => line.level === level && pattern.test(line.msg));
-  }
-}
-
-class Collector implements TransportHandler {
-  readonly messages: Message[] = [];
-  readonly unreachable: NodeId[] = [];
-  onMessage(message: Message): void {
-    this.messages.push(message);
-  }
-  onSnapshot(_snapshot: IncomingSnapshot): Promise<void> {
-    return Promise.reject(new Error('no snapshots in this test'));
-  }
-  onUnreachable(peer: NodeId): void {
-    this.unreachable.push(peer);
-  }
-}
-
-interface Member {
-  readonly id: NodeId;
-  readonly transport: TcpTransport;
-  readonly handler: Collector;
-  readonly logger: TestLogger;
-  readonly addr: string;
-}
 
 const open: TcpTransport[] = [];
 after(async () => {
   await Promise.all(open.map((t) => t.close()));
 });
 
-async function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
-  const logger = new TestLogger();
-  const transport = new TcpTransport({
-    selfId: id,
-    clusterId: CLUSTER,
-    listenHost: '127.0.0.1',
-    listenPort: 0,
-    logger,
-    reconnectBackoffInitialMs: 20,
-    reconnectBackoffMaxMs: 200,
-    connectTimeoutMs: 1_000,
-    ...options,
-  });
-  open.push(transport);
-  const handler = new Collector();
-  await transport.start(handler);
-  const { host, port } = transport.address();
-  return { id, transport, handler, logger, addr: `${host}:${port}` };
+function member(id: NodeId, options: Partial<TcpTransportOptions> = {}): Promise<Member> {
+  return startMember(id, { clusterId: CLUSTER, ...options }, open);
 }
 
-function connect(members: readonly Member[]): void {
-  const peers = members.map((m) => ({ id: m.id, raftAddr: m.addr }));
-  for (const m of members) m.transport.setPeers(peers);
-}
+const connect = connectAll;
 
 function msg(type: Message['type'], from: NodeId, to: NodeId, fields: Partial<Message> = {}): Message {
   return {
@@ -150,7 +84,7 @@ async function rawExchange(addr: string, bytes: Buffer): Promise<{ received: Buf
 }
 
 function hello(from: NodeId, to: NodeId, clusterId = CLUSTER): Buffer {
-  return encodeFrame(FrameType.Hello, encodeHello({ version: PROTOCOL_VERSION, stream: StreamKind.Raft, from, to, clusterId }));
+  return encodeFrame(FrameType.Hello, encodeHello({ stream: StreamKind.Raft, from, to, clusterId, auth: HelloAuth.None, nonce: Buffer.alloc(0) }));
 }
 
 const HANDLE_KINDS = /^(TCPSocketWrap|TCPServerWrap|TCPConnectWrap|TCPWRAP|PipeWrap|Timeout|Immediate)$/;
