@@ -15,6 +15,7 @@ import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { DomainOps } from '../cluster/domain-ops.js';
 import { HostNames } from '../cluster/host-names.js';
 import { PartitionService } from '../cluster/partitions.js';
+import type { RecoveryPort } from '../cluster/recovery/recovery-service.js';
 import { UserService } from '../cluster/users.js';
 import { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
@@ -38,6 +39,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { operatorRoutes } from './routes/operator.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
+import { recoveryRoutes } from './routes/recovery.js';
 import { s3Routes } from './routes/s3.js';
 import { topologyRoutes } from './routes/topology.js';
 import { userRoutes } from './routes/users.js';
@@ -78,6 +80,8 @@ export interface ApiServerOptions {
   readonly domain?: { readonly nodes: NodeTaskClient; readonly ops: DomainOps; readonly queue?: TaskQueue };
   /** Reverse lookups of node IPs (DomainAddr); default /etc/hosts then PTR, cached. */
   readonly hostNames?: HostNames;
+  /** The master's recovery service (node reports and registrations during a recovery round). */
+  readonly recovery?: RecoveryPort;
 }
 
 export interface ApiServer {
@@ -182,6 +186,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     domain,
     taskQueue,
+    recovery: options.recovery ?? null,
     clock,
     hostNames: options.hostNames ?? new HostNames(() => clock.nowMs()),
     forwarder: new LeaderForwarder(cluster.selfId, options.forward),
@@ -232,6 +237,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(metricsRoutes, { ctx });
   void app.register(s3Routes, { ctx });
   void app.register(operatorRoutes, { ctx });
+  void app.register(recoveryRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
 
   return { app, gate, metricsRegistry, services: ctx.services };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // cubemaster: the command line. `cubemaster server --config master.json` runs a master.
 import { Command } from 'commander';
+import { RecoverUsageError, runRecover, type RecoverFlags } from './recover-command.js';
 import { runServer } from './server-command.js';
 import { runSimNodes, type SimNodesOptions } from './sim-nodes-command.js';
 
@@ -23,6 +24,25 @@ program
   .option('--shutdown-timeout-ms <ms>', 'bound on waiting for work in flight at stop')
   .action(async (options: Record<string, string | undefined>) => {
     await runServer(options);
+  });
+
+program
+  .command('recover')
+  .description('start a NEW master that rebuilds the cluster from its meta and data nodes after every master was lost (docs/recovery.md)')
+  .option('-c, --config <file>', 'CubeFS master.json (walDir and storeDir must be empty unless --force)')
+  .option('--nodes <addrs>', '[meta:|data:]ip:port,... nodes to ask (their partitions\' peers are asked too)')
+  .option('--node-ids <ids>', 'ip:port=id,... or @file.json: ids of nodes that restarted during the outage')
+  .option('--report <file>', 'where the JSON report goes (the summary goes next to it as .txt)')
+  .option('--collect-timeout-ms <ms>', 'collect reports until every known node answered, or this long', '120000')
+  .option('--id-margin <n>', 'id counters start this far above the highest id seen', '10000')
+  .option('--force', 'run on a non-empty store: another round on a recovered cluster')
+  .option('--log-level <level>', 'config key "logLevel"')
+  .action(async (options: RecoverFlags) => {
+    await runRecover(options).catch((e: unknown) => {
+      if (!(e instanceof RecoverUsageError)) throw e;
+      process.stderr.write(`cubemaster recover: ${e.message}\n`);
+      process.exit(2);
+    });
   });
 
 program

@@ -2,8 +2,8 @@
 // stops it on SIGTERM/SIGINT (a second signal hurries the stop, never reorders it). Any
 // unhandled rejection or exception is logged and ends the process with a non-zero code.
 import pino, { type Logger } from 'pino';
-import { loadConfig } from '../server/config.js';
-import { startMaster, type Master } from '../server/master.js';
+import { loadConfig, type MasterConfig } from '../server/config.js';
+import { startMaster, type Master, type MasterOptions } from '../server/master.js';
 
 /** How long a fatal error may spend stopping in order before the process exits anyway. */
 const FATAL_STOP_TIMEOUT_MS = 5_000;
@@ -21,7 +21,18 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
     logLevel: flags.logLevel,
     shutdownTimeoutMs: flags.shutdownTimeoutMs,
   });
+  await runMaster(config);
+}
+
+export interface RunMasterOptions extends MasterOptions {
+  /** Called once the master is up; the returned function runs when the stop begins. */
+  readonly onStarted?: (master: Master, logger: Logger) => () => void;
+}
+
+/** Runs a master until SIGTERM/SIGINT (`server`, and `recover` with its options). */
+export async function runMaster(config: MasterConfig, options: RunMasterOptions = {}): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { master: config.id } });
+  let onStopping: () => void = () => undefined;
   let master: Master | null = null;
   let exiting = false;
 
@@ -30,6 +41,7 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
     if (exiting) return;
     exiting = true;
     process.exitCode = 1;
+    onStopping();
     const stopping = master === null ? Promise.resolve() : master.stop();
     const timer = setTimeout(() => process.exit(1), FATAL_STOP_TIMEOUT_MS);
     timer.unref();
@@ -47,6 +59,7 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
       master.hurry();
       return;
     }
+    onStopping();
     void master.stop().then(
       () => {
         process.exitCode ??= 0;
@@ -60,12 +73,16 @@ export async function runServer(flags: Record<string, string | undefined>): Prom
   process.on('SIGINT', onSignal);
 
   try {
-    master = await startMaster(config, logger, (error) => fail('raft node failed', error));
+    master = await startMaster(config, logger, (error) => fail('raft node failed', error), options);
   } catch (error) {
     logFatalStart(logger, error);
     process.exit(1);
   }
-  if (signals > 0) onSignalAfterStart(master, logger);
+  if (options.onStarted !== undefined) onStopping = options.onStarted(master, logger);
+  if (signals > 0) {
+    onStopping();
+    onSignalAfterStart(master, logger);
+  }
   // Test-only: proves that an unhandled rejection ends the process with a non-zero code.
   if (process.env.CUBEMASTER_TEST_UNHANDLED_REJECTION === '1') {
     setTimeout(() => void Promise.reject(new Error('test: an unhandled rejection')), 100);

@@ -18,6 +18,7 @@ import type { Replicator } from '../cluster/ports.js';
 import { registerHeartbeatMetrics } from '../cluster/heartbeat-metrics.js';
 import { clearLive } from '../cluster/heartbeats.js';
 import { LeaderSchedulers } from '../cluster/schedulers.js';
+import { RecoveryService, type RecoveryRequest } from '../cluster/recovery/recovery-service.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
 import { TaskQueue } from '../nodes/task-queue.js';
@@ -47,10 +48,15 @@ function addressOf(peer: PeerConfig): MemberAddress {
   return { httpAddr: `${peer.host}:${peer.httpPort}`, raftAddr: `${peer.host}:${peer.raftPort}` };
 }
 
-export async function startMaster(config: MasterConfig, logger: Logger, onFatal: (error: Error) => void): Promise<Master> {
+export interface MasterOptions {
+  /** `cubemaster recover`: this member begins a recovery round (docs/recovery.md). */
+  readonly recovery?: RecoveryRequest;
+}
+
+export async function startMaster(config: MasterConfig, logger: Logger, onFatal: (error: Error) => void, options: MasterOptions = {}): Promise<Master> {
   const stack = new LifecycleStack(logger);
   try {
-    return await compose(config, logger, stack, onFatal);
+    return await compose(config, logger, stack, onFatal, options);
   } catch (error) {
     // A failed start releases what it acquired, in reverse order, before reporting.
     await stack.disposeAll();
@@ -58,7 +64,7 @@ export async function startMaster(config: MasterConfig, logger: Logger, onFatal:
   }
 }
 
-async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void): Promise<Master> {
+async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void, options: MasterOptions): Promise<Master> {
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
 
@@ -130,6 +136,20 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
 
+  // A recovery round runs on the leader while the model says one collects (docs/recovery.md).
+  const recovery = new RecoveryService({
+    replicator,
+    queue: taskQueue,
+    clock: systemClock,
+    selfHttpAddr: `${self.host}:${self.httpPort}`,
+    nodeSetCapacity: config.nodeSetCap,
+    legacyDataMediaType: config.legacyDataMediaType,
+    proposeTimeoutMs: config.proposalTimeoutMs,
+    roundIntervalMs: Math.min(1_000, config.nodeHeartbeatIntervalMs),
+    request: options.recovery ?? null,
+    logger: logger.child({ component: 'recovery' }),
+  });
+
   const metricsRegistry = createMetricsRegistry();
   registerRaftMetrics(metricsRegistry, node, fsm);
   registerHeartbeatMetrics(metricsRegistry);
@@ -149,6 +169,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
     auditor: new MemberAuditor(node, fsm, log),
+    recovery,
   });
   if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
 
@@ -175,6 +196,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     }),
     replicator,
     config.domainStopGraceMs,
+    recovery,
   );
   node.onLeaderChange((leader) => leaderDomain.onLeaderChange(leader === config.id));
   stack.defer('leader domain', () => leaderDomain.stop());
@@ -297,6 +319,7 @@ class LeaderDomain {
     private readonly schedulers: LeaderSchedulers,
     private readonly replicator: Replicator,
     private readonly stopGraceMs: number,
+    private readonly recovery: RecoveryService,
   ) {}
 
   onLeaderChange(isLeader: boolean): void {
@@ -335,10 +358,12 @@ class LeaderDomain {
     this.ops.resume();
     this.taskQueue.start();
     this.schedulers.start();
+    this.recovery.start();
     this.logger.info({}, 'leader domain started');
   }
 
   private async follow(graceMs: number): Promise<void> {
+    await this.recovery.stop();
     await this.schedulers.stop();
     // Nothing queued is sent by a member that no longer leads; operations do not use the queue.
     await this.taskQueue.stop();

@@ -99,11 +99,12 @@ export function decideNodeIdentities(model: ModelView, census: CensusSnapshot, o
   const registrations = new Map(census.registrations.map((r) => [nodeKey(r.kind, r.addr), r]));
   for (const r of census.registrations) claimsOf(r.kind, r.addr);
   for (const h of o.hints) {
-    // A hint names an addr; it holds for whichever kind of node is there.
-    const kinds = (['meta', 'data'] as const).filter((k) => claims.has(nodeKey(k, h.addr)));
-    for (const k of kinds.length > 0 ? kinds : (['meta', 'data'] as const).filter((k) => census.listed.some((t) => t.addr === h.addr && (t.kind === k || t.kind === 'any')))) {
-      claimsOf(k, h.addr).hint = h.id;
-    }
+    // A hint names an addr; it holds for the kind of node known there (from a report, a
+    // registration, or the listing). Of unknown kind it cannot be used.
+    const known = (['meta', 'data'] as const).filter((k) => claims.has(nodeKey(k, h.addr)));
+    const kinds = known.length > 0 ? known : (['meta', 'data'] as const).filter((k) => census.listed.some((t) => t.addr === h.addr && t.kind === k));
+    if (kinds.length === 0) findings.add('notAdopted', `node ${h.addr}`, `--node-ids names it (id ${h.id}), but nothing tells whether it is a meta or a data node: list it as meta:${h.addr} or data:${h.addr}`, RULE.nodeId);
+    for (const k of kinds) claimsOf(k, h.addr).hint = h.id;
   }
 
   // Step 1: one id per node. Its own partitions decide, then the hint, then its peers.

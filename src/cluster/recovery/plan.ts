@@ -108,7 +108,7 @@ function toAdopted(n: NodeIdentity): AdoptedNode {
 
 /** What no meta or data node keeps: only the lost masters knew it. */
 function addUnknowns(findings: Findings, owner: string): void {
-  findings.add('unknown', 'users', `users, their access and secret keys and their policies lived only in the masters. The root user has new keys (read them with "cfs-cli user info root"); recreate the other users, with their old keys if clients still hold them (cfs-cli user create --access-key --secret-key), then give each vol back to its owner (cfs-cli user transfer <vol> --user-src ${owner} --user-dst <owner> --force)`, RULE.placeholderOwner);
+  findings.add('unknown', 'users', `users, their access and secret keys and their policies lived only in the masters. The root user has new keys (read them with "cfs-cli user info root"); recreate the other users, with their old keys if clients still hold them (cfs-cli user create --access-key --secret-key), then give each vol held by ${owner} back to its owner (cfs-cli volume transfer <vol> <owner> --force)`, RULE.placeholderOwner);
   findings.add('unknown', 'quotas', 'directory quotas and their limits lived only in the masters: recreate them (cfs-cli quota create)', '');
   findings.add('unknown', 'vol options', 'capacities, follower read, authentication, transaction masks, QoS limits, descriptions and the other vol options lived only in the masters: each rebuilt vol has defaults (see its guesses); set them with cfs-cli volume update / expand', RULE.volOptions);
   findings.add('unknown', 'cluster settings', 'cluster settings changed at run time (frozen, node info limits, decommission limits) lived only in the masters: set them again', '');

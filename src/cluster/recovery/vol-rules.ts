@@ -170,7 +170,7 @@ function planVol(name: string, mps: readonly MetaCandidate[], dps: readonly Data
   const hdd = dps.filter((d) => identities.get(nodeKey('data', d.peers[0].addr))?.mediaType === MediaType.HDD).length;
   const volStorageClass = hdd * 2 > dps.length ? Classes.ReplicaHDD : Classes.ReplicaSSD;
   if (dps.length === 0) findings.add('guess', subject, `no data partition reported: data replica count ${dpReplicaNum} and data partition size ${dpSizeBytes / GIB} GB assumed`, RULE.capacity);
-  findings.add('guess', subject, `owner unknown: "${ctx.owner}" holds it until it is given to its owner (cfs-cli user transfer)`, RULE.placeholderOwner);
+  findings.add('guess', subject, `owner unknown: "${ctx.owner}" holds it until it is given back to its owner (cfs-cli volume transfer ${name} <owner> --force)`, RULE.placeholderOwner);
   findings.add('guess', subject, `capacity unknown: ${capacityGB} GB, the size of its ${dps.length} data partitions (cfs-cli volume expand to set it)`, RULE.capacity);
   findings.add('guess', subject, `options unknown (follower read, authenticate, quotas, transactions, description...): defaults, zone "${zoneName}" from its nodes (cfs-cli volume update to set them)`, RULE.volOptions);
   return {
