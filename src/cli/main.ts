@@ -52,6 +52,7 @@ program
   .option('--meta <n>', 'meta nodes', '3')
   .option('--data <n>', 'data nodes', '3')
   .option('--zones <names>', 'zones, assigned round-robin ("" = default)', '')
+  .option('--state-dir <dir>', 'keep the nodes\' partitions and ports here: started again, they come back as they were')
   .action(async (options: SimNodesOptions) => {
     await runSimNodes(options);
   });

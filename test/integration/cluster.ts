@@ -4,13 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cfsGet } from './cfs-client.js';
-import { MasterProcess } from './master-process.js';
+import { MasterProcess, type MasterSpec } from './master-process.js';
 
 export interface ClusterOptions {
   /** Third octet of the loopback addresses: members are 127.<subnet>.0.<1..n>... kept distinct per test file. */
   readonly subnet: number;
   readonly size: number;
   readonly extraConfig?: Record<string, unknown>;
+  /** Every member runs this CLI command (default `server`), e.g. `recover` with its flags. */
+  readonly command?: MasterSpec['command'];
 }
 
 export class MasterCluster {
@@ -31,6 +33,7 @@ export class MasterCluster {
           peers,
           dataDir: path.join(this.dir, `m${i + 1}`),
           extraConfig: options.extraConfig,
+          command: options.command,
         }),
     );
   }

@@ -13,6 +13,7 @@
 // holds the root inode: cursor 1, one inode (as observed).
 
 import { decodeHeartbeatRequest, decodeCreateMetaPartitionRequest, decodeMetaPartitionIdRequest, decodeUpdateMetaPartitionRequest, peerWire, type ReplicaPeer } from '../task-requests.js';
+import { readBool, readObjectArray, readSafeInt, readSafeUint, readString, readUint64, type JsonObject } from '../json-fields.js';
 import { stringifyJson } from '../../util/json.js';
 import { Opcode, opcodeName } from '../opcodes.js';
 import { makeReply, ResultCode } from '../packet.js';
@@ -71,21 +72,25 @@ export class SimMetaNode extends SimNode {
   /** Moves the partition's inode cursor (reported as MaxInodeID). */
   setMaxInodeId(partitionId: number, maxInodeId: bigint): void {
     this.mutable(partitionId).maxInodeId = maxInodeId;
+    this.persist();
   }
 
   setInodeCount(partitionId: number, inodeCount: bigint, dentryCount?: bigint): void {
     const p = this.mutable(partitionId);
     p.inodeCount = inodeCount;
     if (dentryCount !== undefined) p.dentryCount = dentryCount;
+    this.persist();
   }
 
   /** Overrides the leader flag (default: leader when this node is the first member). */
   setLeader(partitionId: number, isLeader: boolean): void {
     this.mutable(partitionId).isLeader = isLeader;
+    this.persist();
   }
 
   setPartitionStatus(partitionId: number, status: number): void {
     this.mutable(partitionId).status = status;
+    this.persist();
   }
 
   protected addPath(): string {
@@ -103,6 +108,35 @@ export class SimMetaNode extends SimNode {
 
   protected responsePath(): string {
     return '/metaNode/response';
+  }
+
+  protected persistenceListKey(): string {
+    return 'PersistenceMetaPartitions';
+  }
+
+  protected encodePartitions(): JsonObject[] {
+    return this.partitions().map(encodeMetaPartition);
+  }
+
+  protected restorePartitions(saved: readonly JsonObject[]): void {
+    saved.forEach((o, i) => {
+      const p = decodeMetaPartition(o, `partitions[${i}]`);
+      this.mps.set(p.partitionId, p);
+    });
+  }
+
+  protected setAside(keep: (partitionId: number) => boolean): JsonObject[] {
+    const out: JsonObject[] = [];
+    for (const [id, p] of [...this.mps]) {
+      if (keep(id)) continue;
+      out.push(encodeMetaPartition(p));
+      this.mps.delete(id);
+    }
+    return out;
+  }
+
+  protected memberIds(): { partitionId: number; raftId: number | undefined }[] {
+    return this.partitions().map((p) => ({ partitionId: p.partitionId, raftId: p.members.find((m) => m.addr === this.addr)?.id }));
   }
 
   protected handleTask(ctx: SimTaskContext): Promise<SimReply> {
@@ -154,6 +188,7 @@ export class SimMetaNode extends SimNode {
       isLeader: req.members.length > 0 && req.members[0].addr === this.addr,
       status: 2,
     });
+    this.persist();
     return ok(packet);
   }
 
@@ -164,6 +199,7 @@ export class SimMetaNode extends SimNode {
     } catch (e) {
       return err(packet, messageOf(e));
     }
+    this.persist();
     return ok(packet);
   }
 
@@ -225,7 +261,10 @@ export class SimMetaNode extends SimNode {
     return {
       reply: ok(packet).reply,
       after: async () => {
-        if (injectedFailure === null) p.end = req.end;
+        if (injectedFailure === null) {
+          p.end = req.end;
+          this.persist();
+        }
         const response = { PartitionID: req.partitionId, VolName: req.volName, End: req.end, Status: injectedFailure === null ? TASK_SUCCEEDS : TASK_FAILED, Result: injectedFailure ?? '' };
         await this.postResponse(answer(task, null, response));
       },
@@ -292,4 +331,39 @@ export class SimMetaNode extends SimNode {
       ReadOnlyReasons: 0,
     };
   }
+}
+
+function encodeMetaPartition(p: SimMetaPartition): JsonObject {
+  return {
+    partitionId: p.partitionId,
+    volName: p.volName,
+    start: p.start,
+    end: p.end,
+    members: p.members.map((m) => ({ id: m.id, addr: m.addr, heartbeatPort: m.heartbeatPort, replicaPort: m.replicaPort })),
+    maxInodeId: p.maxInodeId,
+    inodeCount: p.inodeCount,
+    dentryCount: p.dentryCount,
+    isLeader: p.isLeader,
+    status: p.status,
+  };
+}
+
+function decodeMetaPartition(o: JsonObject, at: string): Mutable<SimMetaPartition> {
+  return {
+    partitionId: readSafeUint(o, 'partitionId', at),
+    volName: readString(o, 'volName', at),
+    start: readUint64(o, 'start', at),
+    end: readUint64(o, 'end', at),
+    members: readObjectArray(o, 'members', at, (m, path) => ({
+      id: readSafeUint(m, 'id', path),
+      addr: readString(m, 'addr', path),
+      heartbeatPort: readString(m, 'heartbeatPort', path),
+      replicaPort: readString(m, 'replicaPort', path),
+    })),
+    maxInodeId: readUint64(o, 'maxInodeId', at),
+    inodeCount: readUint64(o, 'inodeCount', at),
+    dentryCount: readUint64(o, 'dentryCount', at),
+    isLeader: readBool(o, 'isLeader', at),
+    status: readSafeInt(o, 'status', at),
+  };
 }
