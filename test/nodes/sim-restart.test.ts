@@ -68,7 +68,7 @@ void describe('a simulated node with a state file restarts as a real node does',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('comes back on its port with its id and every partition when the master knows it', async () => {
+  void it('comes back on its port with its id and every partition when the master knows it', async () => {
     const old = sims.metaNodes[0];
     const before = old.partitions();
     assert.equal(before.length, 3);
@@ -86,7 +86,7 @@ void describe('a simulated node with a state file restarts as a real node does',
     }
   });
 
-  it('gets a new id and sets every partition aside when it registers with a master that does not know it', async () => {
+  void it('gets a new id and sets every partition aside when it registers with a master that does not know it', async () => {
     const stranger = await apiMaster('127.0.82.2');
     const old = sims.dataNodes[1];
     const held = old.partitions().map((p) => p.partitionId);
