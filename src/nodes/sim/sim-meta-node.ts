@@ -82,6 +82,13 @@ export class SimMetaNode extends SimNode {
     this.persist();
   }
 
+  /** Loses the partition without a master asking (a failed disk); false when it had none. */
+  losePartition(partitionId: number): boolean {
+    const had = this.mps.delete(partitionId);
+    this.persist();
+    return had;
+  }
+
   /** Overrides the leader flag (default: leader when this node is the first member). */
   setLeader(partitionId: number, isLeader: boolean): void {
     this.mutable(partitionId).isLeader = isLeader;
