@@ -177,12 +177,12 @@ void describe('recover with real CubeFS nodes after every master was lost', { sk
     await s.restartNodes();
     // The processes' own output: a second start (the first one had no partition to load),
     // registered under the old id, every partition loaded.
-    await waitFor('the restarted nodes to load their partitions', 120_000, async () => {
+    await waitFor('the restarted nodes to load their partitions', 120_000, () => {
       const meta = readFileSync(metaOut, 'utf8');
       const data = readFileSync(dataOut, 'utf8');
       const metaDone = count(meta, /Finish loadPartitions!!!/g) === 2;
       const dataDone = count(data, new RegExp(`register DataNode: nodeID\\(${dataId}\\)`, 'g')) === 2 && count(data, /load all dp\(3\)/g) === 1;
-      return metaDone && dataDone ? true : undefined;
+      return Promise.resolve(metaDone && dataDone ? true : undefined);
     });
     const meta = readFileSync(metaOut, 'utf8');
     for (const mp of before_!.meta) assert.equal(count(meta, new RegExp(`load meta partition ${mp.id} success`, 'g')), 1, `meta partition ${mp.id} loaded at the restart`);
