@@ -82,6 +82,18 @@ void describe('recover with real CubeFS nodes after every master was lost', { sk
   const kept = randomBytes(300 * 1024);
   let failed = false;
 
+  /** The object written before the loss, read through the objectnode (retried while it refreshes). */
+  const readKept = (when: string): Promise<Buffer> =>
+    waitFor(`GET ${KEPT} ${when}`, 120_000, async () => {
+      try {
+        const r = await client!.send(new GetObjectCommand({ Bucket: VOL, Key: KEPT }));
+        return Buffer.from(await r.Body!.transformToByteArray());
+      } catch (error) {
+        say(`GET ${KEPT}: ${(error as Error).message}`);
+        return undefined;
+      }
+    }, 3000);
+
   const step = (name: string, body: () => Promise<void>): void => {
     void it(name, async () => {
       try {
@@ -155,16 +167,7 @@ void describe('recover with real CubeFS nodes after every master was lost', { sk
     await data(leader, '/user/create', { id: USER.user, pwd: 'pw-recover', ak: USER.accessKey, sk: USER.secretKey, type: 3, description: 'recreated' });
     await data(leader, '/user/transferVol', { volume: VOL, user_src: 'root', user_dst: USER.user, force: true });
     say(`user ${USER.user} recreated with its old keys, ${VOL} transferred back to it`);
-    const got = await waitFor(`GET ${KEPT} through the objectnode`, 120_000, async () => {
-      try {
-        const r = await client!.send(new GetObjectCommand({ Bucket: VOL, Key: KEPT }));
-        return Buffer.from(await r.Body!.transformToByteArray());
-      } catch (error) {
-        say(`GET ${KEPT}: ${(error as Error).message}`);
-        return undefined;
-      }
-    }, 3000);
-    assert.ok(got.equals(kept), 'the bytes differ from what was PUT before the loss');
+    assert.ok((await readKept('through the objectnode')).equals(kept), 'the bytes differ from what was PUT before the loss');
     const r = await roundTrip(client!, VOL, 'after-recovery', say);
     say(`round trip after the recovery: ${r.keys.length} objects in ${r.ms} ms`);
   });
@@ -190,15 +193,6 @@ void describe('recover with real CubeFS nodes after every master was lost', { sk
     assert.equal(count(readFileSync(dataOut, 'utf8'), /expired/gi), 0, 'no data partition set aside');
     say('metanode and datanode restarted: registered under their old ids, every partition loaded, none expired');
     assert.deepEqual((await view(await fresh!.leader())).nodes, before_!.nodes);
-    const got = await waitFor(`GET ${KEPT} after the node restart`, 120_000, async () => {
-      try {
-        const r = await client!.send(new GetObjectCommand({ Bucket: VOL, Key: KEPT }));
-        return Buffer.from(await r.Body!.transformToByteArray());
-      } catch (error) {
-        say(`GET ${KEPT}: ${(error as Error).message}`);
-        return undefined;
-      }
-    }, 3000);
-    assert.ok(got.equals(kept));
+    assert.ok((await readKept('after the node restart')).equals(kept));
   });
 });

@@ -90,6 +90,17 @@ export class ObjectStack {
   }
 
   async startNodes(): Promise<void> {
+    await this.launchNodes(60_000, 90_000, 'registered');
+  }
+
+  /** Stops the meta and data nodes and starts them again on the same ports and directories. */
+  async restartNodes(): Promise<void> {
+    if (this.nodes === null) throw new Error('nodes first');
+    await this.nodes.stop();
+    await this.launchNodes(120_000, 120_000, 'restarted, registered');
+  }
+
+  private async launchNodes(registerTimeoutMs: number, writableTimeoutMs: number, done: string): Promise<void> {
     if (this.ports === null) throw new Error('masters first');
     this.nodes = await startGoNodes({
       masterAddrs: this.masterAddrs,
@@ -97,28 +108,11 @@ export class ObjectStack {
       metaPorts: this.ports.metaNodes,
       dataPorts: this.ports.dataNodes,
       bins: this.bins,
-      registerTimeoutMs: 60_000,
-      writableTimeoutMs: 90_000,
+      registerTimeoutMs,
+      writableTimeoutMs,
     });
     if (this.nodes.problems.length > 0) throw new Error(`meta/data nodes did not come up:\n${this.nodes.problems.join('\n')}`);
-    this.say(`metanode ${this.nodes.meta[0].addr} and datanode ${this.nodes.data[0].addr} registered, active and writable`);
-  }
-
-  /** Stops the meta and data nodes and starts them again on the same ports and directories. */
-  async restartNodes(): Promise<void> {
-    if (this.ports === null || this.nodes === null) throw new Error('nodes first');
-    await this.nodes.stop();
-    this.nodes = await startGoNodes({
-      masterAddrs: this.masterAddrs,
-      dir: this.dir,
-      metaPorts: this.ports.metaNodes,
-      dataPorts: this.ports.dataNodes,
-      bins: this.bins,
-      registerTimeoutMs: 120_000,
-      writableTimeoutMs: 120_000,
-    });
-    if (this.nodes.problems.length > 0) throw new Error(`meta/data nodes did not come back:\n${this.nodes.problems.join('\n')}`);
-    this.say(`metanode ${this.nodes.meta[0].addr} and datanode ${this.nodes.data[0].addr} restarted, registered, active and writable`);
+    this.say(`metanode ${this.nodes.meta[0].addr} and datanode ${this.nodes.data[0].addr} ${done}, active and writable`);
   }
 
   /** host:port of the leader all running members agree on. */

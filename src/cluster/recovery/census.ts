@@ -80,23 +80,23 @@ export class RecoveryCensus {
   }
 
   takeMetaReport(addr: string, report: MetaNodeHeartbeatReport): void {
-    if (!this.targets.has(addr) && this.targets.size >= this.nodesMax) {
-      this.dropped++;
-      return;
-    }
-    this.targets.set(addr, 'meta');
-    this.meta.set(addr, report);
+    if (this.admit(addr, 'meta')) this.meta.set(addr, report);
     for (const p of report.metaPartitions) for (const peer of p.localPeers) this.addTarget(peer.addr, 'meta');
   }
 
   takeDataReport(addr: string, report: DataNodeHeartbeatReport): void {
+    if (this.admit(addr, 'data')) this.data.set(addr, report);
+    for (const p of report.dataPartitions) for (const peer of p.localPeers) this.addTarget(peer.addr, 'data');
+  }
+
+  /** The reporting node becomes a target of its kind; false when the census is full. */
+  private admit(addr: string, kind: NodeKind): boolean {
     if (!this.targets.has(addr) && this.targets.size >= this.nodesMax) {
       this.dropped++;
-      return;
+      return false;
     }
-    this.targets.set(addr, 'data');
-    this.data.set(addr, report);
-    for (const p of report.dataPartitions) for (const peer of p.localPeers) this.addTarget(peer.addr, 'data');
+    this.targets.set(addr, kind);
+    return true;
   }
 
   /** A node that restarted and waits to register; it cannot report before it is registered. */

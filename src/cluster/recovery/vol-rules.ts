@@ -6,7 +6,7 @@
 // otherwise its partitions are left alone on their nodes (the orphan sweep never deletes them,
 // see isPreLossPartition) until a later round finds the missing ones.
 
-import type { AdoptedDataPartition, AdoptedMetaPartition, ModelView, StorageClass, VolSettings } from '../../model/index.js';
+import type { AdoptedDataPartition, CommandOf, ModelView } from '../../model/index.js';
 import { checkVolName, DEFAULT_VOL_SETTINGS, GIB, INODE_ID_MAX, MediaType, StorageClass as Classes, volByName, VolStatus } from '../../model/index.js';
 import type { Findings } from './findings.js';
 import { RULE } from './findings.js';
@@ -17,17 +17,8 @@ import type { DataCandidate, MetaCandidate } from './partition-rules.js';
 /** The Go master's default data partition size (spec 1.5 createVol dpSize 0). */
 export const DEFAULT_DP_SIZE_BYTES = 120n * GIB;
 
-export interface PlannedVol {
-  readonly name: string;
-  readonly capacityGB: number;
-  readonly mpReplicaNum: number;
-  readonly dpReplicaNum: number;
-  readonly dpSizeBytes: bigint;
-  readonly volStorageClass: StorageClass;
-  readonly settings: VolSettings;
-  readonly metaPartitions: readonly AdoptedMetaPartition[];
-  readonly dataPartitions: readonly AdoptedDataPartition[];
-}
+/** A vol to adopt: the fields of its `recovery.adoptVol` the plan decides (all its data partitions). */
+export type PlannedVol = Omit<CommandOf<'recovery.adoptVol'>, 'v' | 'type' | 'round' | 'owner' | 'createTimeUnixSec'>;
 
 export interface VolDecisions {
   readonly vols: PlannedVol[];

@@ -33,6 +33,7 @@ import {
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolRecord } from '../vol-state.js';
 import { INODE_ID_MAX, PartitionStatus, VolStatus } from '../vol-state.js';
 import { nextId } from './ids.js';
+import { checkPeers } from './partitions.js';
 import type { Success } from './results.js';
 import { checkZonesExist, withOwnVol } from './vols.js';
 
@@ -176,13 +177,7 @@ function partitionIdTaken(model: ModelView, kind: 'meta' | 'data', id: number): 
 /** Replicas on adopted nodes of the right kind at those addrs, once each, at least one. */
 function checkAdoptedPeers(model: ModelView, kind: 'meta' | 'data', peers: readonly PartitionPeer[], what: string): void {
   if (peers.length === 0) throw new StaleProposalError(`${what} has no replica`);
-  const seen = new Set<number>();
-  for (const p of peers) {
-    const node = kind === 'meta' ? model.metaNodes.get(p.nodeId) : model.dataNodes.get(p.nodeId);
-    if (node === undefined || node.addr !== p.addr) throw new StaleProposalError(`${what}: no ${kind} node ${p.nodeId} at ${p.addr}`);
-    if (seen.has(p.nodeId)) throw new StaleProposalError(`${what}: node ${p.nodeId} twice`);
-    seen.add(p.nodeId);
-  }
+  checkPeers(model, kind, peers, peers.length, what);
 }
 
 /** In id order the ranges start at 0, follow each other without a gap, and the last ends at 2^63-1 (spec 3.1). */

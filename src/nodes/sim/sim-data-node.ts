@@ -14,8 +14,9 @@
 import { Opcode, opcodeName } from '../opcodes.js';
 import { ResultCode } from '../packet.js';
 import { decodeCreateDataPartitionRequest, decodeDeleteDataPartitionRequest, decodeHeartbeatRequest, decodeLoadDataPartitionRequest, peerWire, type ReplicaPeer } from '../task-requests.js';
-import { readBool, readObjectArray, readSafeInt, readSafeUint, readString, readStringArray, readUint64, type JsonObject } from '../json-fields.js';
+import { readBool, readSafeInt, readSafeUint, readString, readStringArray, readUint64, type JsonObject } from '../json-fields.js';
 import type { SimReply } from './packet-server.js';
+import { decodeMembers, encodeMembers, memberIdsOf, setAsideFrom } from './sim-state-file.js';
 import { answer, err, messageOf, ok, sortedKeys } from './replies.js';
 import { SimNode, type SimNodeOptions, type SimTaskContext } from './sim-node.js';
 
@@ -140,17 +141,11 @@ export class SimDataNode extends SimNode {
   }
 
   protected setAside(keep: (partitionId: number) => boolean): JsonObject[] {
-    const out: JsonObject[] = [];
-    for (const [id, p] of [...this.dps]) {
-      if (keep(id)) continue;
-      out.push(encodeDataPartition(p));
-      this.dps.delete(id);
-    }
-    return out;
+    return setAsideFrom(this.dps, keep, encodeDataPartition);
   }
 
   protected memberIds(): { partitionId: number; raftId: number | undefined }[] {
-    return this.partitions().map((p) => ({ partitionId: p.partitionId, raftId: p.members.find((m) => m.addr === this.addr)?.id }));
+    return memberIdsOf(this.dps.values(), this.addr);
   }
 
   protected handleTask(ctx: SimTaskContext): Promise<SimReply> {
@@ -364,7 +359,7 @@ function encodeDataPartition(p: SimDataPartition): JsonObject {
     volName: p.volName,
     sizeBytes: p.sizeBytes,
     replicaNum: p.replicaNum,
-    members: p.members.map((m) => ({ id: m.id, addr: m.addr, heartbeatPort: m.heartbeatPort, replicaPort: m.replicaPort })),
+    members: encodeMembers(p.members),
     hosts: [...p.hosts],
     diskPath: p.diskPath,
     usedBytes: p.usedBytes,
@@ -380,12 +375,7 @@ function decodeDataPartition(o: JsonObject, at: string): Mutable<SimDataPartitio
     volName: readString(o, 'volName', at),
     sizeBytes: readUint64(o, 'sizeBytes', at),
     replicaNum: readSafeUint(o, 'replicaNum', at),
-    members: readObjectArray(o, 'members', at, (m, path) => ({
-      id: readSafeUint(m, 'id', path),
-      addr: readString(m, 'addr', path),
-      heartbeatPort: readString(m, 'heartbeatPort', path),
-      replicaPort: readString(m, 'replicaPort', path),
-    })),
+    members: decodeMembers(o, at),
     hosts: readStringArray(o, 'hosts', at),
     diskPath: readString(o, 'diskPath', at),
     usedBytes: readUint64(o, 'usedBytes', at),

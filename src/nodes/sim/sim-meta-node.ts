@@ -13,11 +13,12 @@
 // holds the root inode: cursor 1, one inode (as observed).
 
 import { decodeHeartbeatRequest, decodeCreateMetaPartitionRequest, decodeMetaPartitionIdRequest, decodeUpdateMetaPartitionRequest, peerWire, type ReplicaPeer } from '../task-requests.js';
-import { readBool, readObjectArray, readSafeInt, readSafeUint, readString, readUint64, type JsonObject } from '../json-fields.js';
+import { readBool, readSafeInt, readSafeUint, readString, readUint64, type JsonObject } from '../json-fields.js';
 import { stringifyJson } from '../../util/json.js';
 import { Opcode, opcodeName } from '../opcodes.js';
 import { makeReply, ResultCode } from '../packet.js';
 import type { SimReply } from './packet-server.js';
+import { decodeMembers, encodeMembers, memberIdsOf, setAsideFrom } from './sim-state-file.js';
 import { answer, err, messageOf, ok } from './replies.js';
 import { SimNode, type SimNodeOptions, type SimTaskContext } from './sim-node.js';
 
@@ -133,17 +134,11 @@ export class SimMetaNode extends SimNode {
   }
 
   protected setAside(keep: (partitionId: number) => boolean): JsonObject[] {
-    const out: JsonObject[] = [];
-    for (const [id, p] of [...this.mps]) {
-      if (keep(id)) continue;
-      out.push(encodeMetaPartition(p));
-      this.mps.delete(id);
-    }
-    return out;
+    return setAsideFrom(this.mps, keep, encodeMetaPartition);
   }
 
   protected memberIds(): { partitionId: number; raftId: number | undefined }[] {
-    return this.partitions().map((p) => ({ partitionId: p.partitionId, raftId: p.members.find((m) => m.addr === this.addr)?.id }));
+    return memberIdsOf(this.mps.values(), this.addr);
   }
 
   protected handleTask(ctx: SimTaskContext): Promise<SimReply> {
@@ -346,7 +341,7 @@ function encodeMetaPartition(p: SimMetaPartition): JsonObject {
     volName: p.volName,
     start: p.start,
     end: p.end,
-    members: p.members.map((m) => ({ id: m.id, addr: m.addr, heartbeatPort: m.heartbeatPort, replicaPort: m.replicaPort })),
+    members: encodeMembers(p.members),
     maxInodeId: p.maxInodeId,
     inodeCount: p.inodeCount,
     dentryCount: p.dentryCount,
@@ -361,12 +356,7 @@ function decodeMetaPartition(o: JsonObject, at: string): Mutable<SimMetaPartitio
     volName: readString(o, 'volName', at),
     start: readUint64(o, 'start', at),
     end: readUint64(o, 'end', at),
-    members: readObjectArray(o, 'members', at, (m, path) => ({
-      id: readSafeUint(m, 'id', path),
-      addr: readString(m, 'addr', path),
-      heartbeatPort: readString(m, 'heartbeatPort', path),
-      replicaPort: readString(m, 'replicaPort', path),
-    })),
+    members: decodeMembers(o, at),
     maxInodeId: readUint64(o, 'maxInodeId', at),
     inodeCount: readUint64(o, 'inodeCount', at),
     dentryCount: readUint64(o, 'dentryCount', at),

@@ -8,8 +8,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { stringifyJson, parseJsonExact } from '../../util/json.js';
 import { NodeMessageError } from '../errors.js';
-import { asObject, readArray, readSafeUint, readString, type JsonObject } from '../json-fields.js';
-import type { NodeKind } from '../task-requests.js';
+import { asObject, readArray, readObjectArray, readSafeUint, readString, type JsonObject } from '../json-fields.js';
+import type { NodeKind, ReplicaPeer } from '../task-requests.js';
 
 export interface SimState {
   readonly kind: NodeKind;
@@ -44,4 +44,37 @@ export function readSimState(file: string, kind: NodeKind): SimState | null {
   if (savedKind !== kind) throw new NodeMessageError('kind', `${file} holds a ${savedKind} node, not a ${kind} node`);
   const objects = (key: string): JsonObject[] => readArray(o, key, file).map((p, i) => asObject(p, `${file}.${key}[${i}]`));
   return { kind, port: readSafeUint(o, 'port', file), partitions: objects('partitions'), expired: objects('expired') };
+}
+
+/** A partition's raft members as the state file holds them. */
+export function encodeMembers(members: readonly ReplicaPeer[]): JsonObject[] {
+  return members.map((m) => ({ id: m.id, addr: m.addr, heartbeatPort: m.heartbeatPort, replicaPort: m.replicaPort }));
+}
+
+export function decodeMembers(o: JsonObject, at: string): ReplicaPeer[] {
+  return readObjectArray(o, 'members', at, (m, path) => ({
+    id: readSafeUint(m, 'id', path),
+    addr: readString(m, 'addr', path),
+    heartbeatPort: readString(m, 'heartbeatPort', path),
+    replicaPort: readString(m, 'replicaPort', path),
+  }));
+}
+
+/** Removes from `partitions` those `keep` refuses; returns them encoded. */
+export function setAsideFrom<P>(partitions: Map<number, P>, keep: (partitionId: number) => boolean, encode: (p: P) => JsonObject): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const [id, p] of [...partitions]) {
+    if (keep(id)) continue;
+    out.push(encode(p));
+    partitions.delete(id);
+  }
+  return out;
+}
+
+/** Per partition: the raft id its members give `addr` (undefined: not a member). */
+export function memberIdsOf(
+  partitions: Iterable<{ readonly partitionId: number; readonly members: readonly ReplicaPeer[] }>,
+  addr: string,
+): { partitionId: number; raftId: number | undefined }[] {
+  return [...partitions].map((p) => ({ partitionId: p.partitionId, raftId: p.members.find((m) => m.addr === addr)?.id }));
 }
