@@ -104,12 +104,16 @@ export async function runRecover(flags: RecoverFlags): Promise<void> {
       `walDir ${config.walDir} or storeDir ${config.storeDir} is not empty: recover starts a new cluster. Point them at empty directories, or give --force to run another recovery round on this cluster`,
     );
   }
+  const nodes = parseNodeTargets(flags.nodes);
+  const hints = parseNodeIdHints(flags.nodeIds);
+  // Running nodes report only when a master asks them: without an address there is no one to ask.
+  if (nodes.length === 0 && hints.length === 0) throw new RecoverUsageError('--nodes: give the address of at least one meta node and one data node ([meta:|data:]ip:port,...)');
   const request: RecoveryRequest = {
     params: {
-      nodes: parseNodeTargets(flags.nodes),
+      nodes,
       collectTimeoutMs: intFlag('collect-timeout-ms', flags.collectTimeoutMs, DEFAULT_COLLECT_TIMEOUT_MS, 86_400_000),
       idMargin: intFlag('id-margin', flags.idMargin, DEFAULT_ID_MARGIN, 1_000_000_000),
-      nodeIdHints: parseNodeIdHints(flags.nodeIds),
+      nodeIdHints: hints,
     },
     newRound: used,
   };
