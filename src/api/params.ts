@@ -44,11 +44,16 @@ export function decodeComponent(raw: string): string {
   }
 }
 
-/** Appends the pairs of a raw `a=1&b=2` string to `into`; the first value of a key wins later. */
-export function parseQueryInto(raw: string, into: Map<string, string[]>): void {
-  if (raw === '') return;
+/**
+ * Appends the pairs of a raw `a=1&b=2` string to `into`; the first value of a key wins later.
+ * Returns the number of pairs read.
+ */
+export function parseQueryInto(raw: string, into: Map<string, string[]>): number {
+  if (raw === '') return 0;
+  let pairs = 0;
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
+    pairs += 1;
     const eq = pair.indexOf('=');
     const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1));
@@ -56,6 +61,7 @@ export function parseQueryInto(raw: string, into: Map<string, string[]>): void {
     if (values === undefined) into.set(key, [value]);
     else values.push(value);
   }
+  return pairs;
 }
 
 /** The raw query of a request target: everything after the first `?`, fragment included. */
@@ -76,11 +82,18 @@ const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 /** Form values of one request, read like Go's `r.FormValue`. */
 export class Params {
   private readonly values = new Map<string, string[]>();
+  /** key=value pairs in the query and the form body, repeats included (limits.ts). */
+  readonly pairCount: number;
 
   /** `formBody`: the raw x-www-form-urlencoded POST body, whose values come first (Go r.Form). */
   constructor(url: string, formBody?: string) {
-    if (formBody !== undefined) parseQueryInto(formBody, this.values);
-    parseQueryInto(rawQueryOf(url), this.values);
+    const formPairs = formBody === undefined ? 0 : parseQueryInto(formBody, this.values);
+    this.pairCount = formPairs + parseQueryInto(rawQueryOf(url), this.values);
+  }
+
+  /** Every key with all its values, in first-seen order. */
+  entries(): IterableIterator<[string, readonly string[]]> {
+    return this.values.entries();
   }
 
   /** The first value, or undefined when absent or empty (spec 1.1). */

@@ -13,6 +13,7 @@
 // which bounds how long a captured request can be replayed.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ModelView } from '../model/index.js';
+import type { UserRecord } from '../model/state.js';
 import { UserType } from '../model/state.js';
 import { NoPermissionError } from '../model/errors.js';
 
@@ -60,6 +61,18 @@ export function verifySignedRequest(
   nowMs: number,
   rootOnly = true,
 ): string {
+  const user = verifySigner(model, headers, parts, nowMs);
+  if (rootOnly && user.userType !== UserType.Root) throw new NoPermissionError(`user ${user.userId} is not the root user`);
+  return user.userId;
+}
+
+/** Whether the request carries any of the signature headers (an unsigned request carries none). */
+export function isSigned(headers: Readonly<Record<string, HeaderValue>>): boolean {
+  return Object.values(ROOT_AUTH_HEADERS).some((name) => headers[name] !== undefined);
+}
+
+/** The user whose secret key signed the request; NoPermissionError (57) as verifySignedRequest. */
+export function verifySigner(model: ModelView, headers: Readonly<Record<string, HeaderValue>>, parts: SignedRequestParts, nowMs: number): UserRecord {
   const header = (name: string): string => {
     const value = headers[name];
     const first = Array.isArray(value) ? value[0] : value;
@@ -79,6 +92,5 @@ export function verifySignedRequest(
   const expected = createHmac('sha256', user.secretKey).update(canonicalRequest(parts, dateMs)).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new NoPermissionError('signature does not match');
-  if (rootOnly && user.userType !== UserType.Root) throw new NoPermissionError(`user ${user.userId} is not the root user`);
-  return user.userId;
+  return user;
 }

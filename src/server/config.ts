@@ -4,6 +4,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CubeCode, ParamError } from '../util/errors.js';
+import type { AccessMode } from '../api/access-rules.js';
+import { ACCESS_MODES } from '../api/access-rules.js';
+import type { ApiLimits } from '../api/limits.js';
+import { parseApiLimits } from '../api/limits.js';
 
 export interface PeerConfig {
   readonly id: number;
@@ -54,6 +58,10 @@ export interface MasterConfig {
   readonly orphanPartitionGraceMs: number;
   /** A vol marked for deletion stays visible (Status 1) this long before its removal starts. */
   readonly volRemovalDelayMs: number;
+  /** Who may call which route (docs/access-rules.md): `cubefs` (the Go master's rules) or `signed`. */
+  readonly apiAccess: AccessMode;
+  /** Limits on client input (docs/limits.md): an object, each key optional. */
+  readonly apiLimits: ApiLimits;
 }
 
 /** Defaults: `npm start` runs one master on 127.0.0.1:17010 with its data in ./data. */
@@ -159,7 +167,23 @@ export function parseConfig(raw: RawConfig, baseDir: string): MasterConfig {
     domainStopGraceMs: int(raw, 'domainStopGraceMs', DEFAULTS.domainStopGraceMs, 0, 600_000),
     orphanPartitionGraceMs: int(raw, 'orphanPartitionGraceMs', DEFAULTS.orphanPartitionGraceMs, 0, 86_400_000),
     volRemovalDelayMs: int(raw, 'volRemovalDelayMs', DEFAULTS.volRemovalDelayMs, 0, 30 * 86_400_000),
+    apiAccess: oneOf(raw, 'apiAccess', ACCESS_MODES),
+    apiLimits: apiLimits(raw),
   };
+}
+
+function oneOf<T extends string>(raw: RawConfig, key: string, allowed: readonly T[]): T {
+  const value = str(raw, key, allowed[0]);
+  if (!(allowed as readonly string[]).includes(value)) throw bad(key, `${key} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function apiLimits(raw: RawConfig): ApiLimits {
+  try {
+    return parseApiLimits(raw.apiLimits);
+  } catch (e) {
+    throw bad('apiLimits', (e as Error).message);
+  }
 }
 
 /** `id:ip:httpPort[:raftPort],...` (CubeFS: id:ip:httpPort, every raft port = our replicaPort). */
