@@ -52,6 +52,8 @@ export const SIGNER_TYPES: Readonly<Record<'self-or-admin' | 'admin' | 'root', r
 export type SelfParam = 'user' | 'ak';
 
 export interface RouteAccessRow {
+  /** Section of the docs. */
+  readonly group: string;
   readonly url: string;
   readonly methods: readonly ('GET' | 'POST')[];
   /** Rule in the default `cubefs` mode. */
@@ -68,6 +70,10 @@ export interface RouteAccessRow {
   readonly onlyWhen?: string;
 }
 
+function group(name: string, rows: readonly Omit<RouteAccessRow, 'group'>[]): RouteAccessRow[] {
+  return rows.map((row) => ({ group: name, ...row }));
+}
+
 const GET: RouteAccessRow['methods'] = ['GET'];
 const GP: RouteAccessRow['methods'] = ['GET', 'POST'];
 const POST: RouteAccessRow['methods'] = ['POST'];
@@ -79,95 +85,104 @@ const CLI_ONLY = 'cfs-cli only';
 
 /** Every path the API serves, by group, in the order of the docs. */
 export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
-  // Cluster.
-  { url: '/admin/getIp', methods: GET, cubefs: 'open', signed: 'open', note: `${NODES_CALL}, and clients to learn the cluster name` },
-  { url: '/admin/getCluster', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
-  { url: '/admin/getNodeInfo', methods: GP, cubefs: 'open', signed: 'open' },
-  { url: '/admin/getDiscardDp', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/admin/getUpgradeCompatibleSettings', methods: GET, cubefs: 'open', signed: 'open', note: NODES_CALL },
-  { url: '/admin/setNodeInfo', methods: GP, cubefs: 'open', signed: 'root', note: 'cluster-wide tunables' },
-  { url: '/cluster/freeze', methods: GP, cubefs: 'open', signed: 'root', note: 'stops every vol create and partition top-up' },
-  { url: '/cluster/stat', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/metrics', methods: GET, cubefs: 'open', signed: 'open', note: 'Prometheus scrapes it unsigned' },
-  // API QPS limiter (master/api_limiter.go).
-  { url: '/admin/getMasterApiList', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/admin/getApiQpsLimit', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/admin/setApiQpsLimit', methods: GP, cubefs: 'open', signed: 'root', note: 'a limit of 0 on a client route stops every client' },
-  { url: '/admin/rmApiQpsLimit', methods: GP, cubefs: 'open', signed: 'root' },
-  // Master group.
-  { url: '/get/raftStatus', methods: GP, cubefs: 'open', signed: 'open' },
-  { url: '/raftNode/add', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
-  { url: '/raftNode/remove', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
-  { url: '/master/changeleader', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
-  // Volumes.
-  { url: '/admin/createVol', methods: GP, cubefs: 'open', signed: 'admin', note: 'the objectnode creates a bucket\'s vol with it unsigned: no bucket creation in signed mode' },
-  { url: '/admin/getVol', methods: GET, cubefs: 'open', signed: 'open', note: 'meta nodes and the objectnode call it unsigned' },
-  { url: '/vol/list', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/vol/update', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey mismatch or absent: 34 (after the vol lookup: unknown vol 7)' },
-  { url: '/vol/expand', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34' },
-  { url: '/vol/shrink', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34' },
-  { url: '/vol/delete', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34', note: 'the objectnode deletes a bucket\'s vol with the owner\'s authKey' },
-  { url: '/vol/users', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/client/vol', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34; not checked with header Skip-Owner-Validation: true (as Go)', note: SDK_CALLS },
-  { url: '/client/metaPartitions', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
-  { url: '/client/partitions', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
-  { url: '/client/volStat', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
-  // Partitions.
-  { url: '/metaPartition/create', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/metaPartition/get', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/metaPartition/load', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/metaPartition/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/metaPartition/diagnose', methods: GP, cubefs: 'open', signed: 'open' },
-  { url: '/dataPartition/create', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/dataPartition/get', methods: GET, cubefs: 'open', signed: 'open', note: 'data nodes call it unsigned' },
-  { url: '/dataPartition/load', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/dataPartition/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/dataPartition/diagnose', methods: GP, cubefs: 'open', signed: 'open' },
-  // Nodes and topology.
-  { url: '/metaNode/add', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} to register` },
-  { url: '/dataNode/add', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} to register` },
-  { url: '/metaNode/get', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/dataNode/get', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/admin/cluster/getAllMetaNodes', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/admin/cluster/getAllDataNodes', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/metaNode/response', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} with task results and heartbeats` },
-  { url: '/dataNode/response', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} with task results and heartbeats` },
-  { url: '/metaNode/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/dataNode/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/admin/setNodeRdOnly', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/zone/list', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/topo/get', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/nodeSet/list', methods: GET, cubefs: 'open', signed: 'open' },
-  { url: '/nodeSet/get', methods: GET, cubefs: 'open', signed: 'open' },
-  // Users (master/api_service_user.go; the signed-mode rules are gapi_user.go's).
-  { url: '/user/create', methods: POST, cubefs: 'open', signed: 'admin', checks: 'type root (1) or unknown: 56; bad id: 55' },
-  { url: '/user/update', methods: GP, cubefs: 'open', signed: 'admin', checks: 'to type root (1): 56; the root user: 57' },
-  { url: '/user/delete', methods: GP, cubefs: 'open', signed: 'admin', checks: 'the root user: 57; owns vols: 53' },
-  { url: '/user/info', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'user', note: 'shows the user\'s secret key' },
-  { url: '/user/akInfo', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'ak', note: `shows the key's secret; ${OBJECTNODE_AK}` },
-  { url: '/user/list', methods: GET, cubefs: 'open', signed: 'admin', note: 'shows every user\'s secret key' },
-  { url: '/user/updatePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/user/removePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/user/deleteVolPolicy', methods: GP, cubefs: 'open', signed: 'admin' },
-  { url: '/user/transferVol', methods: GP, cubefs: 'open', signed: 'admin', checks: 'user_src not the owner and no force: 50' },
-  // Client QoS and ACLs the SDK and the objectnode call (src/api/routes/s3.ts).
-  { url: '/s3/qos/get', methods: GP, cubefs: 'open', signed: 'open', note: 'the objectnode calls it unsigned at start' },
-  { url: '/admin/qosUpload', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
-  { url: '/admin/aclOp', methods: GET, cubefs: 'open', signed: 'open', checks: 'add and delete (op 1, 2) refused: 2 (no ACLs kept)', note: SDK_CALLS },
-  // cubemaster's own.
-  { url: '/cubemaster/status', methods: GET, cubefs: 'open', signed: 'open', note: 'a member\'s Raft position; health checks call it unsigned' },
-  { url: '/cubemaster/audit', methods: GET, cubefs: 'open', signed: 'root', note: 'digests only; the chaos suite calls it unsigned (cubefs mode)' },
-  { url: '/cubemaster/log-digest', methods: GET, cubefs: 'open', signed: 'root', note: 'digests only; the chaos suite calls it unsigned (cubefs mode)' },
-  { url: '/cubemaster/leader/transfer', methods: POST, cubefs: 'root', signed: 'root' },
-  { url: '/cubemaster/node/decommission', methods: POST, cubefs: 'root', signed: 'root' },
-  {
-    url: '/cubemaster/chaos/disk-stall',
-    methods: GET,
-    cubefs: 'open',
-    signed: 'open',
-    onlyWhen: 'CUBEMASTER_CHAOS=1',
-    note: 'fault injection for the chaos suite, registered only in its processes',
-  },
+  ...group('Cluster', [
+    { url: '/admin/getIp', methods: GET, cubefs: 'open', signed: 'open', note: `${NODES_CALL}, and clients to learn the cluster name` },
+    { url: '/admin/getCluster', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
+    { url: '/admin/getNodeInfo', methods: GP, cubefs: 'open', signed: 'open' },
+    { url: '/admin/getDiscardDp', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/admin/getUpgradeCompatibleSettings', methods: GET, cubefs: 'open', signed: 'open', note: NODES_CALL },
+    { url: '/admin/setNodeInfo', methods: GP, cubefs: 'open', signed: 'root', note: 'cluster-wide tunables' },
+    { url: '/cluster/freeze', methods: GP, cubefs: 'open', signed: 'root', note: 'stops every vol create and partition top-up' },
+    { url: '/cluster/stat', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/metrics', methods: GET, cubefs: 'open', signed: 'open', note: 'Prometheus scrapes it unsigned' },
+  ]),
+  ...group('API QPS limiter (master/api_limiter.go)', [
+    { url: '/admin/getMasterApiList', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/admin/getApiQpsLimit', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/admin/setApiQpsLimit', methods: GP, cubefs: 'open', signed: 'root', note: 'a limit of 0 on a client route stops every client' },
+    { url: '/admin/rmApiQpsLimit', methods: GP, cubefs: 'open', signed: 'root' },
+  ]),
+  ...group('Master group', [
+    { url: '/get/raftStatus', methods: GP, cubefs: 'open', signed: 'open' },
+    { url: '/raftNode/add', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
+    { url: '/raftNode/remove', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
+    { url: '/master/changeleader', methods: GP, cubefs: 'open', signed: 'root', note: CLI_ONLY },
+  ]),
+  ...group('Volumes', [
+    { url: '/admin/createVol', methods: GP, cubefs: 'open', signed: 'admin', note: 'the objectnode creates a bucket\'s vol with it unsigned: no bucket creation in signed mode' },
+    { url: '/admin/getVol', methods: GET, cubefs: 'open', signed: 'open', note: 'meta nodes and the objectnode call it unsigned' },
+    { url: '/vol/list', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/vol/update', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey mismatch or absent: 34 (after the vol lookup: unknown vol 7)' },
+    { url: '/vol/expand', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34' },
+    { url: '/vol/shrink', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34' },
+    { url: '/vol/delete', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34', note: 'the objectnode deletes a bucket\'s vol with the owner\'s authKey' },
+    { url: '/vol/users', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/client/vol', methods: GP, cubefs: 'authKey', signed: 'authKey', checks: 'authKey absent: 2; mismatch: 34; not checked with header Skip-Owner-Validation: true (as Go)', note: SDK_CALLS },
+    { url: '/client/metaPartitions', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
+    { url: '/client/partitions', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
+    { url: '/client/volStat', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
+  ]),
+  ...group('Partitions', [
+    { url: '/metaPartition/create', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/metaPartition/get', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/metaPartition/load', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/metaPartition/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/metaPartition/diagnose', methods: GP, cubefs: 'open', signed: 'open' },
+    { url: '/dataPartition/create', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/dataPartition/get', methods: GET, cubefs: 'open', signed: 'open', note: 'data nodes call it unsigned' },
+    { url: '/dataPartition/load', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/dataPartition/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/dataPartition/diagnose', methods: GP, cubefs: 'open', signed: 'open' },
+  ]),
+  ...group('Nodes and topology', [
+    { url: '/metaNode/add', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} to register` },
+    { url: '/dataNode/add', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} to register` },
+    { url: '/metaNode/get', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/dataNode/get', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/admin/cluster/getAllMetaNodes', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/admin/cluster/getAllDataNodes', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/metaNode/response', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} with task results and heartbeats` },
+    { url: '/dataNode/response', methods: GP, cubefs: 'open', signed: 'open', note: `${NODES_CALL} with task results and heartbeats` },
+    { url: '/metaNode/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/dataNode/decommission', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/admin/setNodeRdOnly', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/zone/list', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/topo/get', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/nodeSet/list', methods: GET, cubefs: 'open', signed: 'open' },
+    { url: '/nodeSet/get', methods: GET, cubefs: 'open', signed: 'open' },
+  ]),
+  ...group("Users (master/api_service_user.go; the signed-mode rules are gapi_user.go's)", [
+    { url: '/user/create', methods: POST, cubefs: 'open', signed: 'admin', checks: 'type root (1) or unknown: 56; bad id: 55' },
+    { url: '/user/update', methods: GP, cubefs: 'open', signed: 'admin', checks: 'to type root (1): 56; the root user: 57' },
+    { url: '/user/delete', methods: GP, cubefs: 'open', signed: 'admin', checks: 'the root user: 57; owns vols: 53' },
+    { url: '/user/info', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'user', note: 'shows the user\'s secret key' },
+    { url: '/user/akInfo', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'ak', note: `shows the key's secret; ${OBJECTNODE_AK}` },
+    { url: '/user/list', methods: GET, cubefs: 'open', signed: 'admin', note: 'shows every user\'s secret key' },
+    { url: '/user/updatePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/user/removePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/user/deleteVolPolicy', methods: GP, cubefs: 'open', signed: 'admin' },
+    { url: '/user/transferVol', methods: GP, cubefs: 'open', signed: 'admin', checks: 'user_src not the owner and no force: 50' },
+  ]),
+  ...group('Client QoS and ACLs the SDK and the objectnode call (src/api/routes/s3.ts)', [
+    { url: '/s3/qos/get', methods: GP, cubefs: 'open', signed: 'open', note: 'the objectnode calls it unsigned at start' },
+    { url: '/admin/qosUpload', methods: GET, cubefs: 'open', signed: 'open', note: SDK_CALLS },
+    { url: '/admin/aclOp', methods: GET, cubefs: 'open', signed: 'open', checks: 'add and delete (op 1, 2) refused: 2 (no ACLs kept)', note: SDK_CALLS },
+  ]),
+  ...group("cubemaster's own", [
+    { url: '/cubemaster/status', methods: GET, cubefs: 'open', signed: 'open', note: 'a member\'s Raft position; health checks call it unsigned' },
+    { url: '/cubemaster/audit', methods: GET, cubefs: 'open', signed: 'root', note: 'digests only; the chaos suite calls it unsigned (cubefs mode)' },
+    { url: '/cubemaster/log-digest', methods: GET, cubefs: 'open', signed: 'root', note: 'digests only; the chaos suite calls it unsigned (cubefs mode)' },
+    { url: '/cubemaster/leader/transfer', methods: POST, cubefs: 'root', signed: 'root' },
+    { url: '/cubemaster/node/decommission', methods: POST, cubefs: 'root', signed: 'root' },
+    {
+      url: '/cubemaster/chaos/disk-stall',
+      methods: GET,
+      cubefs: 'open',
+      signed: 'open',
+      onlyWhen: 'CUBEMASTER_CHAOS=1',
+      note: 'fault injection for the chaos suite, registered only in its processes',
+    },
+  ]),
 ];
 
 const BY_URL: ReadonlyMap<string, RouteAccessRow> = new Map(ROUTE_ACCESS.map((row) => [row.url, row]));
