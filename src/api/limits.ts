@@ -63,16 +63,18 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
 export const QPS_TIMEOUT_SEC_MAX = 3600;
 
 /** Reasons of cubemaster_api_refused_total. */
-export type RefusalReason =
-  | 'access'
-  | 'body_bytes'
-  | 'url_bytes'
-  | 'query_keys'
-  | 'param_bytes'
-  | 'header_count'
-  | 'client_in_flight'
-  | 'route_in_flight'
-  | 'route_qps';
+export const REFUSAL_REASONS = [
+  'access',
+  'body_bytes',
+  'url_bytes',
+  'query_keys',
+  'param_bytes',
+  'header_count',
+  'client_in_flight',
+  'route_in_flight',
+  'route_qps',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** The member is too busy for this request now: HTTP 429, the SDK tries the next master. */
 export class ApiBusyError extends OperatingError {

@@ -114,10 +114,13 @@ export class Params {
     return this.get(name) ?? '';
   }
 
-  /** A non-negative integer (spec 1.3 extractUint), `fallback` when absent. */
-  uint(name: string, fallback: number): number {
+  /**
+   * A non-negative integer (spec 1.3 extractUint), `fallback` when absent; at most `max` (Go's
+   * type of the parameter: INT32_MAX where it parses with extractUint, UINT32_MAX for uint32).
+   */
+  uint(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
     const value = this.get(name);
-    return value === undefined ? fallback : parseUint(name, value);
+    return value === undefined ? fallback : parseUint(name, value, max);
   }
 
   requireUint(name: string): number {
@@ -135,10 +138,16 @@ export class Params {
   }
 }
 
-export function parseUint(name: string, value: string): number {
+/** Go's extractUint parses with strconv.ParseInt(s, 10, 32): larger values are illegal. */
+export const INT32_MAX = 0x7fff_ffff;
+/** extractUint32 / extractUint32WithDefault: strconv.ParseUint(s, 10, 32). */
+export const UINT32_MAX = 0xffff_ffff;
+
+export function parseUint(name: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\+?[0-9]{1,16}$/.test(value)) throw illegalArg(name, value);
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw illegalArg(name, value);
+  if (n > max) throw new ParamError(name, `args [${name}] is not legal: ${value} is above ${max}`);
   return n;
 }
 
