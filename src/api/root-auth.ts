@@ -1,8 +1,8 @@
-// Signed requests for cubemaster's own privileged actions (the console's actions, the admin CLI's
-// snapshot and membership commands): the caller proves it holds a user's secret key without
-// sending it. CubeFS has no equivalent on the master (its admin routes are open); the routes
-// that CubeFS clients call keep CubeFS's own rules, this scheme is only for routes marked
-// `auth: 'root'` (route.ts).
+// Signed requests: the caller proves it holds a user's secret key without sending it. CubeFS has
+// no equivalent on the master (its REST routes authenticate nobody). cubemaster's own
+// privileged routes need a request signed by root; in the `signed` access mode more routes need
+// a signer of some user type (access-rules.ts, access-check.ts). Routes whose rule needs no
+// signer ignore the headers.
 //
 // The caller sends three headers:
 //   x-cubemaster-access-key  the user's access key (16 alphanumerics)
