@@ -10,6 +10,7 @@ import { DEFAULT_API_LIMITS, parseApiLimits, REFUSAL_REASONS, RouteQpsLimiter } 
 import { modelDigest } from '../../src/model/index.js';
 import { parseConfig } from '../../src/server/config.js';
 import { FakeGroup } from '../cluster/fakes.js';
+import { waitUntil } from './domain-helpers.js';
 import type { TestMaster } from './helpers.js';
 import { call, fails, listen, ok, postJson, rawHttp, singleMaster, startMaster } from './helpers.js';
 
@@ -32,14 +33,6 @@ function holdReads(group: FakeGroup): { release(): void; waiting(): number } {
     },
     waiting: () => waiters.length,
   };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 void describe('request shape limits: code 2 naming the limit, counted, nothing changed', () => {
@@ -155,12 +148,12 @@ void describe('requests in flight per client and per route: HTTP 429, then admit
     const hold = holdReads(m.group);
     const a1 = m.app.inject({ url: '/user/list', remoteAddress: '10.0.0.1' });
     const a2 = m.app.inject({ url: '/user/list', remoteAddress: '10.0.0.1' });
-    await until(() => hold.waiting() === 2);
+    await waitUntil('requests held', () => hold.waiting() === 2);
     const refused = await call(m.app, { url: '/vol/list', remoteAddress: '10.0.0.1' });
     assert.equal(refused.status, 429);
     assert.equal(refused.text, 'too many requests for api: /vol/list: 2 requests of client 10.0.0.1 in flight (maxInFlightPerClient)');
     const other = m.app.inject({ url: '/user/list', remoteAddress: '10.0.0.2' });
-    await until(() => hold.waiting() === 3);
+    await waitUntil('requests held', () => hold.waiting() === 3);
     hold.release();
     assert.deepEqual([(await a1).statusCode, (await a2).statusCode, (await other).statusCode], [200, 200, 200]);
     await ok(m.app, { url: '/vol/list', remoteAddress: '10.0.0.1' });
@@ -175,14 +168,14 @@ void describe('requests in flight per client and per route: HTTP 429, then admit
     const fwd = (client: string) => ({ url: '/user/list', remoteAddress: '10.0.0.2', headers: { 'x-cubemaster-forwarded-by': '2', 'x-forwarded-for': client } });
     const first = m.app.inject(fwd('192.168.1.1'));
     const second = m.app.inject(fwd('192.168.1.2'));
-    await until(() => hold.waiting() === 2);
+    await waitUntil('requests held', () => hold.waiting() === 2);
     const third = await call(m.app, fwd('192.168.1.1'));
     assert.equal(third.status, 429);
     assert.match(third.text, /client 192\.168\.1\.1 in flight/);
     // The header alone, from an address that is no member, counts against that address.
     const spoof = (client: string) => ({ url: '/user/list', remoteAddress: '10.0.0.9', headers: { 'x-cubemaster-forwarded-by': '2', 'x-forwarded-for': client } });
     const spoofed = m.app.inject(spoof('192.168.1.3'));
-    await until(() => hold.waiting() === 3);
+    await waitUntil('requests held', () => hold.waiting() === 3);
     const again = await call(m.app, spoof('192.168.1.4'));
     assert.equal(again.status, 429);
     assert.match(again.text, /client 10\.0\.0\.9 in flight/);
@@ -194,7 +187,7 @@ void describe('requests in flight per client and per route: HTTP 429, then admit
     const m = singleMaster({ limits: { maxInFlightPerRoute: 2 } });
     const hold = holdReads(m.group);
     const held = [m.app.inject({ url: '/user/list', remoteAddress: '10.0.0.1' }), m.app.inject({ url: '/user/list', remoteAddress: '10.0.0.2' })];
-    await until(() => hold.waiting() === 2);
+    await waitUntil('requests held', () => hold.waiting() === 2);
     const refused = await call(m.app, { url: '/user/list', remoteAddress: '10.0.0.3' });
     assert.equal(refused.status, 429);
     assert.match(refused.text, /2 requests of \/user\/list in flight \(maxInFlightPerRoute\)/);

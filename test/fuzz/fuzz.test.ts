@@ -22,11 +22,11 @@ function check(t: { diagnostic(message: string): void }, report: FuzzReport, min
 
 void describe('fuzzing with the default budget (seed 20261207)', () => {
   void it('HTTP: every route, random and mutated requests, cubefs mode: well-formed replies, refused calls change nothing, no unmapped error, no leak', async (t) => {
-    check(t, await runHttpFuzz(inProcessTarget('cubefs'), { seed: DEFAULT_FUZZ_SEED, cases: 1500 }), 1500);
+    check(t, await runHttpFuzz(inProcessTarget('cubefs'), { seed: DEFAULT_FUZZ_SEED, cases: 1200 }), 1200);
   });
 
   void it('HTTP: the same in signed mode', async (t) => {
-    check(t, await runHttpFuzz(inProcessTarget('signed'), { seed: DEFAULT_FUZZ_SEED + 1, cases: 500 }), 500);
+    check(t, await runHttpFuzz(inProcessTarget('signed'), { seed: DEFAULT_FUZZ_SEED + 1, cases: 400 }), 400);
   });
 
   void it('Raft transport: malformed frames on real sockets close the connection, count, and the member keeps serving', async (t) => {
@@ -34,7 +34,7 @@ void describe('fuzzing with the default budget (seed 20261207)', () => {
   });
 
   void it('Raft codecs: mutated hellos, batches and frame streams decode or throw DecodeError', async (t) => {
-    check(t, await runRaftCodecFuzz({ seed: DEFAULT_FUZZ_SEED, cases: 3000 }), 3000);
+    check(t, await runRaftCodecFuzz({ seed: DEFAULT_FUZZ_SEED, cases: 2000 }), 2000);
   });
 
   void it('node packets: malformed replies to the task client fail that call with a NodeTaskError, warn once, and the client keeps serving', async (t) => {
@@ -42,7 +42,7 @@ void describe('fuzzing with the default budget (seed 20261207)', () => {
   });
 
   void it('node codecs: mutated packets, AdminTask JSON and heartbeat reports decode or are refused with typed errors', async (t) => {
-    check(t, await runNodeCodecFuzz({ seed: DEFAULT_FUZZ_SEED, cases: 3000 }), 3000);
+    check(t, await runNodeCodecFuzz({ seed: DEFAULT_FUZZ_SEED, cases: 2000 }), 2000);
   });
 });
 

@@ -19,7 +19,8 @@ import { OperatingError } from '../../src/util/errors.js';
 import { activeResources, count, fuzzLoop, leakedResources, Rng, type FuzzBudget, type FuzzReport } from './fuzz-report.js';
 
 const MAX_REPLY_DATA_BYTES = 64 * 1024;
-const ACK_TIMEOUT_MS = 400;
+// Long enough that a reply on a loaded machine is not taken for a missing one (a false finding).
+const ACK_TIMEOUT_MS = 800;
 const PROTOCOL_FAULT_MSG = 'malformed reply from a node: connection closed';
 
 /** How the fake node answers one request, and what the caller must then see. */

@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { PacketDecodeError } from '../../src/nodes/errors.js';
 import { encodePacket, makeReply, PacketDecoder, ResultCode, type Packet } from '../../src/nodes/packet.js';
 import { TcpTaskClient } from '../../src/nodes/tcp-task-client.js';
+import { waitUntil } from '../api/domain-helpers.js';
 
 interface StrayNode {
   readonly addr: string;
@@ -69,20 +70,12 @@ async function setup(): Promise<{ node: StrayNode; client: TcpTaskClient; warnin
 
 const heartbeat = { currTimeSec: 1, masterAddr: '127.0.0.1:17010' };
 
-async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 3_000;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 void describe('a node that sends bytes after its reply', () => {
   void test('unsolicited bytes on an idle pooled connection close it at once; the next request dials afresh and works', async () => {
     const { node, client, warnings } = await setup();
     node.stray = (n) => (n === 0 ? { bytes: Buffer.from([0x5c, 1, 2]), separateWrite: true } : null);
     await client.heartbeat(node.addr, 'meta', heartbeat);
-    await until(() => warnings.length === 1);
+    await waitUntil('the warning', () => warnings.length === 1);
     assert.match(warnings[0], /malformed reply from a node: connection closed.*unexpected bytes .* with no request in flight \(3 bytes\)/);
     await client.heartbeat(node.addr, 'meta', heartbeat);
     assert.equal(node.connections, 2);
