@@ -55,8 +55,13 @@ export function checkAccess(a: AccessRequest): string {
     if (e instanceof NoPermissionError) throw new AccessRefusedError(a.route, a.rule, e.detail);
     throw e;
   }
+  if (a.rule === 'self-or-admin' && a.self !== undefined) {
+    const subject = subjectOf(a.self, a.params, a.model);
+    if (subject === signer.userId) return signer.userId;
+    // Root's secret key would make any admin root: root's record is root's alone.
+    if (a.model.users.get(subject)?.userType === UserType.Root) throw new AccessRefusedError(a.route, a.rule, `the root user's record is shown to root only, not to ${signer.userId}`);
+  }
   if (SIGNER_TYPES[a.rule].includes(signer.userType)) return signer.userId;
-  if (a.rule === 'self-or-admin' && a.self !== undefined && subjectOf(a.self, a.params, a.model) === signer.userId) return signer.userId;
   throw new AccessRefusedError(a.route, a.rule, `user ${signer.userId} is a ${TYPE_NAMES[signer.userType] ?? 'unknown'} user`);
 }
 

@@ -35,7 +35,8 @@ export const ACCESS_MODES: readonly AccessMode[] = ['cubefs', 'signed'];
  * - `open`: anyone; the handler's own checks answer.
  * - `authKey`: anyone holding the vol's authKey = md5(owner) (34 otherwise), checked by the
  *   handler in Go's order (after the name, before the vol's settings).
- * - `self-or-admin`: signed by root or an admin, or by the user the request is about (57).
+ * - `self-or-admin`: signed by root or an admin, or by the user the request is about (57); the
+ *   root user's own record only by root.
  * - `admin`: signed by root or an admin user (57).
  * - `root`: signed by the root user (57).
  */
@@ -82,6 +83,7 @@ const NODES_CALL = 'meta and data nodes call it unsigned';
 const SDK_CALLS = 'the SDK calls it unsigned';
 const OBJECTNODE_AK = 'the objectnode looks up S3 keys with it unsigned: it cannot run against a signed-mode master';
 const CLI_ONLY = 'cfs-cli only';
+const ROOT_RECORD = "in signed mode the root user's record only to root (an admin holding root's secret key would be root)";
 
 /** Every path the API serves, by group, in the order of the docs. */
 export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
@@ -155,9 +157,9 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     { url: '/user/create', methods: POST, cubefs: 'open', signed: 'admin', checks: 'type root (1) or unknown: 56; bad id: 55' },
     { url: '/user/update', methods: GP, cubefs: 'open', signed: 'admin', checks: 'to type root (1): 56; the root user: 57' },
     { url: '/user/delete', methods: GP, cubefs: 'open', signed: 'admin', checks: 'the root user: 57; owns vols: 53' },
-    { url: '/user/info', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'user', note: 'shows the user\'s secret key' },
-    { url: '/user/akInfo', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'ak', note: `shows the key's secret; ${OBJECTNODE_AK}` },
-    { url: '/user/list', methods: GET, cubefs: 'open', signed: 'admin', note: 'shows every user\'s secret key' },
+    { url: '/user/info', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'user', note: `shows the user's secret key; ${ROOT_RECORD}` },
+    { url: '/user/akInfo', methods: GET, cubefs: 'open', signed: 'self-or-admin', self: 'ak', note: `shows the key's secret; ${ROOT_RECORD}; ${OBJECTNODE_AK}` },
+    { url: '/user/list', methods: GET, cubefs: 'open', signed: 'root', note: 'shows every user\'s secret key, root\'s too' },
     { url: '/user/updatePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
     { url: '/user/removePolicy', methods: GP, cubefs: 'open', signed: 'admin' },
     { url: '/user/deleteVolPolicy', methods: GP, cubefs: 'open', signed: 'admin' },

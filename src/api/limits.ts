@@ -268,8 +268,12 @@ export class RouteQpsLimiter {
     return [...this.buckets.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, b]) => ({ path, limit: b.limit.limit, timeoutSec: b.limit.timeoutSec }));
   }
 
-  /** Resolves when the request may run; rejects with ApiBusyError, or the signal's reason. */
-  async wait(path: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves when the request may run; rejects with ApiBusyError, or the signal's reason. The
+   * signal is asked for only when the request has to wait (making one costs; most paths have no
+   * limit).
+   */
+  async wait(path: string, signalOf: () => AbortSignal): Promise<void> {
     const bucket = this.buckets.get(path);
     if (bucket === undefined) return;
     const now = this.nowMs();
@@ -280,7 +284,7 @@ export class RouteQpsLimiter {
       throw new ApiBusyError(path, 'route_qps', `over the limit of ${bucket.limit.limit} requests per second (waited up to ${bucket.limit.timeoutSec} s)`);
     }
     bucket.nextFreeMs = bucket.limit.limit > 0 ? at + 1000 / bucket.limit.limit : Number.POSITIVE_INFINITY;
-    if (waitMs > 0) await sleep(waitMs, signal);
+    if (waitMs > 0) await sleep(waitMs, signalOf());
   }
 }
 

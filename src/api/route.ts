@@ -119,7 +119,7 @@ async function serve(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request
 
 /** The route's QPS limit (Go's API limiter), for a request this member answers itself. */
 function waitForQps(ctx: ApiContext, url: string, request: FastifyRequest): Promise<void> {
-  return ctx.qps.wait(url, requestState(request).abort.signal);
+  return ctx.qps.wait(url, () => requestState(request).abort.signal);
 }
 
 function checkRouteAccess(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request: FastifyRequest, call: RouteCall): void {

@@ -32,7 +32,7 @@ export function outcomeOf(rule: AccessRule, caller: CallerClass): 'ok' | '57' | 
 const CELL: Readonly<Record<ReturnType<typeof outcomeOf>, string>> = { ok: '✓', '57': '57', self: 'self ✓, else 57' };
 
 function cells(rule: AccessRule): string {
-  return CALLER_CLASSES.map((c) => CELL[outcomeOf(rule, c)]).join(' | ');
+  return CALLER_CLASSES.map((c) => (rule === 'self-or-admin' && c === 'admin' ? "✓, root's record 57" : CELL[outcomeOf(rule, c)])).join(' | ');
 }
 
 function ruleText(rule: AccessRule): string {
@@ -87,7 +87,8 @@ ${(['open', 'authKey', 'self-or-admin', 'admin', 'root'] as const).map((r) => `|
 HTTP 200) and a message naming the route, the signer it needs and what was wrong (no or bad
 signature, or the signer's type). authKey (34): any caller, with the vol owner's authKey, checked
 by the handler in Go's order (a wrong key answers 34). self: a normal user may read its own record
-(\`user\` or \`ak\` names it). A signature on a route that needs none is ignored. Signatures are
+(\`user\` or \`ak\` names it); the root user's record is root's alone (an admin holding
+root's secret key could sign as root). A signature on a route that needs none is ignored. Signatures are
 checked on the member that receives the request, and again by the leader when it is forwarded.
 
 Limits on the input of every route (sizes, counts, rates) are in \`docs/limits.md\`.`);

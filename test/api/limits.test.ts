@@ -202,7 +202,8 @@ void describe('per-route QPS limit (Go API limiter: /admin/setApiQpsLimit)', () 
   void it('lets limit x timeout + 1 requests wait their turn and refuses the next at once with 429', async () => {
     let now = 1_000_000;
     const limiter = new RouteQpsLimiter({ '/vol/list': { limit: 10, timeoutSec: 1 } }, () => now);
-    const signal = new AbortController().signal;
+    const abort = new AbortController();
+    const signal = (): AbortSignal => abort.signal;
     const started = Date.now();
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => limiter.wait('/vol/list', signal)));
     const refused = results.filter((r) => r.status === 'rejected');
@@ -215,9 +216,22 @@ void describe('per-route QPS limit (Go API limiter: /admin/setApiQpsLimit)', () 
     await limiter.wait('/vol/list', signal);
   });
 
+  void it('stops waiting, and leaves no timer, when the client goes away', async () => {
+    const limiter = new RouteQpsLimiter({ '/vol/list': { limit: 1, timeoutSec: 5 } }, () => 1_000);
+    const abort = new AbortController();
+    await limiter.wait('/vol/list', () => abort.signal);
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const waiting = limiter.wait('/vol/list', () => abort.signal);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore + 1);
+    abort.abort(new Error('client closed the connection'));
+    await assert.rejects(waiting, /client closed the connection/);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, timersBefore);
+  });
+
   void it('a limit of 0 lets one request through, then none (Go: rate.Limit(0), burst 1)', async () => {
     const limiter = new RouteQpsLimiter({ '/vol/list': { limit: 0, timeoutSec: 1 } }, () => 5);
-    const signal = new AbortController().signal;
+    const abort = new AbortController();
+    const signal = (): AbortSignal => abort.signal;
     await limiter.wait('/vol/list', signal);
     await assert.rejects(limiter.wait('/vol/list', signal), /too many requests/);
   });

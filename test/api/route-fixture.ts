@@ -62,6 +62,8 @@ export interface Probe {
   readonly code: number | 'http200';
   /** The request is about the normal caller itself (self-or-admin rows). */
   readonly aboutNormal?: boolean;
+  /** The request is about the root user (self-or-admin rows: root only). */
+  readonly aboutRoot?: boolean;
   /** The same request with a wrong authKey, for authKey rows: every caller gets 34. */
   readonly wrongKey?: (i: number) => string;
 }
@@ -146,10 +148,12 @@ export function routeProbes(ids: FixtureIds): Readonly<Record<string, readonly P
     '/user/info': [
       { url: () => '/user/info?user=tina', code: 0 },
       { url: () => '/user/info?user=nina', code: 0, aboutNormal: true },
+      { url: () => '/user/info?user=root', code: 0, aboutRoot: true },
     ],
     '/user/akInfo': [
       { url: () => `/user/akInfo?ak=${TINA_AK}`, code: 0 },
       { url: () => `/user/akInfo?ak=${KEYS.normal.ak}`, code: 0, aboutNormal: true },
+      { url: () => `/user/akInfo?ak=${KEYS.root.ak}`, code: 0, aboutRoot: true },
     ],
     '/user/list': get('/user/list'),
     '/user/updatePolicy': [

@@ -97,6 +97,18 @@ export function replyPlan(rng: Rng): ReplyPlan {
     case 7:
       return { name: 'garbage', bytes: () => rng.bytes(1 + rng.int(200)), close: rng.chance(0.5), expect: 'any', warns: 'maybe' };
     case 8:
+      if (rng.chance(0.5)) {
+        // Another protocol version's header (VerSeq, ProtoVersion, a version list): still the reply.
+        const extentType = rng.pick([0x10, 0x80, 0x40, 0x50]);
+        const versionList = (extentType & 0x40) !== 0 ? rng.bytes(17 * rng.int(4)) : new Uint8Array(0);
+        return {
+          name: `versioned reply (ExtentType 0x${extentType.toString(16)})`,
+          bytes: (r) => encodePacket({ ...makeReply(r, ResultCode.OK), extentType, verSeq: BigInt(rng.int(1e9)), protoVersion: rng.int(5), versionList }),
+          close: false,
+          expect: 'ok',
+          warns: false,
+        };
+      }
       return { name: 'bit flips', bytes: (r) => flip(rng, ok(r)), close: false, expect: 'any', warns: 'maybe' };
     case 9:
       // The reply is whole and answers the request; what follows it closes the connection.
