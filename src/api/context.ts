@@ -13,7 +13,9 @@ import type { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
 import type { TaskQueue } from '../nodes/task-queue.js';
 import type { ViewOptions } from '../model/index.js';
+import type { AccessMode, AccessRule } from './access-rules.js';
 import type { LeaderForwarder } from './forward.js';
+import type { ApiLimits, InFlightLimiter, RouteQpsLimiter } from './limits.js';
 import type { ApiMetrics } from './metrics.js';
 
 /** This member's identity and the config values routes print or put into commands. */
@@ -79,4 +81,12 @@ export interface ApiContext {
   readonly viewOptions: ViewOptions;
   /** Every registered path and its methods, for 404 vs 405 (spec 1.1). */
   readonly methodsByPath: Map<string, Set<string>>;
+  /** Which access rules apply (access-rules.ts). */
+  readonly accessMode: AccessMode;
+  /** The rule each route defined with defineRoute enforces, by path. */
+  readonly accessEnforced: Map<string, AccessRule>;
+  /** Limits on client input (limits.ts) and their counters. */
+  readonly limits: ApiLimits;
+  readonly inFlight: InFlightLimiter;
+  readonly qps: RouteQpsLimiter;
 }

@@ -12,12 +12,14 @@
 // |                                         |   x-cubemaster-outcome: unknown when proposed    |
 // | TransferInProgressError                 | 503 text: leadership is moving to another master |
 // | BackpressureError                       | 429 text, as CubeFS's API limiter (spec 1.1)     |
+// | ApiBusyError (limits.ts: in flight, QPS)| 429 text "too many requests for api: <path>: …"  |
 // | NotLeaderError (could not forward)      | 400 text: the leader's addr, or "no leader" (§2) |
 // | ForwardError                            | 502 text, as httputil.ReverseProxy               |
-// | ParamError, model errors, other         | 200 envelope with the error's code and message   |
-// |   OperatingErrors (RaftTimeoutError,    |   (Raft failures carry 4, PersistenceByRaft)     |
-// |   ProposalDroppedError: code 4)         |                                                  |
-// | fastify client errors (body too large)  | 200 envelope, code 2                             |
+// | ParamError (ApiLimitError: too big),    | 200 envelope with the error's code and message   |
+// |   AccessRefusedError (57), model errors,|   (Raft failures carry 4, PersistenceByRaft)     |
+// |   other OperatingErrors (RaftTimeout-   |                                                  |
+// |   Error, ProposalDroppedError: code 4)  |                                                  |
+// | fastify client errors (bad body)        | 200 envelope, code 2                             |
 // | anything else (a bug)                   | 200 envelope, code 1, logged once with reqId     |
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -26,6 +28,7 @@ import { BackpressureError, NotLeaderError, TransferInProgressError } from '../r
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import { sendErrorEnvelope, sendText } from './envelope.js';
 import { ForwardError } from './forward.js';
+import { ApiBusyError } from './limits.js';
 import { pathOf } from './params.js';
 
 export const NO_LEADER_TEXT = 'no leader';
@@ -55,6 +58,10 @@ export function sendFailure(request: FastifyRequest, reply: FastifyReply, error:
   // The leader refuses proposals while it hands leadership over (a stop, /master/changeleader):
   // the SDK tries the next master, which is soon the leader or forwards to it.
   if (error instanceof TransferInProgressError) return sendText(request, reply, 503, `${TRANSFER_TEXT} ${error.target}`);
+  if (error instanceof ApiBusyError) {
+    request.log.debug({ reason: error.reason, err: error.message }, 'request refused: busy');
+    return sendText(request, reply, 429, error.message);
+  }
   if (error instanceof BackpressureError) {
     request.log.warn({ err: error.message }, 'backpressure');
     return sendText(request, reply, 429, `too many requests for api: ${pathOf(request.raw.url ?? '')}: ${error.message}`);

@@ -1,10 +1,12 @@
 // Prometheus metrics of the API (prom-client), served at `/metrics` by every member (spec 1.4:
 // `/metrics` is on the API port; spec 2: served locally, never proxied). Labels are bounded:
 // `route` is a registered path pattern or "unmatched", `code` an envelope code, "forwarded",
-// or "none" for plain-text replies, `status` an HTTP status.
+// or "none" for plain-text replies, `status` an HTTP status, `reason` one of limits.ts's
+// RefusalReason values.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestGate } from './gate.js';
+import type { RefusalReason } from './limits.js';
 
 export interface ApiRequestSample {
   readonly route: string;
@@ -20,6 +22,7 @@ export class ApiMetrics {
   private readonly requests: Counter<'route' | 'method' | 'status' | 'code'>;
   private readonly latency: Histogram<'route' | 'code'>;
   private readonly forwards: Counter<'route' | 'result'>;
+  private readonly refusals: Counter<'reason' | 'route'>;
 
   constructor(
     readonly registry: Registry,
@@ -42,6 +45,12 @@ export class ApiMetrics {
       name: 'cubemaster_api_forwarded_total',
       help: 'Requests this member sent on to the leader (ok, failed: 502) or refused to (refused: 400).',
       labelNames: ['route', 'result'],
+      registers: [registry],
+    });
+    this.refusals = new Counter({
+      name: 'cubemaster_api_refused_total',
+      help: 'Requests refused by an access rule (code 57) or an input limit (code 2, or HTTP 429 when over a concurrency or QPS limit), by reason and route.',
+      labelNames: ['reason', 'route'],
       registers: [registry],
     });
     new Gauge({
@@ -69,5 +78,9 @@ export class ApiMetrics {
 
   forwarded(route: string, result: ForwardResult): void {
     this.forwards.inc({ route, result });
+  }
+
+  refused(reason: RefusalReason, route: string): void {
+    this.refusals.inc({ reason, route });
   }
 }

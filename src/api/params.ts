@@ -44,11 +44,16 @@ export function decodeComponent(raw: string): string {
   }
 }
 
-/** Appends the pairs of a raw `a=1&b=2` string to `into`; the first value of a key wins later. */
-export function parseQueryInto(raw: string, into: Map<string, string[]>): void {
-  if (raw === '') return;
+/**
+ * Appends the pairs of a raw `a=1&b=2` string to `into`; the first value of a key wins later.
+ * Returns the number of pairs read.
+ */
+export function parseQueryInto(raw: string, into: Map<string, string[]>): number {
+  if (raw === '') return 0;
+  let pairs = 0;
   for (const pair of raw.split('&')) {
     if (pair === '') continue;
+    pairs += 1;
     const eq = pair.indexOf('=');
     const key = decodeComponent(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1));
@@ -56,6 +61,7 @@ export function parseQueryInto(raw: string, into: Map<string, string[]>): void {
     if (values === undefined) into.set(key, [value]);
     else values.push(value);
   }
+  return pairs;
 }
 
 /** The raw query of a request target: everything after the first `?`, fragment included. */
@@ -76,11 +82,18 @@ const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 /** Form values of one request, read like Go's `r.FormValue`. */
 export class Params {
   private readonly values = new Map<string, string[]>();
+  /** key=value pairs in the query and the form body, repeats included (limits.ts). */
+  readonly pairCount: number;
 
   /** `formBody`: the raw x-www-form-urlencoded POST body, whose values come first (Go r.Form). */
   constructor(url: string, formBody?: string) {
-    if (formBody !== undefined) parseQueryInto(formBody, this.values);
-    parseQueryInto(rawQueryOf(url), this.values);
+    const formPairs = formBody === undefined ? 0 : parseQueryInto(formBody, this.values);
+    this.pairCount = formPairs + parseQueryInto(rawQueryOf(url), this.values);
+  }
+
+  /** Every key with all its values, in first-seen order. */
+  entries(): IterableIterator<[string, readonly string[]]> {
+    return this.values.entries();
   }
 
   /** The first value, or undefined when absent or empty (spec 1.1). */
@@ -101,10 +114,13 @@ export class Params {
     return this.get(name) ?? '';
   }
 
-  /** A non-negative integer (spec 1.3 extractUint), `fallback` when absent. */
-  uint(name: string, fallback: number): number {
+  /**
+   * A non-negative integer (spec 1.3 extractUint), `fallback` when absent; at most `max` (Go's
+   * type of the parameter: INT32_MAX where it parses with extractUint, UINT32_MAX for uint32).
+   */
+  uint(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
     const value = this.get(name);
-    return value === undefined ? fallback : parseUint(name, value);
+    return value === undefined ? fallback : parseUint(name, value, max);
   }
 
   requireUint(name: string): number {
@@ -122,10 +138,16 @@ export class Params {
   }
 }
 
-export function parseUint(name: string, value: string): number {
+/** Go's extractUint parses with strconv.ParseInt(s, 10, 32): larger values are illegal. */
+export const INT32_MAX = 0x7fff_ffff;
+/** extractUint32 / extractUint32WithDefault: strconv.ParseUint(s, 10, 32). */
+export const UINT32_MAX = 0xffff_ffff;
+
+export function parseUint(name: string, value: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^\+?[0-9]{1,16}$/.test(value)) throw illegalArg(name, value);
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw illegalArg(name, value);
+  if (n > max) throw new ParamError(name, `args [${name}] is not legal: ${value} is above ${max}`);
   return n;
 }
 

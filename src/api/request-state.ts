@@ -4,6 +4,7 @@
 // normalise a malformed one so fastify never answers 415, which the Go master never does).
 
 import type { FastifyRequest } from 'fastify';
+import type { InFlightSlot } from './limits.js';
 
 export type Outcome = 'envelope' | 'forwarded' | 'text';
 
@@ -20,6 +21,8 @@ export interface RequestState {
   readonly originalContentType: string | undefined;
   /** Whether the gate admitted the request (then it must leave exactly once). */
   admitted: boolean;
+  /** The in-flight slot the request holds (limits.ts), released when it finishes. */
+  inFlightSlot: InFlightSlot | null;
 }
 
 const states = new WeakMap<FastifyRequest, RequestState>();
@@ -33,6 +36,7 @@ export function initRequestState(request: FastifyRequest, originalContentType: s
     abort: new AbortController(),
     originalContentType,
     admitted: false,
+    inFlightSlot: null,
   };
   states.set(request, state);
   return state;

@@ -1,8 +1,8 @@
-// Signed requests for cubemaster's own privileged actions (the console's actions, the admin CLI's
-// snapshot and membership commands): the caller proves it holds a user's secret key without
-// sending it. CubeFS has no equivalent on the master (its admin routes are open); the routes
-// that CubeFS clients call keep CubeFS's own rules, this scheme is only for routes marked
-// `auth: 'root'` (route.ts).
+// Signed requests: the caller proves it holds a user's secret key without sending it. CubeFS has
+// no equivalent on the master (its REST routes authenticate nobody). cubemaster's own
+// privileged routes need a request signed by root; in the `signed` access mode more routes need
+// a signer of some user type (access-rules.ts, access-check.ts). Routes whose rule needs no
+// signer ignore the headers.
 //
 // The caller sends three headers:
 //   x-cubemaster-access-key  the user's access key (16 alphanumerics)
@@ -13,6 +13,7 @@
 // which bounds how long a captured request can be replayed.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ModelView } from '../model/index.js';
+import type { UserRecord } from '../model/state.js';
 import { UserType } from '../model/state.js';
 import { NoPermissionError } from '../model/errors.js';
 
@@ -60,6 +61,18 @@ export function verifySignedRequest(
   nowMs: number,
   rootOnly = true,
 ): string {
+  const user = verifySigner(model, headers, parts, nowMs);
+  if (rootOnly && user.userType !== UserType.Root) throw new NoPermissionError(`user ${user.userId} is not the root user`);
+  return user.userId;
+}
+
+/** Whether the request carries any of the signature headers (an unsigned request carries none). */
+export function isSigned(headers: Readonly<Record<string, HeaderValue>>): boolean {
+  return Object.values(ROOT_AUTH_HEADERS).some((name) => headers[name] !== undefined);
+}
+
+/** The user whose secret key signed the request; NoPermissionError (57) as verifySignedRequest. */
+export function verifySigner(model: ModelView, headers: Readonly<Record<string, HeaderValue>>, parts: SignedRequestParts, nowMs: number): UserRecord {
   const header = (name: string): string => {
     const value = headers[name];
     const first = Array.isArray(value) ? value[0] : value;
@@ -79,6 +92,5 @@ export function verifySignedRequest(
   const expected = createHmac('sha256', user.secretKey).update(canonicalRequest(parts, dateMs)).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new NoPermissionError('signature does not match');
-  if (rootOnly && user.userType !== UserType.Root) throw new NoPermissionError(`user ${user.userId} is not the root user`);
-  return user.userId;
+  return user;
 }

@@ -25,9 +25,14 @@ import type { ApiContext } from './context.js';
 import { sendOk } from './envelope.js';
 import { sendFailure, sendNoLeader } from './errors.js';
 import { FORWARDED_BY_HEADER } from './forward.js';
-import { Params } from './params.js';
+import type { JsonObject } from './params.js';
+import { jsonObject, Params } from './params.js';
+import { ApiBusyError, ApiLimitError, checkJsonStrings, checkParamLimits } from './limits.js';
 import { requestState } from './request-state.js';
-import { verifySignedRequest } from './root-auth.js';
+import { checkAccess } from './access-check.js';
+import type { AccessRule } from './access-rules.js';
+import { accessRowOf, ruleIn } from './access-rules.js';
+import { assert } from '../util/assert.js';
 
 export type RouteAccess = 'local' | 'read' | 'leader' | 'leader-read';
 export type RouteMethod = 'GET' | 'POST';
@@ -37,6 +42,8 @@ export interface RouteCall {
   readonly params: Params;
   /** The raw body (JSON user APIs); undefined for bodiless requests. */
   readonly body: Buffer | undefined;
+  /** The body as a JSON object (params.ts jsonObject), its strings within maxParamValueBytes. */
+  json(): JsonObject;
   /** Fires when the client goes away. */
   readonly signal: AbortSignal;
   /** CallOptions for the replicated core with the given deadline. */
@@ -55,8 +62,10 @@ export interface RouteSpec {
   /**
    * 'root': cubemaster's own privileged actions; the request must be signed with the root
    * user's keys (root-auth.ts), checked on the member that receives it, before anything else.
+   * ('admin': root or an admin user.) The route's row in access-rules.ts, when it has one, must
+   * say the same for the default mode; the row decides in every mode.
    */
-  readonly auth?: 'root';
+  readonly auth?: 'root' | 'admin';
   /** Headers added when this request is forwarded to the leader. */
   readonly forwardHeaders?: (ctx: ApiContext) => Readonly<Record<string, string>>;
   /** Returns (or resolves with) the envelope's `data`; throws typed errors. */
@@ -67,41 +76,63 @@ export function defineRoute(app: FastifyInstance, ctx: ApiContext, spec: RouteSp
   const methods = ctx.methodsByPath.get(spec.url) ?? new Set<string>();
   for (const m of spec.methods) methods.add(m);
   ctx.methodsByPath.set(spec.url, methods);
+  const rule = accessRuleOf(ctx, spec);
+  ctx.accessEnforced.set(spec.url, rule);
   app.route({
     method: [...spec.methods],
     url: spec.url,
     handler: async (request, reply) => {
       requestState(request).route = spec.url;
-      await serve(ctx, spec, request, reply);
+      await serve(ctx, spec, rule, request, reply);
       return reply;
     },
   });
 }
 
-async function serve(ctx: ApiContext, spec: RouteSpec, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** The rule of the route's row in this mode; a route without a row: its `auth`, else open. */
+function accessRuleOf(ctx: ApiContext, spec: RouteSpec): AccessRule {
+  const row = accessRowOf(spec.url);
+  if (row === undefined) return spec.auth ?? 'open';
+  assert(spec.auth === undefined || row.cubefs === spec.auth, () => `route ${spec.url}: auth '${spec.auth}' but its access row says '${row.cubefs}'`);
+  return ruleIn(row, ctx.accessMode);
+}
+
+async function serve(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   try {
-    if (spec.auth === 'root') verifyRoot(ctx, request);
+    const call = routeCall(ctx, request);
+    if (rule !== 'open') checkRouteAccess(ctx, spec, rule, request, call);
     if ((spec.access === 'leader' || spec.access === 'leader-read') && ctx.raft.info().role !== 'leader') {
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
     }
+    await waitForQps(ctx, spec.url, request);
     if (spec.access === 'leader-read' || (spec.access === 'read' && !wantsSerializable(request))) {
       await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
     }
-    const data: unknown = await spec.handle(routeCall(request));
+    const data: unknown = await spec.handle(call);
     await sendOk(request, reply, data);
   } catch (e) {
     if (e instanceof NotLeaderError && !reply.sent) {
       await forwardToLeader(ctx, spec, request, reply, e.leaderHint);
       return;
     }
+    if (e instanceof ApiLimitError || e instanceof ApiBusyError) ctx.metrics.refused(e.reason, spec.url);
     if (!reply.sent) sendFailure(request, reply, e);
   }
 }
 
-function verifyRoot(ctx: ApiContext, request: FastifyRequest): void {
-  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-  verifySignedRequest(ctx.replicator.model, request.headers, { method: request.method, pathAndQuery: request.raw.url ?? '', body }, ctx.clock.nowMs());
+/** The route's QPS limit (Go's API limiter), for a request this member answers itself. */
+function waitForQps(ctx: ApiContext, url: string, request: FastifyRequest): Promise<void> {
+  return ctx.qps.wait(url, () => requestState(request).abort.signal);
+}
+
+function checkRouteAccess(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request: FastifyRequest, call: RouteCall): void {
+  try {
+    checkAccess({ route: spec.url, rule, self: accessRowOf(spec.url)?.self, request, params: call.params, model: ctx.replicator.model, nowMs: ctx.clock.nowMs() });
+  } catch (e) {
+    ctx.metrics.refused('access', spec.url);
+    throw e;
+  }
 }
 
 /** The leader's HTTP addr ('' = unknown). `hint` is a NotLeaderError's leader id (0 = none). */
@@ -167,14 +198,21 @@ export function callOptions(request: FastifyRequest, timeoutMs: number): CallOpt
   };
 }
 
-function routeCall(request: FastifyRequest): RouteCall {
+function routeCall(ctx: ApiContext, request: FastifyRequest): RouteCall {
   const state = requestState(request);
   const body = Buffer.isBuffer(request.body) ? request.body : undefined;
   const isForm =
     request.method === 'POST' && (state.originalContentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const params = new Params(request.raw.url ?? '', isForm && body !== undefined ? body.toString('utf8') : undefined);
+  checkParamLimits(params, ctx.limits);
   return {
-    params: new Params(request.raw.url ?? '', isForm && body !== undefined ? body.toString('utf8') : undefined),
+    params,
     body,
+    json: () => {
+      const object = jsonObject(body);
+      checkJsonStrings(object, ctx.limits);
+      return object;
+    },
     get signal() {
       return state.abort.signal;
     },

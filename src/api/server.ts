@@ -26,8 +26,11 @@ import { DEFAULT_NODE_SET_CAPACITY } from '../model/index.js';
 import type { ApiClusterConfig, ApiContext, ApiTimeouts } from './context.js';
 import { sendMethodNotAllowed, sendNotFound } from './envelope.js';
 import { sendFailure, sendShuttingDown } from './errors.js';
+import type { AccessMode, AccessRule } from './access-rules.js';
 import type { ForwardOptions } from './forward.js';
-import { LeaderForwarder } from './forward.js';
+import { LeaderForwarder, splitHostPort } from './forward.js';
+import type { ApiBusyError, ApiLimits } from './limits.js';
+import { ApiLimitError, checkRequestShape, clientKeyOf, DEFAULT_API_LIMITS, InFlightLimiter, RouteQpsLimiter } from './limits.js';
 import { RequestGate } from './gate.js';
 import { ApiMetrics } from './metrics.js';
 import { parseQueryInto, pathOf } from './params.js';
@@ -35,6 +38,7 @@ import { rawUrlClientErrorHandler } from './raw-url.js';
 import { initRequestState, requestState } from './request-state.js';
 import { adminRoutes } from './routes/admin.js';
 import { consoleRoutes } from './routes/console.js';
+import { apiLimitRoutes } from './routes/api-limits.js';
 import { memberRoutes } from './routes/member.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -48,9 +52,8 @@ import { topologyRoutes } from './routes/topology.js';
 import { userRoutes } from './routes/users.js';
 import { volRoutes } from './routes/vols.js';
 
-export interface ApiLimits {
-  /** Largest request body accepted (form or JSON). Default 1 MiB. */
-  readonly bodyLimitBytes?: number;
+/** Limits on client input (limits.ts; defaults DEFAULT_API_LIMITS) and the socket timeouts. */
+export interface ApiServerLimits extends Partial<ApiLimits> {
   /** Node's server.requestTimeout: the whole request must arrive within it. Default 60 s. */
   readonly requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this. Default 65 s. */
@@ -69,7 +72,9 @@ export interface ApiServerOptions {
   readonly random?: RandomSource;
   readonly forward?: ForwardOptions;
   readonly timeouts?: Partial<ApiTimeouts>;
-  readonly limits?: ApiLimits;
+  readonly limits?: ApiServerLimits;
+  /** Which access rules apply (access-rules.ts); default 'cubefs', the Go master's. */
+  readonly accessMode?: AccessMode;
   /** Host name resolution for node addrs (spec 1.3); default DNS. */
   readonly resolveHost?: HostResolver;
   /** This member's own status and audit digests (/cubemaster/status, /cubemaster/audit). */
@@ -97,9 +102,18 @@ export interface ApiServer {
   readonly metricsRegistry: Registry;
   /** The services behind the routes; the master hands `partitions` to its leader schedulers. */
   readonly services: ApiContext['services'];
+  /** Every route registered (after `app.ready()`), with the access rule it enforces, if any. */
+  routes(): readonly RegisteredRoute[];
 }
 
-export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export interface RegisteredRoute {
+  readonly url: string;
+  readonly methods: readonly string[];
+  /** The rule defineRoute enforces; undefined for routes registered without it (/metrics...). */
+  readonly enforced: AccessRule | undefined;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = DEFAULT_API_LIMITS.maxBodyBytes;
 export const DEFAULT_TIMEOUTS: ApiTimeouts = { proposeMs: 10_000, membershipMs: 25_000, transferMs: 10_000 };
 
 // A Content-Type fastify can parse ("type/subtype" plus parameters); anything else is replaced
@@ -122,7 +136,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const taskQueue = options.domain?.queue ?? new TaskQueue({ sender: { sendAdminTask: () => Promise.reject(new Error('this API does not send queued node tasks')) } });
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
-  const bodyLimit = options.limits?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...stripUndefined(options.limits ?? {}) };
+  const bodyLimit = limits.maxBodyBytes;
   const gate = new RequestGate();
   const metricsRegistry = options.metricsRegistry ?? new Registry();
   let nextRequestId = 0;
@@ -201,7 +216,21 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     metrics: new ApiMetrics(metricsRegistry, gate),
     viewOptions: { utcOffsetSec: cluster.utcOffsetSec },
     methodsByPath: new Map(),
+    accessMode: options.accessMode ?? 'cubefs',
+    accessEnforced: new Map(),
+    limits,
+    inFlight: new InFlightLimiter(limits),
+    qps: new RouteQpsLimiter(limits.qps, () => clock.nowMs()),
   };
+  // Node keeps at most this many header lines; one more than the limit shows a request over it.
+  app.server.maxHeadersCount = limits.maxHeaderCount + 1;
+  const registered = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = registered.get(route.url) ?? new Set<string>();
+    for (const m of Array.isArray(route.method) ? route.method : [route.method]) methods.add(m);
+    registered.set(route.url, methods);
+  });
+  const isMemberHost = (host: string): boolean => ctx.raft.info().peers.some((p) => splitHostPort(p.httpAddr).host === host);
 
   // Bodies are kept as raw bytes: handlers decode form or JSON themselves, and a forwarded
   // request carries exactly the bytes the client sent.
@@ -219,10 +248,29 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       return;
     }
     state.admitted = true;
+    const route = request.routeOptions.url ?? null;
+    const shape = checkRequestShape(request, limits);
+    if (shape !== null) {
+      refuse(ctx, request, reply, route, shape);
+      return;
+    }
+    const slot = ctx.inFlight.acquire(clientKeyOf(request, isMemberHost), route, pathOf(request.raw.url ?? ''));
+    if ('refused' in slot) {
+      refuse(ctx, request, reply, route, slot.refused);
+      return;
+    }
+    state.inFlightSlot = slot.slot;
     done();
   });
 
-  app.setErrorHandler((error, request, reply) => sendFailure(request, reply, error));
+  app.setErrorHandler((error, request, reply) => {
+    if ((error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const tooLarge = new ApiLimitError('body', 'body_bytes', `request body larger than the limit of ${bodyLimit} bytes (maxBodyBytes)`);
+      refuse(ctx, request, reply, request.routeOptions.url ?? null, tooLarge);
+      return;
+    }
+    sendFailure(request, reply, error);
+  });
   app.setNotFoundHandler((request, reply) => {
     const known = ctx.methodsByPath.get(pathOf(request.raw.url ?? ''));
     return known !== undefined && !known.has(request.method) ? sendMethodNotAllowed(request, reply) : sendNotFound(request, reply);
@@ -247,10 +295,25 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(operatorRoutes, { ctx });
   void app.register(consoleRoutes, { ctx });
   void app.register(recoveryRoutes, { ctx });
+  void app.register(apiLimitRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
   if (options.stateExporter !== undefined) void app.register(snapshotRoutes, { ctx, exporter: options.stateExporter });
 
-  return { app, gate, metricsRegistry, services: ctx.services };
+  const routes = (): RegisteredRoute[] =>
+    [...registered.entries()].map(([url, methods]) => ({ url, methods: [...methods].sort(), enforced: ctx.accessEnforced.get(url) }));
+  return { app, gate, metricsRegistry, services: ctx.services, routes };
+}
+
+/** Answers a request refused by a limit (limits.ts) and counts it. */
+function refuse(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, route: string | null, error: ApiLimitError | ApiBusyError): void {
+  const label = route ?? 'unmatched';
+  requestState(request).route = label;
+  ctx.metrics.refused(error.reason, label);
+  sendFailure(request, reply, error);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Runs once per request when its response closes (finished or abandoned by the client). */
@@ -259,6 +322,8 @@ function finishRequest(ctx: ApiContext, gate: RequestGate, request: FastifyReque
   const finished = reply.raw.writableEnded;
   if (!finished) state.abort.abort(new Error('client closed the connection'));
   if (state.admitted) gate.leave();
+  if (state.inFlightSlot !== null) ctx.inFlight.release(state.inFlightSlot);
+  state.inFlightSlot = null;
   const seconds = Number(process.hrtime.bigint() - state.startNs) / 1e9;
   const code = !finished ? 'aborted' : state.outcome === 'forwarded' ? 'forwarded' : state.code === null ? 'none' : String(state.code);
   ctx.metrics.observe({ route: state.route, method: request.method, status: reply.raw.statusCode, code, seconds });

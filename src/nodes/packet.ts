@@ -286,6 +286,17 @@ export class PacketDecoder {
     return this.stage.kind === 'header' && this.queue.length === 0;
   }
 
+  /** The error that put the stream out of sync, once one did (push then throws it). */
+  get failed(): PacketDecodeError | null {
+    return this.failure;
+  }
+
+  /**
+   * The packets the chunk completes. Bytes that cannot start a packet throw PacketDecodeError,
+   * unless whole packets came before them in the same chunk: those are returned, `failed` is
+   * set, and the next push throws. (A node's complete reply followed by stray bytes is still
+   * that reply; the owner sees `failed` and closes the connection.)
+   */
   push(chunk: Uint8Array): Packet[] {
     if (this.failure !== null) throw this.failure;
     this.queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -293,8 +304,9 @@ export class PacketDecoder {
     try {
       for (let p = this.step(); p !== null; p = this.step()) out.push(p);
     } catch (e) {
-      if (e instanceof PacketDecodeError) this.failure = e;
-      throw e;
+      if (!(e instanceof PacketDecodeError)) throw e;
+      this.failure = e;
+      if (out.length === 0) throw e;
     }
     return out;
   }

@@ -186,6 +186,14 @@ export class TaskConnection {
       this.repliesReceived += 1;
       f.resolve(reply);
     }
+    // Bytes after the reply (a bad packet, or the start of one nobody asked for) would be read
+    // as the next request's reply: the connection goes now, not when the next request fails.
+    const failure = this.decoder.failed;
+    if (failure !== null) {
+      this.protocolFault(new NodeTaskError('protocol', this.nodeAddr, this.opCode(), `malformed reply from ${this.nodeAddr}: ${failure.message}`, { cause: failure }));
+    } else if (this.inFlight === null && !this.decoder.idle) {
+      this.protocolFault(new NodeTaskError('protocol', this.nodeAddr, 0, `unexpected bytes from ${this.nodeAddr} with no request in flight (${this.decoder.bufferedBytes} bytes)`));
+    }
   }
 
   private fail(error: NodeTaskError): void {

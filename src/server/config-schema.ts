@@ -8,6 +8,9 @@
 // are marked `cubefs`; CubeFS reads some as strings and some as numbers and silently ignores a
 // value of the other type: we accept either and reject what does not parse, naming the key.
 
+import { ACCESS_MODES } from '../api/access-rules.js';
+import type { ApiLimits } from '../api/limits.js';
+
 export interface PeerConfig {
   readonly id: number;
   readonly host: string;
@@ -71,13 +74,19 @@ export interface FileKey extends KeyCommon {
   readonly default: null;
 }
 
+/** The API's input limits (docs/limits.md): an object, each limit optional; unset: the defaults. */
+export interface ApiLimitsKey extends KeyCommon {
+  readonly kind: 'apiLimits';
+  readonly default: null;
+}
+
 /** `id:ip:httpPort[:raftPort],...`; the default is this master alone (`<id>:<ip>:<listen>`). */
 export interface PeersKey extends KeyCommon {
   readonly kind: 'peers';
   readonly default: null;
 }
 
-export type KeySpec = IntKey | PortKey | BoolKey | StringKey | DirKey | FileKey | EnumKey | PeersKey;
+export type KeySpec = IntKey | PortKey | BoolKey | StringKey | DirKey | FileKey | EnumKey | ApiLimitsKey | PeersKey;
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 const DAY_MS = 86_400_000;
@@ -169,6 +178,17 @@ export const CONFIG_KEYS = {
   httpTlsKeyFile: { kind: 'file', default: null, doc: "HTTPS for the API: this member's private key (PEM)" },
   httpTlsCaFile: { kind: 'file', default: null, doc: "the CA of the members' HTTPS certificates (forwarding verifies the leader) and of client certificates; needs HTTPS on" },
   httpTlsRequireClientCert: { kind: 'bool', default: false, doc: 'HTTPS clients must present a certificate signed by httpTlsCaFile' },
+  apiAccess: {
+    kind: 'enum',
+    values: ACCESS_MODES,
+    default: 'cubefs',
+    doc: "who may call which route (docs/access-rules.md): `cubefs`, the Go master's rules, or `signed`, admin and root routes need a request signed with a user's secret key",
+  },
+  apiLimits: {
+    kind: 'apiLimits',
+    default: null,
+    doc: 'limits on client input, each optional: sizes, counts, requests in flight per client and per route, per-route QPS (`qps`: path -> `{ limit, timeout }`), as in docs/limits.md',
+  },
 } as const satisfies Readonly<Record<string, KeySpec>>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -189,7 +209,9 @@ type ValueOf<S> = S extends { readonly kind: 'int' }
           ? readonly PeerConfig[]
           : S extends { readonly kind: 'file' }
             ? string | undefined
-            : string;
+            : S extends { readonly kind: 'apiLimits' }
+              ? ApiLimits
+              : string;
 
 /** The parsed configuration: one field per schema entry. */
 export type MasterConfig = { readonly [K in ConfigKey as FieldOf<K>]: ValueOf<Schema[K]> };
@@ -273,6 +295,8 @@ export function allowedText(spec: KeySpec): string {
       return 'a file path (relative: to the config file)';
     case 'enum':
       return spec.values.map((v) => JSON.stringify(v)).join(', ');
+    case 'apiLimits':
+      return 'an object of the limits in docs/limits.md';
     case 'peers':
       return '`id:ip:httpPort[:raftPort]`, comma separated';
   }
@@ -282,6 +306,7 @@ export function allowedText(spec: KeySpec): string {
 export function defaultText(key: ConfigKey): string {
   const spec: KeySpec = CONFIG_KEYS[key];
   if (spec.kind === 'peers') return '`<id>:<ip>:<listen>`';
+  if (spec.kind === 'apiLimits') return 'the defaults in docs/limits.md';
   if (spec.default === null) return '(unset)';
   if (spec.kind === 'string' && spec.default === '') return '""';
   return String(spec.default);

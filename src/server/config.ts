@@ -4,6 +4,7 @@
 // is allowed; a key the table does not know is reported as a warning (the caller logs each once).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseApiLimits } from '../api/limits.js';
 import { CubeCode, ParamError } from '../util/errors.js';
 import {
   allowedText,
@@ -150,6 +151,12 @@ function parseValue(raw: RawConfig, key: ConfigKey, spec: KeySpec, baseDir: stri
       if (!spec.values.includes(text)) throw invalid(key, value, spec, where);
       return text;
     }
+    case 'apiLimits':
+      try {
+        return parseApiLimits(value);
+      } catch (e) {
+        throw new ConfigError(key, `key "${key}"${where === '' ? '' : ` (${where})`}: ${(e as Error).message}`);
+      }
     case 'peers':
       throw new Error('peers is parsed after the other keys');
   }

@@ -187,6 +187,8 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     domain: { nodes: nodeTasks, ops: domainOps, queue: taskQueue },
     logger: logger.child({ component: 'http' }),
     timeouts: { proposeMs: config.proposalTimeoutMs },
+    accessMode: config.apiAccess,
+    limits: config.apiLimits,
     auditor: new MemberAuditor(node, fsm, log),
     stateExporter: stateExports,
     https: security.https,

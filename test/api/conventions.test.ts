@@ -95,7 +95,7 @@ void describe('parameters (spec 1.1, 8.2)', () => {
   });
 
   void it('bounds the body: a larger one is refused with code 2 and changes nothing', async () => {
-    const { app, group } = singleMaster({ limits: { bodyLimitBytes: 64 } });
+    const { app, group } = singleMaster({ limits: { maxBodyBytes: 64 } });
     const before = modelDigest(group.state);
     const msg = await fails(app, postJson('/user/create', { id: 'alice', type: 3, description: 'x'.repeat(100) }), 2);
     assert.match(msg, /body/i);

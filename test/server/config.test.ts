@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_API_LIMITS } from '../../src/api/limits.js';
 import { renderConfigDoc } from '../../src/server/config-doc.js';
 import { CONFIG_KEYS, configKeys, fieldOf } from '../../src/server/config-schema.js';
 import { ConfigError, parseConfig, readConfig } from '../../src/server/config.js';
@@ -42,6 +43,7 @@ void describe('config validation', () => {
       const spec = CONFIG_KEYS[key];
       const value = (config as unknown as Record<string, unknown>)[fieldOf(key)];
       if (spec.kind === 'dir') assert.equal(value, path.resolve('/base', spec.default), key);
+      else if (spec.kind === 'apiLimits') assert.deepEqual(value, DEFAULT_API_LIMITS, key);
       else if (spec.kind !== 'peers') assert.equal(value, spec.default ?? undefined, key);
     }
     assert.deepEqual(config.peers, [{ id: 1, host: '127.0.0.1', httpPort: 17010, raftPort: 5902 }]);

@@ -10,7 +10,7 @@ import { checkVolName, userInfo, userInfoByAccessKey, userInfoById, userList, us
 import { ParamError } from '../../util/errors.js';
 import type { ApiContext } from '../context.js';
 import type { JsonObject } from '../params.js';
-import { jsonBool, jsonInt, jsonObject, jsonString, jsonStrings, keyNotFound } from '../params.js';
+import { jsonBool, jsonInt, jsonString, jsonStrings, keyNotFound } from '../params.js';
 import type { RouteCall } from '../route.js';
 import { defineRoute } from '../route.js';
 
@@ -22,7 +22,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['POST'],
     access: 'leader',
     handle: async (call) => {
-      const user = await ctx.services.users.create(createUserRequest(jsonObject(call.body)), call.options(ctx.timeouts.proposeMs));
+      const user = await ctx.services.users.create(createUserRequest(call.json()), call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
     },
   });
@@ -33,7 +33,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const user = await ctx.services.users.update(updateUserRequest(jsonObject(call.body)), call.options(ctx.timeouts.proposeMs));
+      const user = await ctx.services.users.update(updateUserRequest(call.json()), call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
     },
   });
@@ -73,7 +73,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const body = jsonObject(call.body);
+      const body = call.json();
       const volume = await existingVol(jsonString(body, 'volume'), call);
       const user = await ctx.services.users.updatePolicy(jsonString(body, 'user_id'), volume, jsonStrings(body, 'policy'), call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
@@ -86,7 +86,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const body = jsonObject(call.body);
+      const body = call.json();
       const volume = await existingVol(jsonString(body, 'volume'), call);
       const user = await ctx.services.users.removePolicy(jsonString(body, 'user_id'), volume, call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);
@@ -110,7 +110,7 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const body = jsonObject(call.body);
+      const body = call.json();
       const request = { volume: await existingVol(jsonString(body, 'volume'), call), userSrc: jsonString(body, 'user_src'), userDst: jsonString(body, 'user_dst'), force: jsonBool(body, 'force') };
       const user = await ctx.services.users.transferVol(request, call.options(ctx.timeouts.proposeMs));
       return userInfo(user, ctx.viewOptions);

@@ -6,7 +6,7 @@ import type { VolSettings } from '../../model/index.js';
 import { DEFAULT_VOL_SETTINGS, StorageClass } from '../../model/index.js';
 import { ParamError } from '../../util/errors.js';
 import type { Params } from '../params.js';
-import { keyNotFound } from '../params.js';
+import { INT32_MAX, keyNotFound, UINT32_MAX } from '../params.js';
 
 /** Transaction mask words the Go master accepts in `enableTxMask` (proto.GetMaskFromString). */
 const TX_MASK_WORDS = new Set(['off', 'create', 'mkdir', 'remove', 'rename', 'mknod', 'symlink', 'link', 'all']);
@@ -102,8 +102,8 @@ function settingsFrom(params: Params, base: VolSettings): VolSettings {
 export function createVolRequest(params: Params): CreateVolRequest {
   const name = params.require('name');
   const owner = params.require('owner');
-  const replicaNum = params.uint('replicaNum', 0);
-  const volStorageClass = params.uint('volStorageClass', 0);
+  const replicaNum = params.uint('replicaNum', 0, INT32_MAX);
+  const volStorageClass = params.uint('volStorageClass', 0, UINT32_MAX);
   const settings = settingsFrom(params, DEFAULT_VOL_SETTINGS);
   // Go parseRequestToCreateVol: an explicit followerRead=false on a hot vol of 1 or 2 replicas
   // is refused (typos are the Go master's); an absent one is forced on later (vols.ts).
@@ -113,13 +113,13 @@ export function createVolRequest(params: Params): CreateVolRequest {
   return {
     name,
     owner,
-    capacityGB: params.uint('capacity', 0),
+    capacityGB: params.uint('capacity', 0, INT32_MAX),
     mpCount: params.uint('mpCount', 3),
     dpCount: params.uint('dpCount', 3),
     replicaNum,
     dpSizeGB: params.uint('dpSize', 0),
     volStorageClass,
-    volType: params.uint('volType', 0),
+    volType: params.uint('volType', 0, INT32_MAX),
     allowedStorageClass: storageClasses(params),
     settings,
   };

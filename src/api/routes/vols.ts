@@ -19,6 +19,7 @@ import {
   volViewByName,
 } from '../../model/index.js';
 import type { ApiContext } from '../context.js';
+import { INT32_MAX } from '../params.js';
 import { defineRoute } from '../route.js';
 import { createVolRequest, volUpdateRequest } from './vol-params.js';
 
@@ -83,7 +84,7 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
         // extractUint reads as 0 when absent (so the size check answers, not a missing key).
         const name = checkVolName(call.params.require('name'));
         const authKey = call.params.require('authKey');
-        const capacity = call.params.uint('capacity', 0);
+        const capacity = call.params.uint('capacity', 0, INT32_MAX);
         const vol = await ctx.services.vols.setCapacity(name, authKey, capacity, direction, call.options(ctx.timeouts.proposeMs));
         return `update vol[${vol.name}] successfully\n`;
       },
@@ -145,7 +146,7 @@ export const volRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx
     access: 'leader-read',
     handle: (call) => {
       const name = checkVolName(call.params.require('name'));
-      call.params.uint('version', 0);
+      call.params.uint('version', 0, INT32_MAX);
       return volStatInfoByName(model(), name);
     },
   });
