@@ -12,7 +12,7 @@ import { makeCommand, passwordSha1 } from '../../src/model/index.js';
 import { NotLeaderError, type NodeId } from '../../src/raft/core/index.js';
 import { RaftLogStore } from '../../src/raft/log/log-store.js';
 import { RaftNode } from '../../src/raft/node.js';
-import { StallableLog } from '../../src/server/chaos-hooks.js';
+import { ChaosDisk } from '../../src/server/chaos-hooks.js';
 import { RaftReplicator } from '../../src/server/raft-adapters.js';
 import { MemoryNetwork } from './memory-transport.js';
 
@@ -28,22 +28,22 @@ interface Member {
   fsm: MetadataFsm;
   log: RaftLogStore;
   replicator: RaftReplicator;
-  /** Set when the member was started with a slow disk: its write delay can be changed. */
-  slowLog: StallableLog | null;
+  /** Set when the member was started with a slow disk: its fsync delay can be changed. */
+  slowDisk: ChaosDisk | null;
 }
 
 const address = (id: NodeId) => ({ httpAddr: `h${id}:1`, raftAddr: `r${id}:1` });
 
 async function startMember(network: MemoryNetwork, id: NodeId, dir: string, voters: NodeId[], retainLogs = 1000, slowSaveMs = 0): Promise<Member> {
   const fsm = await MetadataFsm.open({ storeDir: path.join(dir, 'store'), logger, snapshotChunkSizeBytes: 256 });
-  const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger });
-  // A slow disk: every write takes longer, so that acks, commits and new proposals arrive while
+  // A slow disk: every fsync takes longer, so that acks, commits and new proposals arrive while
   // a write is in flight (the paths of RaftNode.workWhileWriting).
-  const durable = slowSaveMs > 0 ? new StallableLog(log) : log;
-  if (durable instanceof StallableLog) durable.stall(slowSaveMs, 3_600_000);
+  const slowDisk = slowSaveMs > 0 ? new ChaosDisk() : null;
+  slowDisk?.slow('raft-log', slowSaveMs, 3_600_000);
+  const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger, faults: slowDisk ?? undefined });
   const node = await RaftNode.start({
     id,
-    log: durable,
+    log,
     stateMachine: fsm,
     transport: network.transport(id),
     logger,
@@ -59,7 +59,7 @@ async function startMember(network: MemoryNetwork, id: NodeId, dir: string, vote
     randomSeed: id * 7919,
     onFatal: (error) => assert.fail(`node ${id} fatal: ${error.message}`),
   });
-  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm), slowLog: durable instanceof StallableLog ? durable : null };
+  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm), slowDisk };
 }
 
 async function stopMember(m: Member): Promise<void> {
@@ -120,8 +120,8 @@ void test('with writes slower than proposals arrive, every member applies every 
     // The leader's disk is the slowest: followers acknowledge appends before the leader has even
     // begun writing them, so commits overtake its own writes (a Ready whose committed entries
     // are also its own entries to write).
-    leader.slowLog?.stall(40, 3_600_000);
-    for (const m of members) if (m !== leader) m.slowLog?.stall(0, 0);
+    leader.slowDisk?.slow('raft-log', 40, 3_600_000);
+    for (const m of members) if (m !== leader) m.slowDisk?.slow('raft-log', 0, 0);
     const deadline = performance.now() + 1_500;
     let created = 0;
     // 24 closed-loop proposers: new proposals, acks and commits keep arriving while writes run.
