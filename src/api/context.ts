@@ -7,6 +7,7 @@ import type { RaftControl, Replicator } from '../cluster/ports.js';
 import type { DomainOps } from '../cluster/domain-ops.js';
 import type { HostNames } from '../cluster/host-names.js';
 import type { PartitionService } from '../cluster/partitions.js';
+import type { RecoveryPort } from '../cluster/recovery/recovery-service.js';
 import type { UserService } from '../cluster/users.js';
 import type { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
@@ -68,6 +69,8 @@ export interface ApiContext {
    * acknowledge its tasks. Started and stopped with leadership by its owner (the master).
    */
   readonly taskQueue: TaskQueue;
+  /** The recovery round's share of node traffic (docs/recovery.md); null on an API without one. */
+  readonly recovery: RecoveryPort | null;
   readonly clock: { nowMs(): number };
   /** Host names of node IPs, for DomainAddr in node views (cluster/host-names.ts). */
   readonly hostNames: HostNames;

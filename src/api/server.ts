@@ -16,6 +16,7 @@ import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { DomainOps } from '../cluster/domain-ops.js';
 import { HostNames } from '../cluster/host-names.js';
 import { PartitionService } from '../cluster/partitions.js';
+import type { RecoveryPort } from '../cluster/recovery/recovery-service.js';
 import { UserService } from '../cluster/users.js';
 import { VolumeService } from '../cluster/vols.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
@@ -40,6 +41,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { operatorRoutes } from './routes/operator.js';
 import { partitionRoutes } from './routes/partitions.js';
 import { raftRoutes } from './routes/raft.js';
+import { recoveryRoutes } from './routes/recovery.js';
 import { s3Routes } from './routes/s3.js';
 import { snapshotRoutes } from './routes/snapshot.js';
 import { topologyRoutes } from './routes/topology.js';
@@ -85,6 +87,8 @@ export interface ApiServerOptions {
   readonly hostNames?: HostNames;
   /** Serve HTTPS with these node:https options (key, cert; ca + requestCert for client certificates). Absent: HTTP. */
   readonly https?: HttpsServerOptions;
+  /** The master's recovery service (node reports and registrations during a recovery round). */
+  readonly recovery?: RecoveryPort;
 }
 
 export interface ApiServer {
@@ -190,6 +194,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     },
     domain,
     taskQueue,
+    recovery: options.recovery ?? null,
     clock,
     hostNames: options.hostNames ?? new HostNames(() => clock.nowMs()),
     forwarder: new LeaderForwarder(cluster.selfId, options.forward),
@@ -241,6 +246,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(s3Routes, { ctx });
   void app.register(operatorRoutes, { ctx });
   void app.register(consoleRoutes, { ctx });
+  void app.register(recoveryRoutes, { ctx });
   if (options.auditor !== undefined) void app.register(memberRoutes, { ctx, auditor: options.auditor });
   if (options.stateExporter !== undefined) void app.register(snapshotRoutes, { ctx, exporter: options.stateExporter });
 

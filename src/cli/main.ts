@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, registerAdminCommands } from './admin/index.js';
 import { addConfigFlags } from './config-flags.js';
+import type { RecoverFlags } from './recover-command.js';
 import type { CertsOptions } from './certs-command.js';
 import type { SimNodesOptions } from './sim-nodes-command.js';
 
@@ -23,12 +24,33 @@ addConfigFlags(program.command('server'))
   });
 
 program
+  .command('recover')
+  .description('start a NEW master that rebuilds the cluster from its meta and data nodes after every master was lost (docs/recovery.md)')
+  .option('-c, --config <file>', 'CubeFS master.json (walDir and storeDir must be empty unless --force)')
+  .option('--nodes <addrs>', '[meta:|data:]ip:port,... nodes to ask (their partitions\' peers are asked too)')
+  .option('--node-ids <ids>', 'ip:port=id,... or @file.json: ids of nodes that restarted during the outage')
+  .option('--report <file>', 'where the JSON report goes (the summary goes next to it as .txt)')
+  .option('--collect-timeout-ms <ms>', 'collect reports until every known node answered, or this long', '120000')
+  .option('--id-margin <n>', 'id counters start this far above the highest id seen', '10000')
+  .option('--force', 'run on a non-empty store: another round on a recovered cluster')
+  .option('--log-level <level>', 'config key "logLevel"')
+  .action(async (options: RecoverFlags) => {
+    const { RecoverUsageError, runRecover } = await import('./recover-command.js');
+    await runRecover(options).catch((e: unknown) => {
+      if (!(e instanceof RecoverUsageError)) throw e;
+      process.stderr.write(`cubemaster recover: ${e.message}\n`);
+      process.exit(EXIT.usage);
+    });
+  });
+
+program
   .command('sim-nodes')
   .description('run simulated meta and data nodes against the masters (real HTTP and TCP protocol)')
   .option('--masters <addrs>', 'master HTTP addresses, host:port,...', '127.0.0.1:17010')
   .option('--meta <n>', 'meta nodes', '3')
   .option('--data <n>', 'data nodes', '3')
   .option('--zones <names>', 'zones, assigned round-robin ("" = default)', '')
+  .option('--state-dir <dir>', 'keep the nodes\' partitions and ports here: started again, they come back as they were')
   .action(async (options: SimNodesOptions) => {
     const { runSimNodes } = await import('./sim-nodes-command.js');
     await runSimNodes(options);

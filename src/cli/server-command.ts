@@ -5,7 +5,7 @@
 // meta and data nodes in this process, stopped before the master.
 import pino, { type Logger } from 'pino';
 import { readConfig, type MasterConfig } from '../server/config.js';
-import { startMaster, type Master } from '../server/master.js';
+import { startMaster, type Master, type MasterOptions } from '../server/master.js';
 import { explainStartupError } from '../server/startup-errors.js';
 import { configOverrides } from './config-flags.js';
 import { startDemo, type Demo } from './demo.js';
@@ -21,9 +21,24 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
     process.stderr.write(`cubemaster: ${(error as Error).message}\n  check a config with: cubemaster check-config --config FILE\n`);
     process.exit(1);
   }
-  const config = loaded.config;
+  await runMaster(loaded.config, { demo: flags.demo === true, warnings: loaded.warnings, configFile: loaded.file });
+}
+
+export interface RunMasterOptions extends MasterOptions {
+  /** Called once the master is up; the returned function runs when the stop begins. */
+  readonly onStarted?: (master: Master, logger: Logger) => () => void;
+  /** Also run simulated meta and data nodes in this process (`server --demo`). */
+  readonly demo?: boolean;
+  /** Config warnings to log once the logger exists, and the file they are about. */
+  readonly warnings?: readonly string[];
+  readonly configFile?: string | null;
+}
+
+/** Runs a master until SIGTERM/SIGINT (`server`, and `recover` with its options). */
+export async function runMaster(config: MasterConfig, options: RunMasterOptions = {}): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { master: config.id } });
-  for (const warning of loaded.warnings) logger.warn({ file: loaded.file }, warning);
+  for (const warning of options.warnings ?? []) logger.warn({ file: options.configFile }, warning);
+  let onStopping: () => void = () => undefined;
   let master: Master | null = null;
   let demo: Demo | null = null;
   let exiting = false;
@@ -38,6 +53,7 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
     if (exiting) return;
     exiting = true;
     process.exitCode = 1;
+    onStopping();
     const timer = setTimeout(() => process.exit(1), FATAL_STOP_TIMEOUT_MS);
     timer.unref();
     void stopAll()
@@ -56,6 +72,7 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
       master.hurry();
       return;
     }
+    onStopping();
     void stopAll().then(
       () => {
         process.exitCode ??= 0;
@@ -69,17 +86,19 @@ export async function runServer(flags: Record<string, unknown>): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
-    master = await startMaster(config, logger, (error) => fail('raft node failed', error));
+    master = await startMaster(config, logger, (error) => fail('raft node failed', error), options);
   } catch (error) {
     reportFailedStart(logger, config, error);
     process.exit(1);
   }
+  if (options.onStarted !== undefined) onStopping = options.onStarted(master, logger);
   if (signals > 0) {
+    onStopping();
     onSignalAfterStart(master, logger);
     return;
   }
-  if (flags.demo === true) demo = startDemo(config, logger.child({ component: 'demo' }));
-  printWelcome(config, demo !== null);
+  if (options.demo === true) demo = startDemo(config, logger.child({ component: 'demo' }));
+  if (options.recovery === undefined) printWelcome(config, demo !== null);
   // Test-only: proves that an unhandled rejection ends the process with a non-zero code.
   if (process.env.CUBEMASTER_TEST_UNHANDLED_REJECTION === '1') {
     setTimeout(() => void Promise.reject(new Error('test: an unhandled rejection')), 100);

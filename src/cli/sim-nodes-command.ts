@@ -2,6 +2,7 @@
 // protocol to the masters (HTTP registration and heartbeat reports, TCP admin tasks). For demos
 // (`npm start` in one shell, `cubemaster sim-nodes` in another, then cfs-cli) and tests. SIGTERM
 // or SIGINT closes every node.
+import { mkdirSync } from 'node:fs';
 import { startSimNodes } from '../nodes/sim/index.js';
 
 export interface SimNodesOptions {
@@ -9,6 +10,8 @@ export interface SimNodesOptions {
   readonly meta: string;
   readonly data: string;
   readonly zones: string;
+  /** Keep each node's partitions in <dir>/<kind>-<i>.json: started again, the nodes come back as they were. */
+  readonly stateDir?: string;
 }
 
 const NODES_MAX = 10_000;
@@ -23,7 +26,16 @@ export async function runSimNodes(options: SimNodesOptions): Promise<void> {
   const masterAddrs = options.masters.split(',').map((a) => a.trim()).filter(Boolean);
   if (masterAddrs.length === 0) throw new Error('--masters is empty');
   const zones = options.zones.split(',').map((z) => z.trim());
-  const nodes = await startSimNodes({ masterAddrs, meta: count('meta', options.meta), data: count('data', options.data), zones });
+  if (options.stateDir !== undefined) mkdirSync(options.stateDir, { recursive: true });
+  const nodes = await startSimNodes({
+    masterAddrs,
+    meta: count('meta', options.meta),
+    data: count('data', options.data),
+    zones,
+    stateDir: options.stateDir,
+    // Real nodes retry registration until a master answers (a recovery holds it back a while).
+    common: options.stateDir === undefined ? undefined : { registerTriesMax: 1_000, registerRetryDelayMs: 2_000 },
+  });
   for (const n of [...nodes.metaNodes, ...nodes.dataNodes]) {
     process.stdout.write(`${JSON.stringify({ kind: n.kind, addr: n.addr, id: n.nodeId, zone: n.zoneName || 'default' })}\n`);
   }

@@ -6,12 +6,26 @@
 // - deleted vols: a vol marked for deletion has its partitions deleted on the nodes that are up,
 //   then is removed (vol, partitions, owner's claim) in one command;
 // - orphans: a partition a node reports that no record, intent or running operation accounts
-//   for (a dead leader created it and never committed) is deleted after a grace period.
+//   for (a dead leader created it and never committed) is deleted after a grace period. Not
+//   while a recovery round collects (docs/recovery.md: the records are being rebuilt from those
+//   very reports), and never one whose id is pre-loss in a recovered cluster: such a partition
+//   is a piece of the old cluster the recovery did not see yet, not an orphan.
 // docs/volume-create.md explains why these three make every create whole or gone.
 
 import type { LogSink } from './ports.js';
 import type { ModelView } from '../model/index.js';
-import { makeCommand, VolStatus, dataPartitionsOf, metaPartitionsOf, dataNodeByAddr, metaNodeByAddr, metaNodeLive, dataNodeLive } from '../model/index.js';
+import {
+  makeCommand,
+  VolStatus,
+  dataPartitionsOf,
+  metaPartitionsOf,
+  dataNodeByAddr,
+  metaNodeByAddr,
+  metaNodeLive,
+  dataNodeLive,
+  isPreLossPartition,
+  recoveryCollecting,
+} from '../model/index.js';
 import type { NodeTaskClient } from '../nodes/task-client.js';
 import type { DomainOps } from './domain-ops.js';
 import { deletePartitionsOnNodes, replicaTargets } from './node-tasks.js';
@@ -92,6 +106,10 @@ export class OrphanTracker {
 
   /** Replicas reported by nodes that nothing accounts for and that outlived the grace period. */
   due(model: ModelView, ops: DomainOps, nowMs: number, graceMs = ORPHAN_GRACE_MS): { kind: 'meta' | 'data'; id: number; addr: string }[] {
+    if (recoveryCollecting(model)) {
+      this.firstSeen.clear();
+      return [];
+    }
     const inIntent = new Set<string>();
     for (const intent of model.volIntents.values()) {
       for (const m of intent.metaPartitions) inIntent.add(`meta/${m.id}`);
@@ -104,7 +122,7 @@ export class OrphanTracker {
         const record = known(id);
         for (const addr of replicas.keys()) {
           if (record !== undefined && record.peers.some((p) => p.addr === addr)) continue;
-          if (inIntent.has(`${kind}/${id}`) || ops.ownsPartition(kind, id)) continue;
+          if (inIntent.has(`${kind}/${id}`) || ops.ownsPartition(kind, id) || isPreLossPartition(model, kind, id)) continue;
           const key = `${kind}/${id}/${addr}`;
           seen.add(key);
           const first = this.firstSeen.get(key) ?? nowMs;

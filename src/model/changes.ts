@@ -15,6 +15,7 @@ import type {
   UserRecord,
   ZoneRecord,
 } from './state.js';
+import type { RecoveryRecord } from './recovery-state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from './vol-state.js';
 
 export type Change =
@@ -37,7 +38,8 @@ export type Change =
   | { readonly kind: 'metaPartition'; readonly op: 'put'; readonly record: MetaPartitionRecord }
   | { readonly kind: 'metaPartition'; readonly op: 'del'; readonly id: number; readonly volId: number }
   | { readonly kind: 'dataPartition'; readonly op: 'put'; readonly record: DataPartitionRecord }
-  | { readonly kind: 'dataPartition'; readonly op: 'del'; readonly id: number; readonly volId: number };
+  | { readonly kind: 'dataPartition'; readonly op: 'del'; readonly id: number; readonly volId: number }
+  | { readonly kind: 'recovery'; readonly op: 'put'; readonly record: RecoveryRecord };
 
 export type ChangeKind = Change['kind'];
 
@@ -93,6 +95,9 @@ export function applyChange(state: ModelState, change: Change): void {
     case 'accessKey':
       if (change.op === 'put') state.accessKeys.set(change.record.accessKey, change.record);
       else state.accessKeys.delete(change.accessKey);
+      return;
+    case 'recovery':
+      state.recovery = change.record;
       return;
     default:
       unreachable(change, 'change');

@@ -22,6 +22,7 @@ import {
 import type { DataMediaType } from './state.js';
 import { COUNTER_NAMES, MediaType, UserType } from './state.js';
 import type { CreatableUserType } from './validate.js';
+import { RECOVERY_COMMAND_DECODERS } from './recovery-command-decoders.js';
 import { VOL_COMMAND_DECODERS } from './vol-command-decoders.js';
 
 export function encodeCommand(command: Command): Uint8Array {
@@ -68,6 +69,7 @@ function nodeAddFields(o: Obj): NodeAddFields {
 
 const DECODERS: { readonly [T in CommandType]: (o: Obj) => CommandOf<T> } = {
   ...VOL_COMMAND_DECODERS,
+  ...RECOVERY_COMMAND_DECODERS,
   'cluster.bootstrap': (o) => {
     expectKeys(o, ['v', 'type', 'clusterName', 'createTimeUnixSec', 'root'], '');
     const root = asObject(o['root'], 'root');

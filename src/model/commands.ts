@@ -10,9 +10,10 @@
 // belong to apply, so a committed command that breaks a rule becomes a deterministic error
 // result on every member instead of an undecodable entry.
 
-import type { CounterName, DataMediaType } from './state.js';
+import type { RecoveryCounterFloors, RecoveryFinding, RecoveryParams, RecoverySummary } from './recovery-state.js';
+import type { CounterName, DataMediaType, MediaType } from './state.js';
 import type { CreatableUserType } from './validate.js';
-import type { IntentOwner, PartitionPeer, StorageClass, VolSettings } from './vol-state.js';
+import type { IntentOwner, PartitionPeer, PartitionStatus, StorageClass, VolSettings } from './vol-state.js';
 
 export const COMMAND_VERSION = 1;
 export const COMMAND_MAGIC = 0x43;
@@ -252,6 +253,99 @@ export interface NodeRemoveCommand extends CommandBase<'node.remove'> {
   readonly addr: string;
 }
 
+// ---- recovery from the loss of every master (recovery-state.ts, docs/recovery.md) ----
+
+/**
+ * Opens a recovery round: node registration waits and the orphan sweep stops until it finishes.
+ * The first one on a fresh cluster; `newRound` opens another after a finished one.
+ */
+export interface RecoveryBeginCommand extends CommandBase<'recovery.begin'> {
+  readonly params: RecoveryParams;
+  readonly timeUnixSec: number;
+  readonly newRound: boolean;
+}
+
+/** A node as the recovery rebuilt it: the id it had (its partitions' raft peer id), not a new one. */
+export interface AdoptedNode {
+  readonly kind: 'meta' | 'data';
+  readonly id: number;
+  readonly addr: string;
+  readonly zoneName: string;
+  readonly heartbeatPort: string;
+  readonly replicaPort: string;
+  /** Data nodes: 1 SSD, 2 HDD; meta nodes: 0. */
+  readonly mediaType: MediaType;
+}
+
+export interface RecoveryAdoptNodesCommand extends CommandBase<'recovery.adoptNodes'> {
+  readonly round: number;
+  /** `nodeSetCap` of the leader's config, for node sets the nodes need. */
+  readonly nodeSetCapacity: number;
+  /** Unix ms at the proposer: the data nodes' create time. */
+  readonly createTimeMs: number;
+  /**
+   * The highest node id of the whole round: node sets take ids above it, so a node of a later
+   * batch never finds its id taken by a node set of an earlier one.
+   */
+  readonly idFloor: number;
+  readonly nodes: readonly AdoptedNode[];
+}
+
+export interface AdoptedMetaPartition {
+  readonly id: number;
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly peers: readonly PartitionPeer[];
+}
+
+export interface AdoptedDataPartition {
+  readonly id: number;
+  readonly peers: readonly PartitionPeer[];
+  /** Per peer, in peer order: the disk its node reported ('' for a peer that did not report). */
+  readonly diskPaths: readonly string[];
+  readonly sizeBytes: bigint;
+  readonly mediaType: number;
+  readonly status: PartitionStatus;
+}
+
+/**
+ * A vol rebuilt from its partitions: a new vol id (nodes never knew the old one), every meta
+ * partition (they cover the inode range, checked at apply), and its first data partitions.
+ */
+export interface RecoveryAdoptVolCommand extends CommandBase<'recovery.adoptVol'> {
+  readonly round: number;
+  readonly name: string;
+  /** A user that exists (the placeholder owner, docs/recovery.md). */
+  readonly owner: string;
+  readonly createTimeUnixSec: number;
+  readonly capacityGB: number;
+  readonly mpReplicaNum: number;
+  readonly dpReplicaNum: number;
+  readonly dpSizeBytes: bigint;
+  readonly volStorageClass: StorageClass;
+  readonly settings: VolSettings;
+  readonly metaPartitions: readonly AdoptedMetaPartition[];
+  readonly dataPartitions: readonly AdoptedDataPartition[];
+}
+
+/** More data partitions of a vol than one adoptVol command carries, or ones a later round found. */
+export interface RecoveryAdoptDataPartitionsCommand extends CommandBase<'recovery.adoptDataPartitions'> {
+  readonly round: number;
+  readonly volName: string;
+  readonly createTimeUnixSec: number;
+  readonly partitions: readonly AdoptedDataPartition[];
+}
+
+/** Ends the round: counters above every id seen, the pre-loss id range, the findings. */
+export interface RecoveryFinishCommand extends CommandBase<'recovery.finish'> {
+  readonly round: number;
+  readonly timeUnixSec: number;
+  readonly counterFloors: RecoveryCounterFloors;
+  readonly summary: RecoverySummary;
+  readonly findings: readonly RecoveryFinding[];
+  readonly findingsOmitted: number;
+}
+
 export type Command =
   | ClusterBootstrapCommand
   | ClusterSetFrozenCommand
@@ -275,7 +369,12 @@ export type Command =
   | DataPartitionsAddCommand
   | PartitionReplaceReplicaCommand
   | NodeSetRdOnlyCommand
-  | NodeRemoveCommand;
+  | NodeRemoveCommand
+  | RecoveryBeginCommand
+  | RecoveryAdoptNodesCommand
+  | RecoveryAdoptVolCommand
+  | RecoveryAdoptDataPartitionsCommand
+  | RecoveryFinishCommand;
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
@@ -304,6 +403,11 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'partition.replaceReplica',
   'node.setRdOnly',
   'node.remove',
+  'recovery.begin',
+  'recovery.adoptNodes',
+  'recovery.adoptVol',
+  'recovery.adoptDataPartitions',
+  'recovery.finish',
 ];
 
 /** Build a command of the current version: `makeCommand('user.delete', { userId: 'bob' })`. */

@@ -2,6 +2,8 @@
 
 export * from './state.js';
 export * from './vol-state.js';
+export * from './recovery-state.js';
+export { RECOVERY_BATCH_MAX, RECOVERY_VOL_META_PARTITIONS_MAX } from './recovery-command-decoders.js';
 export * from './live-state.js';
 export * from './live.js';
 export * from './commands.js';

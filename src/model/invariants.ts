@@ -34,7 +34,16 @@ export function checkModel(model: ModelView): string[] {
   checkUsers(model, problems);
   checkVols(model, problems);
   checkPartitions(model, problems);
+  checkRecovery(model, problems);
   return problems;
+}
+
+/** A recovery's pre-loss id range never passes the counters it raised. */
+function checkRecovery(model: ModelView, problems: string[]): void {
+  const ids = model.recovery?.preLossIds;
+  if (ids === undefined) return;
+  if (ids.metaPartition > model.counters.metaPartition) problems.push(`recovery: pre-loss meta partition ids up to ${ids.metaPartition}, #max_mp_id ${model.counters.metaPartition}`);
+  if (ids.dataPartition > model.counters.dataPartition) problems.push(`recovery: pre-loss data partition ids up to ${ids.dataPartition}, #max_dp_id ${model.counters.dataPartition}`);
 }
 
 /** Throws an AssertionError listing every problem when the model is inconsistent. */

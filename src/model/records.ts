@@ -43,6 +43,7 @@ import type {
   ZoneRecord,
 } from './state.js';
 import { COUNTER_NAMES, MediaType, UserType as UserTypes } from './state.js';
+import { recoveryRecordFromJson, recoveryRecordToJson } from './recovery-records.js';
 import {
   dataPartitionFromJson,
   dataPartitionToJson,
@@ -73,7 +74,11 @@ export const KEY = {
   volIntent: (id: number): string => `#volIntent#${id}`,
   metaPartition: (volId: number, id: number): string => `#mp#${volId}#${id}`,
   dataPartition: (volId: number, id: number): string => `#dp#${volId}#${id}`,
+  /** Ours (CubeFS has no recovery): the one recovery record (recovery-state.ts). */
+  recovery: (): string => RECOVERY_KEY,
 } as const;
+
+const RECOVERY_KEY = '#recovery#state';
 
 /** CubeFS's allocator keys (spec 4.2); values are decimal strings as there. */
 const COUNTER_KEYS: { readonly [C in CounterName]: string } = {
@@ -149,6 +154,8 @@ export function changeToOp(change: Change): BatchOp {
       return change.op === 'put'
         ? put(KEY.accessKey(change.record.accessKey), encodeAccessKey(change.record))
         : { type: 'del', key: KEY.accessKey(change.accessKey) };
+    case 'recovery':
+      return put(KEY.recovery(), json(recoveryRecordToJson(change.record, RECORD_VERSION)));
     default:
       return unreachable(change, 'change');
   }
@@ -181,6 +188,7 @@ export function* recordsOf(model: ModelView): Generator<StoredRecord> {
   for (const record of model.volIntents.values()) yield op({ kind: 'volIntent', op: 'put', record });
   for (const record of model.metaPartitions.values()) yield op({ kind: 'metaPartition', op: 'put', record });
   for (const record of model.dataPartitions.values()) yield op({ kind: 'dataPartition', op: 'put', record });
+  if (model.recovery !== null) yield op({ kind: 'recovery', op: 'put', record: model.recovery });
 }
 
 /**
@@ -261,6 +269,10 @@ export function decodeRecord(key: string, value: Uint8Array): Change {
       const record = dataPartitionFromJson(o, key);
       expectTail(key, tail, `${record.volId}#${record.id}`);
       return { kind: 'dataPartition', op: 'put', record };
+    }
+    case 'recovery': {
+      expectTail(key, tail, RECOVERY_KEY.slice('#recovery#'.length));
+      return { kind: 'recovery', op: 'put', record: recoveryRecordFromJson(o, key) };
     }
     default:
       throw new CodecError(key, `unknown record kind "${kind}"`);

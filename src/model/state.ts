@@ -9,6 +9,7 @@
 
 import type { LiveState } from './live-state.js';
 import { emptyLiveState } from './live-state.js';
+import type { RecoveryRecord } from './recovery-state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, VolIntentRecord, VolRecord } from './vol-state.js';
 import { DEFAULT_MP_INODE_STEP } from './vol-state.js';
 
@@ -203,6 +204,8 @@ export interface ModelView {
   readonly dataPartitions: ReadonlyMap<number, DataPartitionRecord>;
   /** Volume creates in progress, by the vol id they reserved. */
   readonly volIntents: ReadonlyMap<number, VolIntentRecord>;
+  /** The cluster's recovery from the loss of every master, if it had one (recovery-state.ts). */
+  readonly recovery: RecoveryRecord | null;
   readonly index: ModelIndexView;
   readonly live: LiveState;
 }
@@ -221,6 +224,7 @@ export interface ModelState extends ModelView {
   readonly metaPartitions: Map<number, MetaPartitionRecord>;
   readonly dataPartitions: Map<number, DataPartitionRecord>;
   readonly volIntents: Map<number, VolIntentRecord>;
+  recovery: RecoveryRecord | null;
   readonly index: ModelIndex;
 }
 
@@ -238,6 +242,7 @@ export function emptyState(): ModelState {
     metaPartitions: new Map(),
     dataPartitions: new Map(),
     volIntents: new Map(),
+    recovery: null,
     index: {
       metaNodeIdByAddr: new Map(),
       dataNodeIdByAddr: new Map(),

@@ -169,12 +169,39 @@ export function metaNodeInfo(model: ModelView, node: MetaNodeRecord): MetaNodeIn
     ReportTime: formatGoTime(live.reportTimeMs),
     MetaPartitionCount: live.metaPartitionCount,
     NodeSetID: node.nodeSetId,
-    PersistenceMetaPartitions: [...live.persistenceMetaPartitions],
+    PersistenceMetaPartitions: persistencePartitionIds(model, 'meta', node.addr),
     RdOnly: node.rdOnly,
     CanAllowPartition: live.canAllocPartition,
     maxMpCntLimit: model.cluster?.maxMpCntLimit ?? 300,
     cpuUtil: live.cpuUtil,
   };
+}
+
+/** Bound on the pre-loss ids a recovered cluster adds to a node's partition list (~7 bytes each). */
+export const PRE_LOSS_IDS_LISTED_MAX = 1_000_000;
+
+/**
+ * `PersistenceMetaPartitions` / `PersistenceDataPartitions`: what a node must keep. A starting
+ * metanode or datanode sets aside every partition on its disk that is not in this list (renamed
+ * "expired_", the datanode deletes it a week later; an empty list expires them all:
+ * metanode/manager.go and datanode/disk.go isExpiredPartition). So it is computed as the Go
+ * master does, from the records (getAllMetaPartitionIDByMetaNode), never from heartbeat reports,
+ * which a new leader does not have yet when a node restarts. In a cluster rebuilt by a recovery,
+ * every pre-loss id no record holds is listed too: a partition the recovery did not see must
+ * survive a node restart until a later round adopts it (docs/recovery.md).
+ */
+export function persistencePartitionIds(model: ModelView, kind: 'meta' | 'data', addr: string): number[] {
+  const records = kind === 'meta' ? model.metaPartitions : model.dataPartitions;
+  const ids: number[] = [];
+  for (const p of records.values()) if (p.peers.some((q) => q.addr === addr)) ids.push(p.id);
+  const preLoss = model.recovery === null ? 0 : kind === 'meta' ? model.recovery.preLossIds.metaPartition : model.recovery.preLossIds.dataPartition;
+  let listed = 0;
+  for (let id = 1; id <= preLoss && listed < PRE_LOSS_IDS_LISTED_MAX; id++) {
+    if (records.has(id)) continue;
+    ids.push(id);
+    listed++;
+  }
+  return ids.sort((a, b) => a - b);
 }
 
 /** `/metaNode/get?addr=` (13 when unknown). */
@@ -243,7 +270,7 @@ export function dataNodeInfo(model: ModelView, node: DataNodeRecord): DataNodeIn
     DataPartitionReports: live.dataPartitionReports === null ? null : [...live.dataPartitionReports],
     DataPartitionCount: live.dataPartitionCount,
     NodeSetID: node.nodeSetId,
-    PersistenceDataPartitions: [...live.persistenceDataPartitions],
+    PersistenceDataPartitions: persistencePartitionIds(model, 'data', node.addr),
     PersistenceDataPartitionsWithDiskPath: [],
     AllDisks: [...live.allDisks],
     BadDisks: live.badDisks === null ? null : [...live.badDisks],

@@ -18,6 +18,7 @@ import type { Replicator } from '../cluster/ports.js';
 import { registerHeartbeatMetrics } from '../cluster/heartbeat-metrics.js';
 import { clearLive } from '../cluster/heartbeats.js';
 import { LeaderSchedulers } from '../cluster/schedulers.js';
+import { RecoveryService, type RecoveryRequest } from '../cluster/recovery/recovery-service.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
 import { TaskQueue } from '../nodes/task-queue.js';
@@ -53,10 +54,15 @@ function addressOf(peer: PeerConfig): MemberAddress {
   return { httpAddr: `${peer.host}:${peer.httpPort}`, raftAddr: `${peer.host}:${peer.raftPort}` };
 }
 
-export async function startMaster(config: MasterConfig, logger: Logger, onFatal: (error: Error) => void): Promise<Master> {
+export interface MasterOptions {
+  /** `cubemaster recover`: this member begins a recovery round (docs/recovery.md). */
+  readonly recovery?: RecoveryRequest;
+}
+
+export async function startMaster(config: MasterConfig, logger: Logger, onFatal: (error: Error) => void, options: MasterOptions = {}): Promise<Master> {
   const stack = new LifecycleStack(logger);
   try {
-    return await compose(config, logger, stack, onFatal);
+    return await compose(config, logger, stack, onFatal, options);
   } catch (error) {
     // A failed start releases what it acquired, in reverse order, before reporting.
     await stack.disposeAll();
@@ -64,7 +70,7 @@ export async function startMaster(config: MasterConfig, logger: Logger, onFatal:
   }
 }
 
-async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void): Promise<Master> {
+async function compose(config: MasterConfig, logger: Logger, stack: LifecycleStack, onFatal: (error: Error) => void, options: MasterOptions): Promise<Master> {
   const self = config.peers.find((p) => p.id === config.id)!;
   const storeLogger = logger.child({ component: 'storage' });
   // The registry holds no resource: made first, so every part can report into it from its start.
@@ -158,6 +164,21 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   stack.defer('snapshot exports', () => stateExports.close());
 
   registerScrapeMetrics(metricsRegistry, { node, fsm, transport });
+
+  // A recovery round runs on the leader while the model says one collects (docs/recovery.md).
+  const recovery = new RecoveryService({
+    replicator,
+    queue: taskQueue,
+    clock: systemClock,
+    selfHttpAddr: `${self.host}:${self.httpPort}`,
+    nodeSetCapacity: config.nodeSetCap,
+    legacyDataMediaType: config.legacyDataMediaType,
+    proposeTimeoutMs: config.proposalTimeoutMs,
+    roundIntervalMs: Math.min(1_000, config.nodeHeartbeatIntervalMs),
+    request: options.recovery ?? null,
+    logger: logger.child({ component: 'recovery' }),
+  });
+
   registerHeartbeatMetrics(metricsRegistry);
   registerTransportMetrics(metricsRegistry, transport);
   registerDiskSpaceMetrics(metricsRegistry, diskSpace);
@@ -180,6 +201,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     stateExporter: stateExports,
     https: security.https,
     forward: security.forwardTls === undefined ? undefined : { tls: security.forwardTls },
+    recovery,
   });
   if (chaos !== null) registerChaosRoutes(api.app, chaos.disk, chaos.clock);
 
@@ -207,6 +229,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     }),
     replicator,
     config.domainStopGraceMs,
+    recovery,
   );
   node.onLeaderChange((leader) => leaderDomain.onLeaderChange(leader === config.id));
   stack.defer('leader domain', () => leaderDomain.stop());
@@ -359,6 +382,7 @@ class LeaderDomain {
     private readonly schedulers: LeaderSchedulers,
     private readonly replicator: Replicator,
     private readonly stopGraceMs: number,
+    private readonly recovery: RecoveryService,
   ) {}
 
   onLeaderChange(isLeader: boolean): void {
@@ -397,10 +421,12 @@ class LeaderDomain {
     this.ops.resume();
     this.taskQueue.start();
     this.schedulers.start();
+    this.recovery.start();
     this.logger.info({}, 'leader domain started');
   }
 
   private async follow(graceMs: number): Promise<void> {
+    await this.recovery.stop();
     await this.schedulers.stop();
     // Nothing queued is sent by a member that no longer leads; operations do not use the queue.
     await this.taskQueue.stop();

@@ -207,7 +207,10 @@ void describe('the web console, in Chromium, against 3 masters with simulated no
   void it('shows users with masked access keys, and no secret key ever reaches the browser', async () => {
     const leader = await cluster.leader();
     await page.click('nav >> text=Users');
-    users = await Promise.all(['root', 'alice'].map((id) => data<UserInfo>(leader, '/user/info', { user: id })));
+    // In the order of /user/list (oldest first, then by id: root and alice may share a second).
+    const listed = await data<{ user_id: string }[]>(leader, '/user/list', { keywords: '' });
+    users = await Promise.all(listed.map((u) => data<UserInfo>(leader, '/user/info', { user: u.user_id })));
+    assert.deepEqual(users.map((u) => u.user_id).sort(), ['alice', 'root']);
     await agree(
       'every user with the ends of its access key',
       async () => (await rowTexts(page, '[data-section="users"] tbody tr')).map((cells) => [cells[0], cells[2]]),

@@ -20,6 +20,17 @@ export const CLUSTER_NAME = 's3nodes';
 /** Third octet of the masters' loopback addresses (kept distinct per test file). */
 export const MASTER_SUBNET = 97;
 
+/** master.json keys of the stack's masters (beside id, addresses and directories). */
+export const STACK_MASTER_CONFIG = {
+  clusterName: CLUSTER_NAME,
+  // One metanode: one meta partition replica per vol (CubeFS singleNodeMode, as in the spec's run).
+  singleNodeMode: true,
+  // Below 32 MiB the Go master uses 1 GiB, which a 4 GiB test metanode cannot spare (same as test/cubefs).
+  metaNodeReservedMem: '67108864',
+  // A new leader learns the partition leaders from the next heartbeat round: keep it short.
+  nodeHeartbeatIntervalMs: 2000,
+};
+
 export interface Credentials {
   readonly user: string;
   readonly accessKey: string;
@@ -47,19 +58,7 @@ export class ObjectStack {
     private readonly bins: CubefsBinaries,
     private readonly say: Say,
   ) {
-    this.masters = new MasterCluster({
-      subnet: MASTER_SUBNET,
-      size: 3,
-      extraConfig: {
-        clusterName: CLUSTER_NAME,
-        // One metanode: one meta partition replica per vol (CubeFS singleNodeMode, as in the spec's run).
-        singleNodeMode: true,
-        // Below 32 MiB the Go master uses 1 GiB, which a 4 GiB test metanode cannot spare (same as test/cubefs).
-        metaNodeReservedMem: '67108864',
-        // A new leader learns the partition leaders from the next heartbeat round: keep it short.
-        nodeHeartbeatIntervalMs: 2000,
-      },
-    });
+    this.masters = new MasterCluster({ subnet: MASTER_SUBNET, size: 3, extraConfig: STACK_MASTER_CONFIG });
   }
 
   get dir(): string {
@@ -91,6 +90,17 @@ export class ObjectStack {
   }
 
   async startNodes(): Promise<void> {
+    await this.launchNodes(60_000, 90_000, 'registered');
+  }
+
+  /** Stops the meta and data nodes and starts them again on the same ports and directories. */
+  async restartNodes(): Promise<void> {
+    if (this.nodes === null) throw new Error('nodes first');
+    await this.nodes.stop();
+    await this.launchNodes(120_000, 120_000, 'restarted, registered');
+  }
+
+  private async launchNodes(registerTimeoutMs: number, writableTimeoutMs: number, done: string): Promise<void> {
     if (this.ports === null) throw new Error('masters first');
     this.nodes = await startGoNodes({
       masterAddrs: this.masterAddrs,
@@ -98,11 +108,11 @@ export class ObjectStack {
       metaPorts: this.ports.metaNodes,
       dataPorts: this.ports.dataNodes,
       bins: this.bins,
-      registerTimeoutMs: 60_000,
-      writableTimeoutMs: 90_000,
+      registerTimeoutMs,
+      writableTimeoutMs,
     });
     if (this.nodes.problems.length > 0) throw new Error(`meta/data nodes did not come up:\n${this.nodes.problems.join('\n')}`);
-    this.say(`metanode ${this.nodes.meta[0].addr} and datanode ${this.nodes.data[0].addr} registered, active and writable`);
+    this.say(`metanode ${this.nodes.meta[0].addr} and datanode ${this.nodes.data[0].addr} ${done}, active and writable`);
   }
 
   /** host:port of the leader all running members agree on. */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cfsGet } from './cfs-client.js';
-import { MasterProcess } from './master-process.js';
+import { MasterProcess, type MasterSpec } from './master-process.js';
 
 export interface ClusterOptions {
   /** Third octet of the loopback addresses: members are 127.<subnet>.0.<1..n>... kept distinct per test file. */
@@ -13,6 +13,8 @@ export interface ClusterOptions {
   readonly extraConfig?: Record<string, unknown>;
   /** Config keys of one member (its own certificate files...), over extraConfig. */
   readonly memberConfig?: (id: number, host: string) => Record<string, unknown>;
+  /** Every member runs this CLI command (default `server`), e.g. `recover` with its flags. */
+  readonly command?: MasterSpec['command'];
 }
 
 export class MasterCluster {
@@ -33,6 +35,7 @@ export class MasterCluster {
           peers,
           dataDir: path.join(this.dir, `m${i + 1}`),
           extraConfig: { ...options.extraConfig, ...options.memberConfig?.(i + 1, host) },
+          command: options.command,
         }),
     );
   }

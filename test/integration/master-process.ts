@@ -20,6 +20,8 @@ export interface MasterSpec {
   readonly dataDir: string;
   readonly extraConfig?: Record<string, unknown>;
   readonly env?: Record<string, string>;
+  /** The CLI command and its flags after `--config <file>`; default `server` with none. */
+  readonly command?: { readonly name: string; readonly args: readonly string[] };
 }
 
 export interface ExitInfo {
@@ -78,7 +80,8 @@ export class MasterProcess {
     // Output accumulates across restarts (a chaos run's post-mortem needs all of it).
     if (this.output.length < MAX_CAPTURED_BYTES) this.output += `--- start ${new Date().toISOString()} ---\n`;
     this.exitInfo = null;
-    const child = spawn(process.execPath, [MAIN_JS, 'server', '--config', this.configPath], {
+    const command = this.spec.command ?? { name: 'server', args: [] };
+    const child = spawn(process.execPath, [MAIN_JS, command.name, '--config', this.configPath, ...command.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.spec.env, ...env },
     });

@@ -54,6 +54,46 @@ const samples: Command[] = [
   makeCommand('partition.replaceReplica', { kind: 'data', partitionId: 9, removeAddr: '127.0.0.1:17310', add: { nodeId: 5, addr: '127.0.0.1:17311' }, diskPath: '/d' }),
   makeCommand('node.setRdOnly', { kind: 'meta', addr: '127.0.0.1:17210', rdOnly: true }),
   makeCommand('node.remove', { kind: 'data', addr: '127.0.0.1:17310' }),
+  makeCommand('recovery.begin', {
+    params: { nodes: [{ kind: 'any', addr: '127.0.0.1:17210' }], collectTimeoutMs: 60_000, idMargin: 10_000, nodeIdHints: [{ addr: '127.0.0.1:17310', id: 3 }] },
+    timeUnixSec: 1_795_632_755,
+    newRound: false,
+  }),
+  makeCommand('recovery.adoptNodes', {
+    round: 1,
+    nodeSetCapacity: 18,
+    createTimeMs: 1_795_632_755_000,
+    idFloor: 3,
+    nodes: [{ kind: 'data', id: 3, addr: '127.0.0.1:17310', zoneName: 'default', heartbeatPort: '17330', replicaPort: '17331', mediaType: 1 }],
+  }),
+  makeCommand('recovery.adoptVol', {
+    round: 1,
+    name: 'volA',
+    owner: 'root',
+    createTimeUnixSec: 1_795_632_755,
+    capacityGB: 120,
+    mpReplicaNum: 1,
+    dpReplicaNum: 1,
+    dpSizeBytes: 120n * 1_073_741_824n,
+    volStorageClass: 1,
+    settings: volCreateBeginCmd('volA', 'alice', { meta: META, data: DATA }).settings,
+    metaPartitions: [{ id: 1, start: 0n, end: 9_223_372_036_854_775_807n, peers: META }],
+    dataPartitions: [{ id: 2, peers: DATA, diskPaths: ['/d1'], sizeBytes: 18_446_744_073_709_551_615n, mediaType: 1, status: 2 }],
+  }),
+  makeCommand('recovery.adoptDataPartitions', {
+    round: 1,
+    volName: 'volA',
+    createTimeUnixSec: 1_795_632_755,
+    partitions: [{ id: 3, peers: DATA, diskPaths: [''], sizeBytes: 1n, mediaType: 2, status: 1 }],
+  }),
+  makeCommand('recovery.finish', {
+    round: 1,
+    timeUnixSec: 1_795_632_755,
+    counterFloors: { common: 10_003, metaPartition: 10_001, dataPartition: 10_003 },
+    summary: { nodesListed: 1, nodesReported: 1, nodesRegistering: 0, metaNodesAdopted: 1, dataNodesAdopted: 1, volsAdopted: 1, metaPartitionsAdopted: 1, dataPartitionsAdopted: 2, partitionsNotAdopted: 0, conflicts: 0, guesses: 3 },
+    findings: [{ kind: 'guess', subject: 'vol volA', detail: 'capacity 120 GB', rule: 'capacity' }],
+    findingsOmitted: 0,
+  }),
 ];
 
 /** Bytes of a command body as msgpack with the 2-byte header. */

@@ -8,6 +8,7 @@
 import type { FastifyBaseLogger, FastifyPluginCallback } from 'fastify';
 import { applyDataHeartbeat, applyMetaHeartbeat } from '../../cluster/heartbeats.js';
 import type { AddNodeRequest } from '../../cluster/nodes.js';
+import type { CensusRegistration } from '../../cluster/recovery/census.js';
 import { queueRangeEndUpdates } from '../../cluster/schedulers.js';
 import type { NodeResponse, NodeResponseSource } from '../../nodes/heartbeat-report.js';
 import { decodeUpdateMetaPartitionResponse, parseNodeResponse } from '../../nodes/heartbeat-report.js';
@@ -24,7 +25,9 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     methods: ['GET', 'POST'],
     access: 'leader',
     handle: async (call) => {
-      const added = await ctx.services.nodes.addMetaNode(addNodeRequest(call.params), call.options(ctx.timeouts.proposeMs));
+      const request = addNodeRequest(call.params);
+      ctx.recovery?.checkRegistration(registrationOf('meta', request, 0));
+      const added = await ctx.services.nodes.addMetaNode(request, call.options(ctx.timeouts.proposeMs));
       return added.id;
     },
   });
@@ -35,6 +38,7 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     access: 'leader',
     handle: async (call) => {
       const request = { ...addNodeRequest(call.params), mediaType: call.params.uint('mediaType', 0) };
+      ctx.recovery?.checkRegistration(registrationOf('data', request, request.mediaType));
       const added = await ctx.services.nodes.addDataNode(request, call.options(ctx.timeouts.proposeMs));
       return added.id;
     },
@@ -159,6 +163,8 @@ function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buf
   const model = ctx.replicator.model;
   const nowMs = ctx.clock.nowMs();
   ctx.taskQueue.acknowledge(response.nodeAddr, response.taskId);
+  // A recovery round hears every node, registered or not (docs/recovery.md).
+  ctx.recovery?.takeHeartbeat(response);
   switch (response.kind) {
     case 'metaHeartbeat': {
       if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) {
@@ -188,6 +194,11 @@ function takeTaskResult(response: Extract<NodeResponse, { kind: 'taskResult' }>,
   }
   if (response.status === 2) log.warn(fields, 'node task failed');
   else log.debug(fields, 'node task result');
+}
+
+/** What a recovery round notes of a node that asks to register while it collects. */
+function registrationOf(kind: 'meta' | 'data', r: AddNodeRequest, mediaType: number): CensusRegistration {
+  return { kind, addr: r.addr, zoneName: r.zoneName, heartbeatPort: r.heartbeatPort, replicaPort: r.replicaPort, mediaType };
 }
 
 /** `addr`* (keyNotFound when absent), `zoneName`, `heartbeatPort`, `replicaPort`, `id` (node set). */

@@ -14,6 +14,13 @@ import { applyNodeRemove, applyNodeSetRdOnly } from './node-state.js';
 import { applyDataNodeAdd, applyMetaNodeAdd } from './nodes.js';
 import { applyDataPartitionsAdd, applyMetaPartitionSplit, applyReplaceReplica } from './partitions.js';
 import { applyRemovePolicy, applyUpdatePolicy } from './policies.js';
+import {
+  applyRecoveryAdoptDataPartitions,
+  applyRecoveryAdoptNodes,
+  applyRecoveryAdoptVol,
+  applyRecoveryBegin,
+  applyRecoveryFinish,
+} from './recovery.js';
 import { applyUserCreate, applyUserDelete, applyUserUpdate } from './users.js';
 import {
   applyVolCreateAbort,
@@ -54,6 +61,11 @@ const HANDLERS: { readonly [T in CommandType]: Handler<T> } = {
   'partition.replaceReplica': applyReplaceReplica,
   'node.setRdOnly': applyNodeSetRdOnly,
   'node.remove': applyNodeRemove,
+  'recovery.begin': applyRecoveryBegin,
+  'recovery.adoptNodes': applyRecoveryAdoptNodes,
+  'recovery.adoptVol': applyRecoveryAdoptVol,
+  'recovery.adoptDataPartitions': applyRecoveryAdoptDataPartitions,
+  'recovery.finish': applyRecoveryFinish,
 };
 
 export function apply<C extends Command>(model: ModelView, command: C, _ctx: ApplyContext): Applied<ResultOf<C>> {

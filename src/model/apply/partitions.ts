@@ -38,7 +38,8 @@ function checkFreshId(model: ModelView, kind: 'meta' | 'data', id: number, plann
   if (used || planned.has(id)) throw new StaleProposalError(`${kind} partition id ${id} is in use`);
 }
 
-function checkPeers(model: ModelView, kind: 'meta' | 'data', peers: readonly PartitionPeer[], replicaNum: number, what: string): void {
+/** Each replica on a registered node of `kind` at the recorded addr, once, `replicaNum` of them. */
+export function checkPeers(model: ModelView, kind: 'meta' | 'data', peers: readonly PartitionPeer[], replicaNum: number, what: string): void {
   if (peers.length !== replicaNum) throw new StaleProposalError(`${what}: ${peers.length} replicas, want ${replicaNum}`);
   const seen = new Set<number>();
   for (const p of peers) {

@@ -3,6 +3,7 @@
 import type { OperatingError } from '../../util/errors.js';
 import type { Change } from '../changes.js';
 import type { Command } from '../commands.js';
+import type { RecoveryRecord } from '../recovery-state.js';
 import type { ClusterRecord, CounterName, UserRecord } from '../state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, VolIntentRecord, VolRecord } from '../vol-state.js';
 
@@ -43,6 +44,11 @@ export interface CommandResults {
   'partition.replaceReplica': { readonly partitionId: number };
   'node.setRdOnly': { readonly addr: string; readonly rdOnly: boolean };
   'node.remove': { readonly addr: string; readonly removed: boolean };
+  'recovery.begin': RecoveryRecord;
+  'recovery.adoptNodes': { readonly added: number; readonly existing: number };
+  'recovery.adoptVol': VolRecord;
+  'recovery.adoptDataPartitions': { readonly added: number };
+  'recovery.finish': RecoveryRecord;
 }
 
 export type ResultOf<C extends Command> = CommandResults[C['type']];

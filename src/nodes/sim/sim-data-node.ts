@@ -14,7 +14,9 @@
 import { Opcode, opcodeName } from '../opcodes.js';
 import { ResultCode } from '../packet.js';
 import { decodeCreateDataPartitionRequest, decodeDeleteDataPartitionRequest, decodeHeartbeatRequest, decodeLoadDataPartitionRequest, peerWire, type ReplicaPeer } from '../task-requests.js';
+import { readBool, readSafeInt, readSafeUint, readString, readStringArray, readUint64, type JsonObject } from '../json-fields.js';
 import type { SimReply } from './packet-server.js';
+import { decodeMembers, encodeMembers, memberIdsOf, setAsideFrom } from './sim-state-file.js';
 import { answer, err, messageOf, ok, sortedKeys } from './replies.js';
 import { SimNode, type SimNodeOptions, type SimTaskContext } from './sim-node.js';
 
@@ -92,15 +94,18 @@ export class SimDataNode extends SimNode {
 
   setUsedBytes(partitionId: number, usedBytes: bigint): void {
     this.mutable(partitionId).usedBytes = usedBytes;
+    this.persist();
   }
 
   /** Overrides the leader flag (default: leader when this node is Hosts[0]). */
   setLeader(partitionId: number, isLeader: boolean): void {
     this.mutable(partitionId).isLeader = isLeader;
+    this.persist();
   }
 
   setPartitionStatus(partitionId: number, status: number): void {
     this.mutable(partitionId).status = status;
+    this.persist();
   }
 
   protected addPath(): string {
@@ -118,6 +123,29 @@ export class SimDataNode extends SimNode {
 
   protected responsePath(): string {
     return '/dataNode/response';
+  }
+
+  protected persistenceListKey(): string {
+    return 'PersistenceDataPartitions';
+  }
+
+  protected encodePartitions(): JsonObject[] {
+    return this.partitions().map(encodeDataPartition);
+  }
+
+  protected restorePartitions(saved: readonly JsonObject[]): void {
+    saved.forEach((o, i) => {
+      const p = decodeDataPartition(o, `partitions[${i}]`);
+      this.dps.set(p.partitionId, p);
+    });
+  }
+
+  protected setAside(keep: (partitionId: number) => boolean): JsonObject[] {
+    return setAsideFrom(this.dps, keep, encodeDataPartition);
+  }
+
+  protected memberIds(): { partitionId: number; raftId: number | undefined }[] {
+    return memberIdsOf(this.dps.values(), this.addr);
   }
 
   protected handleTask(ctx: SimTaskContext): Promise<SimReply> {
@@ -192,6 +220,7 @@ export class SimDataNode extends SimNode {
       status: 2,
       extentCount: EMPTY_DP_EXTENT_COUNT,
     });
+    this.persist();
     return ok(packet, Buffer.from(chosen.path, 'utf8'));
   }
 
@@ -203,6 +232,7 @@ export class SimDataNode extends SimNode {
     } catch (e) {
       return err(packet, `${action}_${messageOf(e)}`);
     }
+    this.persist();
     return ok(packet);
   }
 
@@ -321,4 +351,36 @@ export class SimDataNode extends SimNode {
       IsRepairing: false,
     };
   }
+}
+
+function encodeDataPartition(p: SimDataPartition): JsonObject {
+  return {
+    partitionId: p.partitionId,
+    volName: p.volName,
+    sizeBytes: p.sizeBytes,
+    replicaNum: p.replicaNum,
+    members: encodeMembers(p.members),
+    hosts: [...p.hosts],
+    diskPath: p.diskPath,
+    usedBytes: p.usedBytes,
+    isLeader: p.isLeader,
+    status: p.status,
+    extentCount: p.extentCount,
+  };
+}
+
+function decodeDataPartition(o: JsonObject, at: string): Mutable<SimDataPartition> {
+  return {
+    partitionId: readSafeUint(o, 'partitionId', at),
+    volName: readString(o, 'volName', at),
+    sizeBytes: readUint64(o, 'sizeBytes', at),
+    replicaNum: readSafeUint(o, 'replicaNum', at),
+    members: decodeMembers(o, at),
+    hosts: readStringArray(o, 'hosts', at),
+    diskPath: readString(o, 'diskPath', at),
+    usedBytes: readUint64(o, 'usedBytes', at),
+    isLeader: readBool(o, 'isLeader', at),
+    status: readSafeInt(o, 'status', at),
+    extentCount: readSafeInt(o, 'extentCount', at),
+  };
 }

@@ -13,10 +13,12 @@
 // holds the root inode: cursor 1, one inode (as observed).
 
 import { decodeHeartbeatRequest, decodeCreateMetaPartitionRequest, decodeMetaPartitionIdRequest, decodeUpdateMetaPartitionRequest, peerWire, type ReplicaPeer } from '../task-requests.js';
+import { readBool, readSafeInt, readSafeUint, readString, readUint64, type JsonObject } from '../json-fields.js';
 import { stringifyJson } from '../../util/json.js';
 import { Opcode, opcodeName } from '../opcodes.js';
 import { makeReply, ResultCode } from '../packet.js';
 import type { SimReply } from './packet-server.js';
+import { decodeMembers, encodeMembers, memberIdsOf, setAsideFrom } from './sim-state-file.js';
 import { answer, err, messageOf, ok } from './replies.js';
 import { SimNode, type SimNodeOptions, type SimTaskContext } from './sim-node.js';
 
@@ -71,21 +73,32 @@ export class SimMetaNode extends SimNode {
   /** Moves the partition's inode cursor (reported as MaxInodeID). */
   setMaxInodeId(partitionId: number, maxInodeId: bigint): void {
     this.mutable(partitionId).maxInodeId = maxInodeId;
+    this.persist();
   }
 
   setInodeCount(partitionId: number, inodeCount: bigint, dentryCount?: bigint): void {
     const p = this.mutable(partitionId);
     p.inodeCount = inodeCount;
     if (dentryCount !== undefined) p.dentryCount = dentryCount;
+    this.persist();
+  }
+
+  /** Loses the partition without a master asking (a failed disk); false when it had none. */
+  losePartition(partitionId: number): boolean {
+    const had = this.mps.delete(partitionId);
+    this.persist();
+    return had;
   }
 
   /** Overrides the leader flag (default: leader when this node is the first member). */
   setLeader(partitionId: number, isLeader: boolean): void {
     this.mutable(partitionId).isLeader = isLeader;
+    this.persist();
   }
 
   setPartitionStatus(partitionId: number, status: number): void {
     this.mutable(partitionId).status = status;
+    this.persist();
   }
 
   protected addPath(): string {
@@ -103,6 +116,29 @@ export class SimMetaNode extends SimNode {
 
   protected responsePath(): string {
     return '/metaNode/response';
+  }
+
+  protected persistenceListKey(): string {
+    return 'PersistenceMetaPartitions';
+  }
+
+  protected encodePartitions(): JsonObject[] {
+    return this.partitions().map(encodeMetaPartition);
+  }
+
+  protected restorePartitions(saved: readonly JsonObject[]): void {
+    saved.forEach((o, i) => {
+      const p = decodeMetaPartition(o, `partitions[${i}]`);
+      this.mps.set(p.partitionId, p);
+    });
+  }
+
+  protected setAside(keep: (partitionId: number) => boolean): JsonObject[] {
+    return setAsideFrom(this.mps, keep, encodeMetaPartition);
+  }
+
+  protected memberIds(): { partitionId: number; raftId: number | undefined }[] {
+    return memberIdsOf(this.mps.values(), this.addr);
   }
 
   protected handleTask(ctx: SimTaskContext): Promise<SimReply> {
@@ -154,6 +190,7 @@ export class SimMetaNode extends SimNode {
       isLeader: req.members.length > 0 && req.members[0].addr === this.addr,
       status: 2,
     });
+    this.persist();
     return ok(packet);
   }
 
@@ -164,6 +201,7 @@ export class SimMetaNode extends SimNode {
     } catch (e) {
       return err(packet, messageOf(e));
     }
+    this.persist();
     return ok(packet);
   }
 
@@ -225,7 +263,10 @@ export class SimMetaNode extends SimNode {
     return {
       reply: ok(packet).reply,
       after: async () => {
-        if (injectedFailure === null) p.end = req.end;
+        if (injectedFailure === null) {
+          p.end = req.end;
+          this.persist();
+        }
         const response = { PartitionID: req.partitionId, VolName: req.volName, End: req.end, Status: injectedFailure === null ? TASK_SUCCEEDS : TASK_FAILED, Result: injectedFailure ?? '' };
         await this.postResponse(answer(task, null, response));
       },
@@ -292,4 +333,34 @@ export class SimMetaNode extends SimNode {
       ReadOnlyReasons: 0,
     };
   }
+}
+
+function encodeMetaPartition(p: SimMetaPartition): JsonObject {
+  return {
+    partitionId: p.partitionId,
+    volName: p.volName,
+    start: p.start,
+    end: p.end,
+    members: encodeMembers(p.members),
+    maxInodeId: p.maxInodeId,
+    inodeCount: p.inodeCount,
+    dentryCount: p.dentryCount,
+    isLeader: p.isLeader,
+    status: p.status,
+  };
+}
+
+function decodeMetaPartition(o: JsonObject, at: string): Mutable<SimMetaPartition> {
+  return {
+    partitionId: readSafeUint(o, 'partitionId', at),
+    volName: readString(o, 'volName', at),
+    start: readUint64(o, 'start', at),
+    end: readUint64(o, 'end', at),
+    members: decodeMembers(o, at),
+    maxInodeId: readUint64(o, 'maxInodeId', at),
+    inodeCount: readUint64(o, 'inodeCount', at),
+    dentryCount: readUint64(o, 'dentryCount', at),
+    isLeader: readBool(o, 'isLeader', at),
+    status: readSafeInt(o, 'status', at),
+  };
 }

@@ -5,6 +5,13 @@
 // GET /admin/getIp, GET /admin/getUpgradeCompatibleSettings, GET /metaNode/add or /dataNode/add,
 // then the self-check GET /metaNode/get or /dataNode/get (the datanode refuses to start when it
 // fails 3 times; the metanode only logs). Each step is retried a bounded number of times.
+//
+// With a state file the node survives a restart as real nodes do (sim-state-file.ts): it keeps
+// its port and partitions, registers again, and, as metanode loadPartitions and datanode
+// RestorePartition do, sets aside every partition the self-check's Persistence*Partitions does
+// not list (an empty list sets aside all of them). A partition whose member list names this
+// node under another id than the one registration gave is recorded: a real node's raft group
+// would not know it (docs/recovery.md).
 
 import { stringifyJson } from '../../util/json.js';
 import { decodeAdminTask, type AdminTask } from '../admin-task.js';
@@ -15,6 +22,8 @@ import type { NodeKind } from '../task-requests.js';
 import { DEFAULT_FAULT_MESSAGE, FaultPlan, type SimTaskInfo } from './faults.js';
 import { MasterApiError, MasterHttpClient, type MasterHttpClientOptions } from './master-http-client.js';
 import { SimPacketServer, type SimReply } from './packet-server.js';
+import { readSimState, writeSimState } from './sim-state-file.js';
+import type { JsonObject } from '../json-fields.js';
 
 export interface SimNodeOptions {
   /** host:port of every master, tried in order (Go SDK). */
@@ -37,6 +46,11 @@ export interface SimNodeOptions {
   readonly userAgent?: string;
   /** The masters serve HTTPS: connect with these (ca to trust, cert + key when they ask for a client certificate). */
   readonly masterTls?: MasterHttpClientOptions['tls'];
+  /**
+   * Where the node keeps its partitions across restarts (a JSON file). A node started with an
+   * existing file takes its port and partitions back; see the header.
+   */
+  readonly stateFile?: string;
 }
 
 export type SimEvent =
@@ -55,7 +69,9 @@ export type SimEvent =
   | { readonly type: 'protocol-error'; readonly atMs: number; readonly remote: string; readonly error: PacketDecodeError | NodeMessageError }
   | { readonly type: 'registered'; readonly atMs: number; readonly nodeId: number; readonly masterAddr: string }
   | { readonly type: 'response-posted'; readonly atMs: number; readonly opCode: number; readonly taskId: string; readonly error: string | null }
-  | { readonly type: 'warning'; readonly atMs: number; readonly message: string };
+  | { readonly type: 'warning'; readonly atMs: number; readonly message: string }
+  | { readonly type: 'expired'; readonly atMs: number; readonly partitionIds: readonly number[] }
+  | { readonly type: 'identity-mismatch'; readonly atMs: number; readonly partitionId: number; readonly raftId: number; readonly registeredId: number };
 
 export type SimNodeState = 'new' | 'running' | 'crashed' | 'closed';
 
@@ -82,6 +98,8 @@ export abstract class SimNode {
   private stateNow: SimNodeState = 'new';
   private stopPromise: Promise<void> | null = null;
   private readonly startedAtMs = Date.now();
+  /** Partitions set aside at a restart (kept in the state file, never reported). */
+  private expired: JsonObject[] = [];
 
   constructor(options: SimNodeOptions) {
     this.o = options;
@@ -129,13 +147,42 @@ export abstract class SimNode {
     return this.log.filter((e): e is Extract<SimEvent, { type: 'task' }> => e.type === 'task');
   }
 
-  /** Listens, then registers with the masters. Rejects (after closing) when registration fails. */
+  /** Partitions whose member list names this node under another id than its registration gave. */
+  identityMismatches(): Extract<SimEvent, { type: 'identity-mismatch' }>[] {
+    return this.log.filter((e): e is Extract<SimEvent, { type: 'identity-mismatch' }> => e.type === 'identity-mismatch');
+  }
+
+  /** Ids of the partitions set aside at a restart because the master did not list them. */
+  expiredPartitionIds(): number[] {
+    return this.expired.map((p) => Number(p['partitionId'])).sort((a, b) => a - b);
+  }
+
+  /**
+   * Listens, then registers with the masters. Rejects (after closing) when registration fails.
+   * With a state file that exists: its port and partitions first, the restart checks after.
+   */
   async start(): Promise<void> {
     if (this.stateNow !== 'new') throw new Error(`SimNode.start: state is ${this.stateNow}`);
-    this.port = await this.server.listen('127.0.0.1', this.o.port ?? 0);
+    const saved = this.o.stateFile === undefined ? null : readSimState(this.o.stateFile, this.kind);
+    if (saved !== null) {
+      this.restorePartitions(saved.partitions);
+      this.expired = [...saved.expired];
+    }
+    const port = this.o.port ?? saved?.port ?? 0;
     this.stateNow = 'running';
     try {
-      await this.register();
+      if (saved !== null && port !== 0) {
+        // A real node registers and loads its partitions before it serves (metanode and
+        // datanode doStart): it answers no task while a master holds its registration back.
+        this.port = port;
+        const info = await this.register(saved.partitions.length > 0);
+        this.afterRestart(info);
+        await this.server.listen('127.0.0.1', port);
+      } else {
+        this.port = await this.server.listen('127.0.0.1', port);
+        this.persist();
+        await this.register(false);
+      }
     } catch (e) {
       await this.close();
       throw e;
@@ -192,6 +239,26 @@ export abstract class SimNode {
   protected abstract selfCheckRequired(): boolean;
 
   protected abstract responsePath(): string;
+
+  /** `PersistenceMetaPartitions` or `PersistenceDataPartitions`: the self-check's list of what to keep. */
+  protected abstract persistenceListKey(): string;
+
+  /** Every partition, as the state file holds it. */
+  protected abstract encodePartitions(): JsonObject[];
+
+  protected abstract restorePartitions(saved: readonly JsonObject[]): void;
+
+  /** Removes the partitions `keep` refuses; returns them encoded. */
+  protected abstract setAside(keep: (partitionId: number) => boolean): JsonObject[];
+
+  /** Per partition: the raft id its member list gives this node's addr (undefined: not a member). */
+  protected abstract memberIds(): { readonly partitionId: number; readonly raftId: number | undefined }[];
+
+  /** Saves the partitions to the state file (if any): call after every change. */
+  protected persist(): void {
+    if (this.o.stateFile === undefined || this.port === 0) return;
+    writeSimState(this.o.stateFile, { kind: this.kind, port: this.port, partitions: this.encodePartitions(), expired: this.expired });
+  }
 
   /** A raw query value as the Go SDK sends it: escaped, but ':' kept (addr=127.0.0.1:17210). */
   protected static queryValue(v: string): string {
@@ -296,7 +363,26 @@ export abstract class SimNode {
     });
   }
 
-  private async register(): Promise<void> {
+  /** What a real node does after it registered with partitions on disk (see the header). */
+  private afterRestart(info: unknown): void {
+    const listed = new Set<number>();
+    const list = typeof info === 'object' && info !== null ? (info as Record<string, unknown>)[this.persistenceListKey()] : undefined;
+    if (Array.isArray(list)) for (const id of list as unknown[]) if (typeof id === 'number' || typeof id === 'bigint') listed.add(Number(id));
+    const dropped = this.setAside((id) => listed.has(id));
+    if (dropped.length > 0) {
+      this.expired.push(...dropped);
+      this.record({ type: 'expired', atMs: this.nowMs(), partitionIds: dropped.map((p) => Number(p['partitionId'])) });
+    }
+    for (const m of this.memberIds()) {
+      if (m.raftId !== undefined && m.raftId !== this.id) {
+        this.record({ type: 'identity-mismatch', atMs: this.nowMs(), partitionId: m.partitionId, raftId: m.raftId, registeredId: this.id });
+      }
+    }
+    this.persist();
+  }
+
+  /** Registers; resolves with the self-check's node info (null when it failed and may). */
+  private async register(selfCheckRequired: boolean): Promise<unknown> {
     await this.step('/admin/getIp', async () => {
       const info = await this.master.get('/admin/getIp');
       const ip = typeof info === 'object' && info !== null ? (info as { Ip?: unknown }).Ip : undefined;
@@ -320,13 +406,14 @@ export abstract class SimNode {
     });
     this.id = id;
     this.record({ type: 'registered', atMs: this.nowMs(), nodeId: id, masterAddr: this.master.leaderAddr ?? '' });
-    if (this.o.selfCheck ?? true) {
-      try {
-        await this.step(this.selfCheckPath().split('?')[0], () => this.master.get(this.selfCheckPath()));
-      } catch (e) {
-        if (this.selfCheckRequired()) throw e;
-        this.warn(`self-check failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
+    if (!(this.o.selfCheck ?? true) && !selfCheckRequired) return null;
+    try {
+      return await this.step(this.selfCheckPath().split('?')[0], () => this.master.get(this.selfCheckPath()));
+    } catch (e) {
+      // A metanode with partitions on disk cannot load them without the list (loadPartitions).
+      if (this.selfCheckRequired() || selfCheckRequired) throw e;
+      this.warn(`self-check failed: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
     }
   }
 

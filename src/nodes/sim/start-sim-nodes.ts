@@ -1,6 +1,7 @@
 // Starts a set of simulated meta and data nodes against the given masters, zones assigned
 // round-robin, and hands back one owner that closes them all.
 
+import path from 'node:path';
 import { SimDataNode, type SimDataNodeOptions } from './sim-data-node.js';
 import { SimMetaNode, type SimMetaNodeOptions } from './sim-meta-node.js';
 import type { SimNodeOptions } from './sim-node.js';
@@ -16,6 +17,11 @@ export interface StartSimNodesOptions {
   readonly common?: Omit<SimNodeOptions, 'masterAddrs' | 'zoneName' | 'port'>;
   readonly metaOptions?: Omit<SimMetaNodeOptions, keyof SimNodeOptions>;
   readonly dataOptions?: Omit<SimDataNodeOptions, keyof SimNodeOptions>;
+  /**
+   * A directory for the nodes' state files (meta-<i>.json, data-<i>.json): nodes started again
+   * with the same directory come back on their ports with their partitions, as real nodes restart.
+   */
+  readonly stateDir?: string;
 }
 
 export interface SimNodes {
@@ -39,12 +45,12 @@ export async function startSimNodes(o: StartSimNodesOptions): Promise<SimNodes> 
   };
   try {
     for (let i = 0; i < o.meta; i++) {
-      const node = new SimMetaNode({ ...o.common, ...o.metaOptions, masterAddrs: o.masterAddrs, zoneName: zones[i % zones.length] });
+      const node = new SimMetaNode({ ...o.common, ...o.metaOptions, masterAddrs: o.masterAddrs, zoneName: zones[i % zones.length], stateFile: stateFile(o.stateDir, 'meta', i) });
       metaNodes.push(node);
       await node.start();
     }
     for (let i = 0; i < o.data; i++) {
-      const node = new SimDataNode({ ...o.common, ...o.dataOptions, masterAddrs: o.masterAddrs, zoneName: zones[i % zones.length] });
+      const node = new SimDataNode({ ...o.common, ...o.dataOptions, masterAddrs: o.masterAddrs, zoneName: zones[i % zones.length], stateFile: stateFile(o.stateDir, 'data', i) });
       dataNodes.push(node);
       await node.start();
     }
@@ -58,4 +64,8 @@ export async function startSimNodes(o: StartSimNodesOptions): Promise<SimNodes> 
     dataNodes,
     close: () => (closing ??= closeAll()),
   };
+}
+
+function stateFile(dir: string | undefined, kind: 'meta' | 'data', i: number): string | undefined {
+  return dir === undefined ? undefined : path.join(dir, `${kind}-${i}.json`);
 }
