@@ -113,20 +113,10 @@ const MAX_CLOCK_OFFSET_MS = 86_400_000;
 
 /**
  * Local routes, chaos mode only:
- * - GET /cubemaster/chaos/disk-stall?delayMs=&durationMs=: the Raft log's fsyncs take delayMs
- *   longer for durationMs (the chaos suite's `disk` and `slow-disk` faults);
  * - GET /cubemaster/chaos/disk?store=raft-log|state&fault=slow|full|fsync-error|clear&delayMs=&durationMs=;
  * - GET /cubemaster/chaos/clock?offsetMs=: the wall clock reads real time + offsetMs.
  */
 export function registerChaosRoutes(app: FastifyInstance, disk: ChaosDisk, clock: ChaosClock): void {
-  app.get('/cubemaster/chaos/disk-stall', (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
-    const delayMs = boundedNumber(query.delayMs, MAX_DELAY_MS);
-    const durationMs = boundedNumber(query.durationMs, MAX_DURATION_MS);
-    if (delayMs === null || durationMs === null) return refuse(reply, 'delayMs and durationMs must be non-negative numbers');
-    disk.slow('raft-log', delayMs, durationMs);
-    return reply.send({ code: 0, msg: 'success', data: { delayMs, durationMs } });
-  });
   app.get('/cubemaster/chaos/disk', (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const store = query.store as ChaosStore | undefined;

@@ -8,10 +8,13 @@ import { MasterProcess } from '../integration/master-process.js';
 import { memberStatus } from '../integration/member-status.js';
 import type { MemberStatus } from '../../src/cluster/ports.js';
 import type { SeededRandom } from '../../src/raft/core/index.js';
+import type { ChaosStore } from '../../src/server/chaos-hooks.js';
 import type { ChaosTls } from './chaos-tls.js';
 import { NetworkProxy } from './network-proxy.js';
 
 export const HTTP_PORT = 17010;
+/** A second process on a member's data dir (openTwice) would serve here, if it ever started. */
+const INTRUDER_HTTP_PORT = 17011;
 /** What peers dial (the proxy). */
 export const ADVERTISED_RAFT_PORT = 17110;
 /** Where members really listen. */
@@ -30,6 +33,12 @@ export interface ChaosClusterOptions {
   /** Peer TLS and/or HTTPS (chaos-tls.ts); absent: plain TCP and HTTP. */
   readonly tls?: ChaosTls;
 }
+
+export type DiskFault =
+  | { readonly fault: 'slow'; readonly store: ChaosStore; readonly delayMs: number; readonly durationMs: number }
+  | { readonly fault: 'full'; readonly store: ChaosStore; readonly durationMs: number }
+  | { readonly fault: 'fsync-error'; readonly store: ChaosStore }
+  | { readonly fault: 'clear' };
 
 export class ChaosCluster {
   readonly masters: MasterProcess[];
@@ -124,8 +133,43 @@ export class ChaosCluster {
     this.paused.delete(m);
   }
 
-  async stallDisk(m: MasterProcess, delayMs: number, durationMs: number): Promise<void> {
-    await cfsGet(m.url, '/cubemaster/chaos/disk-stall', { delayMs, durationMs }, { timeoutMs: 2000 });
+  /**
+   * A disk fault on one member (src/server/chaos-hooks.ts): `slow` (each fsync of the Raft log,
+   * or each RocksDB write, takes delayMs longer for durationMs), `full` (writes refused with
+   * ENOSPC for durationMs), `fsync-error` (the next fdatasync fails with EIO), `clear`.
+   */
+  async diskFault(m: MasterProcess, fault: DiskFault): Promise<void> {
+    const reply = await cfsGet(m.url, '/cubemaster/chaos/disk', { ...fault }, { timeoutMs: 2000 });
+    if (reply.envelope?.code !== 0) throw new Error(`disk fault ${JSON.stringify(fault)} on member ${m.spec.id}: ${reply.status} ${reply.body.slice(0, 200)}`);
+  }
+
+  /**
+   * Starts a second master process on `m`'s walDir and storeDir while `m` runs (an operator's
+   * mistake: two services, or a restart script that did not wait). It must refuse at once, naming
+   * the lock (walDir/cubemaster.lock, src/storage/dir-lock.ts), and never open the stores. Its
+   * HTTP port is another one, so that `m`'s API answering is not taken for the intruder's.
+   */
+  async openTwice(m: MasterProcess, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    const intruder = new MasterProcess({
+      ...m.spec,
+      httpPort: INTRUDER_HTTP_PORT,
+      dataDir: path.join(this.options.dir, `intruder-m${m.spec.id}`),
+      extraConfig: { ...m.spec.extraConfig, walDir: path.join(m.spec.dataDir, 'wal'), storeDir: path.join(m.spec.dataDir, 'store') },
+    });
+    const startedMs = performance.now();
+    const started = await intruder.start(timeoutMs).then(
+      () => true,
+      () => false,
+    );
+    const tookMs = Math.round(performance.now() - startedMs);
+    if (started) {
+      await intruder.kill();
+      return { ok: false, detail: `a second process started on the data dir in ${tookMs} ms` };
+    }
+    const exit = intruder.exitInfo ?? (await intruder.waitExit(5_000).catch(() => null));
+    const named = /in use by another cubemaster process/.test(intruder.logs);
+    const ok = exit !== null && exit.code !== 0 && exit.code !== null && named;
+    return { ok, detail: `exit ${JSON.stringify(exit)} in ${tookMs} ms${named ? ', lock named' : `, lock not named: ${intruder.tail(5)}`}` };
   }
 
   /** Everything back to normal: links healed, paused members resumed, stopped ones started. */
@@ -133,7 +177,7 @@ export class ChaosCluster {
     this.proxy.healAll();
     for (const m of [...this.paused]) this.resume(m);
     await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(60_000)));
-    await Promise.all(this.masters.map((m) => this.stallDisk(m, 0, 0).catch(() => undefined)));
+    await Promise.all(this.masters.filter((m) => m.running).map((m) => this.diskFault(m, { fault: 'clear' }).catch(() => undefined)));
   }
 
   /**

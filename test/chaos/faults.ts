@@ -4,9 +4,31 @@
 import { cfsGet } from '../integration/cfs-client.js';
 import type { MasterProcess } from '../integration/master-process.js';
 import type { SeededRandom } from '../../src/raft/core/index.js';
+import { CHAOS_STORES, type ChaosStore } from '../../src/server/chaos-hooks.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 
-export const FAULT_KINDS = ['kill', 'term', 'pause', 'partition', 'one-way', 'isolate-leader', 'delay', 'loss', 'disk', 'membership', 'transfer'] as const;
+/** A member's next fsync comes within milliseconds under the workload; this is the bound. */
+const FSYNC_EXIT_TIMEOUT_MS = 20_000;
+/** The second process must be refused before it binds anything (the lock is its first step). */
+const DOUBLE_OPEN_TIMEOUT_MS = 15_000;
+
+export const FAULT_KINDS = [
+  'kill',
+  'term',
+  'pause',
+  'partition',
+  'one-way',
+  'isolate-leader',
+  'delay',
+  'loss',
+  'disk',
+  'slow-disk',
+  'disk-full',
+  'fsync-error',
+  'double-open',
+  'membership',
+  'transfer',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface InjectedFault {
@@ -18,6 +40,8 @@ export interface InjectedFault {
 
 export class FaultInjector {
   readonly injected: InjectedFault[] = [];
+  /** What a fault found wrong in how a member took it (a crash-stop without exit 1, a second process that started). */
+  readonly problems: string[] = [];
   private readonly running = new Set<Promise<void>>();
   /** Members currently down or paused by a fault. */
   private readonly disabled = new Set<MasterProcess>();
@@ -147,9 +171,79 @@ export class FaultInjector {
         if (victim === null) return;
         const delayMs = 50 + this.random.nextInt(400);
         const durationMs = 1000 + this.random.nextInt(4000);
-        await cluster.stallDisk(victim, delayMs, durationMs);
-        this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} fsync +${delayMs} ms for ${durationMs} ms`);
+        await cluster.diskFault(victim, { fault: 'slow', store: 'raft-log', delayMs, durationMs });
+        this.record(kind, `${describe(victim, leader)} fsync +${delayMs} ms for ${durationMs} ms`);
         await sleep(durationMs);
+        return;
+      }
+      case 'slow-disk': {
+        // Seconds per fsync of the log, or per RocksDB write: the member falls behind, and a
+        // leader's writes wait on it or on the followers (a majority of fsyncs).
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        const store = this.pickStore();
+        const delayMs = 1000 + this.random.nextInt(2000);
+        const durationMs = 2000 + this.random.nextInt(4000);
+        this.disabled.add(victim);
+        try {
+          await cluster.diskFault(victim, { fault: 'slow', store, delayMs, durationMs });
+          this.record(kind, `${describe(victim, leader)} ${store} ${store === 'raft-log' ? 'fsync' : 'write'} +${delayMs} ms for ${durationMs} ms`);
+          await sleep(durationMs + delayMs);
+        } finally {
+          this.disabled.delete(victim);
+        }
+        return;
+      }
+      case 'disk-full': {
+        // ENOSPC on the WAL or in RocksDB for a while; then space returns and the member must
+        // write what it kept and take writes again by itself (docs/faults.md, "Disk full").
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        const store = this.pickStore();
+        const durationMs = 1000 + this.random.nextInt(4000);
+        this.disabled.add(victim);
+        try {
+          await cluster.diskFault(victim, { fault: 'full', store, durationMs });
+          this.record(kind, `${describe(victim, leader)} ${store} full (ENOSPC) for ${durationMs} ms`);
+          await sleep(durationMs);
+          if (!victim.running) this.problems.push(`disk-full: member ${victim.spec.id} stopped (${JSON.stringify(victim.exitInfo)}) instead of waiting for space`);
+        } finally {
+          this.disabled.delete(victim);
+        }
+        return;
+      }
+      case 'fsync-error': {
+        // The member must crash-stop at its next fsync (exit 1) and come back from its disk.
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        this.disabled.add(victim);
+        try {
+          await cluster.diskFault(victim, { fault: 'fsync-error', store: 'raft-log' });
+          const exit = await victim.waitExit(FSYNC_EXIT_TIMEOUT_MS).catch(() => null);
+          this.record(kind, `${describe(victim, leader)} fdatasync EIO: exit ${JSON.stringify(exit)}`);
+          if (exit === null) this.problems.push(`fsync-error: member ${victim.spec.id} did not stop within ${FSYNC_EXIT_TIMEOUT_MS} ms of a failed fsync`);
+          else if (exit.code !== 1) this.problems.push(`fsync-error: member ${victim.spec.id} exited with ${JSON.stringify(exit)}, not code 1`);
+          await sleep(this.stopping ? 0 : 300 + this.random.nextInt(2000));
+          await victim.start(60_000);
+        } finally {
+          this.disabled.delete(victim);
+        }
+        return;
+      }
+      case 'double-open': {
+        // A second process on a running member's data directory must refuse at once (the
+        // walDir lock), and the member must not notice.
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        this.disabled.add(victim);
+        try {
+          const refusal = await cluster.openTwice(victim, DOUBLE_OPEN_TIMEOUT_MS);
+          this.record(kind, `second process on member ${victim.spec.id}'s data dir: ${refusal.ok ? 'refused' : 'NOT refused'} (${refusal.detail})`);
+          if (!refusal.ok) this.problems.push(`double-open: member ${victim.spec.id}: ${refusal.detail}`);
+          if (!victim.running) this.problems.push(`double-open: member ${victim.spec.id} stopped (${JSON.stringify(victim.exitInfo)})`);
+        } finally {
+          this.disabled.delete(victim);
+        }
         return;
       }
       case 'membership': {
@@ -192,12 +286,21 @@ export class FaultInjector {
     }
   }
 
+  private pickStore(): ChaosStore {
+    return CHAOS_STORES[this.random.nextInt(CHAOS_STORES.length)];
+  }
+
   private healLinks(sideA: readonly number[], sideB: readonly number[]): void {
     for (const a of sideA) for (const b of sideB) {
       this.cluster.proxy.setRule(a, b, { blocked: false });
       this.cluster.proxy.setRule(b, a, { blocked: false });
     }
   }
+}
+
+/** `member 2 (leader)` or `member 3`. */
+function describe(m: MasterProcess, leader: number): string {
+  return `member ${m.spec.id}${m.spec.id === leader ? ' (leader)' : ''}`;
 }
 
 function sleep(ms: number): Promise<void> {

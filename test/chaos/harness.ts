@@ -134,6 +134,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     }
     phase('faults');
     await injector.settle();
+    problems.push(...injector.problems);
     // A little load after the last fault, so that its recovery is measured too.
     await sleep(1000);
     const result = await workload.stop();
