@@ -10,6 +10,7 @@ import type { MemberStatus } from '../../src/cluster/ports.js';
 import type { SeededRandom } from '../../src/raft/core/index.js';
 import type { ChaosStore } from '../../src/server/chaos-hooks.js';
 import type { ChaosTls } from './chaos-tls.js';
+import { ForwardProxy, PipeProxy } from './link-proxies.js';
 import { NetworkProxy } from './network-proxy.js';
 
 export const HTTP_PORT = 17010;
@@ -19,6 +20,12 @@ const INTRUDER_HTTP_PORT = 17011;
 export const ADVERTISED_RAFT_PORT = 17110;
 /** Where members really listen. */
 export const LISTEN_RAFT_PORT = 17210;
+/** Every member's HTTP address in `peers`: the forwarding proxy (link-proxies.ts); plain HTTP runs only. */
+export const FORWARD_PORT = 17310;
+/** Where the simulated nodes reach each member (a proxy to its HTTP port). */
+export const NODE_PORT = 17410;
+/** The end of a link that stands for the simulated nodes (members are 1..n). */
+export const NODES = 0;
 
 export interface ChaosClusterOptions {
   readonly size: number;
@@ -47,7 +54,9 @@ export class ChaosCluster {
 
   constructor(readonly options: ChaosClusterOptions) {
     const hosts = Array.from({ length: options.size }, (_, i) => `127.0.${options.subnet}.${i + 1}`);
-    const peers = hosts.map((h, i) => `${i + 1}:${h}:${HTTP_PORT}:${ADVERTISED_RAFT_PORT}`).join(',');
+    // HTTPS forwards cannot be read by a proxy: with it, members forward to each other directly.
+    this.advertisedHttpPort = options.tls?.https === true ? HTTP_PORT : FORWARD_PORT;
+    const peers = hosts.map((h, i) => `${i + 1}:${h}:${this.advertisedHttpPort}:${ADVERTISED_RAFT_PORT}`).join(',');
     this.masters = hosts.map(
       (host, i) =>
         new MasterProcess({
@@ -77,6 +86,56 @@ export class ChaosCluster {
       options.random,
       options.tls?.peer === true ? 'tls-records' : 'frames',
     );
+    this.forwardProxies = this.advertisedHttpPort === HTTP_PORT ? [] : hosts.map((host, i) => new ForwardProxy({ host, port: FORWARD_PORT }, { host, port: HTTP_PORT }, (from) => this.blocked(from, i + 1)));
+    this.nodeProxies = hosts.map((host, i) => new PipeProxy({ host, port: NODE_PORT }, { host, port: HTTP_PORT }, () => this.blocked(NODES, i + 1)));
+  }
+
+  /** Links cut (`from>to`) on forwarding and node traffic; Raft links are the proxy's rules. */
+  private readonly cutLinks = new Set<string>();
+  private readonly forwardProxies: ForwardProxy[];
+  private readonly nodeProxies: PipeProxy[];
+  /** The task proxies of the simulated nodes (domain-nodes.ts registers them). */
+  readonly taskProxies: PipeProxy[] = [];
+  readonly advertisedHttpPort: number;
+
+  /** Whether the link from `from` to `to` (member ids, or NODES) is cut. */
+  blocked(from: number, to: number): boolean {
+    if (to === NODES) return [...this.cutLinks].some((link) => link.endsWith(`>${NODES}`));
+    return this.cutLinks.has(`${from}>${to}`);
+  }
+
+  /**
+   * Cuts or heals the link from `from` to `to`, on every kind of traffic it carries: between
+   * members, Raft messages and HTTP forwards; between the nodes (NODES) and a member, the nodes'
+   * reports (NODES -> member) or the admin tasks (member -> NODES).
+   */
+  setBlocked(from: number, to: number, blocked: boolean): void {
+    const key = `${from}>${to}`;
+    if (blocked) this.cutLinks.add(key);
+    else this.cutLinks.delete(key);
+    if (from !== NODES && to !== NODES) this.proxy.setRule(from, to, { blocked });
+    if (!blocked) return;
+    if (from === NODES) this.nodeProxies[to - 1].cut();
+    else if (to === NODES) for (const p of this.taskProxies) p.cut();
+    else this.forwardProxies[to - 1]?.cut(from);
+  }
+
+  /** Cuts both directions between the two sides (NODES may be on either). */
+  partition(sideA: readonly number[], sideB: readonly number[]): void {
+    for (const a of sideA) for (const b of sideB) {
+      this.setBlocked(a, b, true);
+      this.setBlocked(b, a, true);
+    }
+  }
+
+  /** host:port the nodes dial for member `id`. */
+  nodeAddr(id: number): string {
+    return `${this.member(id).spec.host}:${NODE_PORT}`;
+  }
+
+  /** The member's HTTP address as the members know it (what /raftNode/add takes). */
+  httpAddr(id: number): string {
+    return `${this.member(id).spec.host}:${this.advertisedHttpPort}`;
   }
 
   get electionTimeoutMs(): number {
@@ -85,6 +144,7 @@ export class ChaosCluster {
 
   async start(): Promise<void> {
     await this.proxy.start();
+    for (const p of [...this.forwardProxies, ...this.nodeProxies]) await p.start();
     await Promise.all(this.masters.map((m) => m.start()));
   }
 
@@ -175,6 +235,7 @@ export class ChaosCluster {
   /** Everything back to normal: links healed, paused members resumed, stopped ones started. */
   async healAll(): Promise<void> {
     this.proxy.healAll();
+    this.cutLinks.clear();
     for (const m of [...this.paused]) this.resume(m);
     await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(60_000)));
     await Promise.all(this.masters.filter((m) => m.running).map((m) => this.diskFault(m, { fault: 'clear' }).catch(() => undefined)));
@@ -196,7 +257,8 @@ export class ChaosCluster {
         all.length === this.masters.length &&
         leader !== 0 &&
         all.every((s) => s.leaderId === leader && s.applied === commit && s.commit === commit);
-      const fingerprint = JSON.stringify(all.map((s) => [s.nodeId, s.applied, s.leaderId, s.term]));
+      // In id order: the statuses arrive (and fill the map) in whatever order the members answer.
+      const fingerprint = JSON.stringify(all.map((s) => [s.nodeId, s.applied, s.leaderId, s.term]).sort((a, b) => a[0] - b[0]));
       if (agreed && fingerprint === previous) return statuses;
       previous = agreed ? fingerprint : '';
       if (Date.now() > deadline) throw new Error(`members did not converge within ${timeoutMs} ms: ${JSON.stringify(all)}`);
@@ -218,7 +280,7 @@ export class ChaosCluster {
         }
       }),
     );
-    await this.proxy.close();
+    await this.closeProxies();
     return exits;
   }
 
@@ -226,7 +288,12 @@ export class ChaosCluster {
   async destroy(): Promise<void> {
     for (const m of [...this.paused]) this.resume(m);
     await Promise.all(this.masters.map((m) => m.kill()));
+    await this.closeProxies();
+  }
+
+  private async closeProxies(): Promise<void> {
     await this.proxy.close();
+    await Promise.all([...this.forwardProxies, ...this.nodeProxies, ...this.taskProxies].map((p) => p.close()));
   }
 
   /** Keeps each member's output next to the run, for the post-mortem. */

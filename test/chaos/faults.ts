@@ -5,7 +5,7 @@ import { cfsGet } from '../integration/cfs-client.js';
 import type { MasterProcess } from '../integration/master-process.js';
 import type { SeededRandom } from '../../src/raft/core/index.js';
 import { CHAOS_STORES, type ChaosStore } from '../../src/server/chaos-hooks.js';
-import type { ChaosCluster } from './chaos-cluster.js';
+import { NODES, type ChaosCluster } from './chaos-cluster.js';
 
 /** A member's next fsync comes within milliseconds under the workload; this is the bound. */
 const FSYNC_EXIT_TIMEOUT_MS = 20_000;
@@ -21,6 +21,8 @@ export const FAULT_KINDS = [
   'isolate-leader',
   'delay',
   'loss',
+  'cut-nodes',
+  'flap',
   'disk',
   'slow-disk',
   'disk-full',
@@ -128,33 +130,68 @@ export class FaultInjector {
         return;
       }
       case 'partition': {
-        // A random minority cut off from the majority, both ways.
+        // A random minority cut off from the majority, both ways, on every link: Raft, HTTP
+        // forwards, and the nodes (which stay with the majority).
         const shuffled = [...ids].sort(() => this.random.nextFloat() - 0.5);
         const minority = shuffled.slice(0, 1 + this.random.nextInt(Math.floor((ids.length - 1) / 2)));
-        const majority = ids.filter((id) => !minority.includes(id));
-        cluster.proxy.partition(minority, majority);
-        this.record(kind, `{${minority.join(' ')}} | {${majority.join(' ')}}`);
+        const majority = [...ids.filter((id) => !minority.includes(id)), NODES];
+        cluster.partition(minority, majority);
+        this.record(kind, `{${minority.join(' ')}} | {${majority.map(linkEnd).join(' ')}}`);
         await sleep(500 + this.random.nextInt(4000));
         this.healLinks(minority, majority);
         return;
       }
       case 'isolate-leader': {
         if (leader === 0) return;
-        const others = ids.filter((id) => id !== leader);
-        cluster.proxy.partition([leader], others);
-        this.record(kind, `leader ${leader} cut off`);
+        const others = [...ids.filter((id) => id !== leader), NODES];
+        cluster.partition([leader], others);
+        this.record(kind, `leader ${leader} cut off from the members and the nodes`);
         await sleep(et + this.random.nextInt(4000));
         this.healLinks([leader], others);
         return;
       }
       case 'one-way': {
+        // Links blocked in one direction only, the nodes' links among them.
+        const ends = [...ids, NODES];
         const links: [number, number][] = [];
-        for (const a of ids) for (const b of ids) if (a !== b && this.random.nextFloat() < 0.3) links.push([a, b]);
+        for (const a of ends) for (const b of ends) if (a !== b && (a !== NODES || b !== NODES) && this.random.nextFloat() < 0.3) links.push([a, b]);
         if (leader !== 0 && links.length === 0) links.push([leader, ids.find((id) => id !== leader)!]);
-        for (const [a, b] of links) cluster.proxy.setRule(a, b, { blocked: true });
-        this.record(kind, links.map(([a, b]) => `${a}->${b}`).join(' '));
+        for (const [a, b] of links) cluster.setBlocked(a, b, true);
+        this.record(kind, links.map(([a, b]) => `${linkEnd(a)}->${linkEnd(b)}`).join(' '));
         await sleep(500 + this.random.nextInt(4000));
-        for (const [a, b] of links) cluster.proxy.setRule(a, b, { blocked: false });
+        for (const [a, b] of links) cluster.setBlocked(a, b, false);
+        return;
+      }
+      case 'cut-nodes': {
+        // The leader and the nodes: its admin tasks (TCP) and/or their reports (HTTP) cut, while
+        // the members still hear each other.
+        if (leader === 0) return;
+        const direction = (['both', 'tasks', 'reports'] as const)[this.random.nextInt(3)];
+        const links: [number, number][] = direction === 'both' ? [[leader, NODES], [NODES, leader]] : direction === 'tasks' ? [[leader, NODES]] : [[NODES, leader]];
+        for (const [a, b] of links) cluster.setBlocked(a, b, true);
+        this.record(kind, `leader ${leader} and the nodes: ${direction === 'both' ? 'tasks and reports' : direction} cut`);
+        await sleep(500 + this.random.nextInt(4000));
+        for (const [a, b] of links) cluster.setBlocked(a, b, false);
+        return;
+      }
+      case 'flap': {
+        // A few links of any kind going down and up every 100-400 ms, each direction on its own.
+        const ends = [...ids, NODES];
+        const links: [number, number][] = [];
+        while (links.length === 0) {
+          for (const a of ends) for (const b of ends) if (a !== b && (a !== NODES || b !== NODES) && this.random.nextFloat() < 0.2) links.push([a, b]);
+        }
+        const periodMs = 100 + this.random.nextInt(300);
+        const durationMs = 2000 + this.random.nextInt(3000);
+        this.record(kind, `${links.map(([a, b]) => `${linkEnd(a)}->${linkEnd(b)}`).join(' ')} every ${periodMs} ms for ${durationMs} ms`);
+        const endMs = performance.now() + durationMs;
+        let down = false;
+        while (performance.now() < endMs && !this.stopping) {
+          down = !down;
+          for (const [a, b] of links) cluster.setBlocked(a, b, down && this.random.nextFloat() < 0.8);
+          await sleep(periodMs);
+        }
+        for (const [a, b] of links) cluster.setBlocked(a, b, false);
         return;
       }
       case 'delay':
@@ -254,7 +291,7 @@ export class FaultInjector {
         this.disabled.add(victim);
         try {
           const leaderUrl = cluster.member(leader).url;
-          const addr = `${victim.spec.host}:${victim.spec.httpPort}`;
+          const addr = cluster.httpAddr(victim.spec.id);
           const removed = await cfsGet(leaderUrl, '/raftNode/remove', { id: victim.spec.id, addr }, { timeoutMs: 30_000 });
           this.record(kind, `remove member ${victim.spec.id}: ${removed.status} ${removed.body.slice(0, 80)}`);
           await sleep(300 + this.random.nextInt(2000));
@@ -292,10 +329,15 @@ export class FaultInjector {
 
   private healLinks(sideA: readonly number[], sideB: readonly number[]): void {
     for (const a of sideA) for (const b of sideB) {
-      this.cluster.proxy.setRule(a, b, { blocked: false });
-      this.cluster.proxy.setRule(b, a, { blocked: false });
+      this.cluster.setBlocked(a, b, false);
+      this.cluster.setBlocked(b, a, false);
     }
   }
+}
+
+/** A link's end in a fault's detail: a member id, or `nodes`. */
+function linkEnd(id: number): string {
+  return id === NODES ? 'nodes' : String(id);
 }
 
 /** `member 2 (leader)` or `member 3`. */
