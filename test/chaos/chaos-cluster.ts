@@ -203,6 +203,12 @@ export class ChaosCluster {
     if (reply.envelope?.code !== 0) throw new Error(`disk fault ${JSON.stringify(fault)} on member ${m.spec.id}: ${reply.status} ${reply.body.slice(0, 200)}`);
   }
 
+  /** Steps `m`'s wall clock (Date.now) to real time + offsetMs (src/server/chaos-hooks.ts ChaosClock). */
+  async stepClock(m: MasterProcess, offsetMs: number): Promise<void> {
+    const reply = await cfsGet(m.url, '/cubemaster/chaos/clock', { offsetMs }, { timeoutMs: 2000 });
+    if (reply.envelope?.code !== 0) throw new Error(`clock step ${offsetMs} on member ${m.spec.id}: ${reply.status} ${reply.body.slice(0, 200)}`);
+  }
+
   /**
    * Starts a second master process on `m`'s walDir and storeDir while `m` runs (an operator's
    * mistake: two services, or a restart script that did not wait). It must refuse at once, naming
@@ -239,6 +245,7 @@ export class ChaosCluster {
     for (const m of [...this.paused]) this.resume(m);
     await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(60_000)));
     await Promise.all(this.masters.filter((m) => m.running).map((m) => this.diskFault(m, { fault: 'clear' }).catch(() => undefined)));
+    await Promise.all(this.masters.filter((m) => m.running).map((m) => this.stepClock(m, 0).catch(() => undefined)));
   }
 
   /**

@@ -28,6 +28,7 @@ export const FAULT_KINDS = [
   'disk-full',
   'fsync-error',
   'double-open',
+  'clock-jump',
   'membership',
   'transfer',
 ] as const;
@@ -278,6 +279,25 @@ export class FaultInjector {
           this.record(kind, `second process on member ${victim.spec.id}'s data dir: ${refusal.ok ? 'refused' : 'NOT refused'} (${refusal.detail})`);
           if (!refusal.ok) this.problems.push(`double-open: member ${victim.spec.id}: ${refusal.detail}`);
           if (!victim.running) this.problems.push(`double-open: member ${victim.spec.id} stopped (${JSON.stringify(victim.exitInfo)})`);
+        } finally {
+          this.disabled.delete(victim);
+        }
+        return;
+      }
+      case 'clock-jump': {
+        // A member's wall clock stepped (NTP step, resumed VM) by up to 10 minutes either way,
+        // then stepped back. Raft runs on the monotonic clock; what the wall clock stamps (report
+        // times, create times) must not break liveness or any answer.
+        const victim = this.pickVictim(leader);
+        if (victim === null) return;
+        const offsetMs = (this.random.nextFloat() < 0.5 ? -1 : 1) * (1_000 + this.random.nextInt(600_000));
+        const durationMs = 1000 + this.random.nextInt(3000);
+        this.disabled.add(victim);
+        try {
+          await cluster.stepClock(victim, offsetMs);
+          this.record(kind, `${describe(victim, leader)} wall clock ${offsetMs > 0 ? '+' : ''}${(offsetMs / 1000).toFixed(1)} s for ${durationMs} ms`);
+          await sleep(durationMs);
+          if (victim.running) await cluster.stepClock(victim, 0);
         } finally {
           this.disabled.delete(victim);
         }
