@@ -102,32 +102,25 @@ export class FaultInjector {
     switch (kind) {
       case 'kill':
       case 'term': {
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
           if (kind === 'kill') await victim.kill();
           else {
             victim.signal('SIGTERM');
             await victim.waitExit(20_000);
           }
-          this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} exit ${JSON.stringify(victim.exitInfo)}`);
+          this.record(kind, `${describe(victim, leader)} exit ${JSON.stringify(victim.exitInfo)}`);
           await sleep(this.stopping ? 0 : 300 + this.random.nextInt(3000));
           await victim.start(60_000);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'pause': {
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        this.disabled.add(victim);
-        cluster.pause(victim);
-        this.record(kind, `member ${victim.spec.id}${victim.spec.id === leader ? ' (leader)' : ''} stopped (SIGSTOP)`);
-        await sleep(et + this.random.nextInt(3 * et));
-        cluster.resume(victim);
-        this.disabled.delete(victim);
+        await this.withVictim(leader, async (victim) => {
+          cluster.pause(victim);
+          this.record(kind, `${describe(victim, leader)} stopped (SIGSTOP)`);
+          await sleep(et + this.random.nextInt(3 * et));
+          cluster.resume(victim);
+        });
         return;
       }
       case 'partition': {
@@ -217,45 +210,32 @@ export class FaultInjector {
       case 'slow-disk': {
         // Seconds per fsync of the log, or per RocksDB write: the member falls behind, and a
         // leader's writes wait on it or on the followers (a majority of fsyncs).
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        const store = this.pickStore();
-        const delayMs = 1000 + this.random.nextInt(2000);
-        const durationMs = 2000 + this.random.nextInt(4000);
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
+          const store = this.pickStore();
+          const delayMs = 1000 + this.random.nextInt(2000);
+          const durationMs = 2000 + this.random.nextInt(4000);
           await cluster.diskFault(victim, { fault: 'slow', store, delayMs, durationMs });
           this.record(kind, `${describe(victim, leader)} ${store} ${store === 'raft-log' ? 'fsync' : 'write'} +${delayMs} ms for ${durationMs} ms`);
           await sleep(durationMs + delayMs);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'disk-full': {
         // ENOSPC on the WAL or in RocksDB for a while; then space returns and the member must
         // write what it kept and take writes again by itself (docs/faults.md, "Disk full").
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        const store = this.pickStore();
-        const durationMs = 1000 + this.random.nextInt(4000);
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
+          const store = this.pickStore();
+          const durationMs = 1000 + this.random.nextInt(4000);
           await cluster.diskFault(victim, { fault: 'full', store, durationMs });
           this.record(kind, `${describe(victim, leader)} ${store} full (ENOSPC) for ${durationMs} ms`);
           await sleep(durationMs);
           if (!victim.running) this.problems.push(`disk-full: member ${victim.spec.id} stopped (${JSON.stringify(victim.exitInfo)}) instead of waiting for space`);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'fsync-error': {
         // The member must crash-stop at its next fsync (exit 1) and come back from its disk.
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
           await cluster.diskFault(victim, { fault: 'fsync-error', store: 'raft-log' });
           const exit = await victim.waitExit(FSYNC_EXIT_TIMEOUT_MS).catch(() => null);
           this.record(kind, `${describe(victim, leader)} fdatasync EIO: exit ${JSON.stringify(exit)}`);
@@ -263,44 +243,32 @@ export class FaultInjector {
           else if (exit.code !== 1) this.problems.push(`fsync-error: member ${victim.spec.id} exited with ${JSON.stringify(exit)}, not code 1`);
           await sleep(this.stopping ? 0 : 300 + this.random.nextInt(2000));
           await victim.start(60_000);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'double-open': {
         // A second process on a running member's data directory must refuse at once (the
         // walDir lock), and the member must not notice.
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
           const refusal = await cluster.openTwice(victim, DOUBLE_OPEN_TIMEOUT_MS);
           this.record(kind, `second process on member ${victim.spec.id}'s data dir: ${refusal.ok ? 'refused' : 'NOT refused'} (${refusal.detail})`);
           if (!refusal.ok) this.problems.push(`double-open: member ${victim.spec.id}: ${refusal.detail}`);
           if (!victim.running) this.problems.push(`double-open: member ${victim.spec.id} stopped (${JSON.stringify(victim.exitInfo)})`);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'clock-jump': {
         // A member's wall clock stepped (NTP step, resumed VM) by up to 10 minutes either way,
         // then stepped back. Raft runs on the monotonic clock; what the wall clock stamps (report
         // times, create times) must not break liveness or any answer.
-        const victim = this.pickVictim(leader);
-        if (victim === null) return;
-        const offsetMs = (this.random.nextFloat() < 0.5 ? -1 : 1) * (1_000 + this.random.nextInt(600_000));
-        const durationMs = 1000 + this.random.nextInt(3000);
-        this.disabled.add(victim);
-        try {
+        await this.withVictim(leader, async (victim) => {
+          const offsetMs = (this.random.nextFloat() < 0.5 ? -1 : 1) * (1_000 + this.random.nextInt(600_000));
+          const durationMs = 1000 + this.random.nextInt(3000);
           await cluster.stepClock(victim, offsetMs);
           this.record(kind, `${describe(victim, leader)} wall clock ${offsetMs > 0 ? '+' : ''}${(offsetMs / 1000).toFixed(1)} s for ${durationMs} ms`);
           await sleep(durationMs);
           if (victim.running) await cluster.stepClock(victim, 0);
-        } finally {
-          this.disabled.delete(victim);
-        }
+        });
         return;
       }
       case 'membership': {
@@ -340,6 +308,21 @@ export class FaultInjector {
         this.record(kind, `leadership ${leader} -> ${target}: ${reply.status}`);
         return;
       }
+    }
+  }
+
+  /**
+   * Runs `fault` on a victim (pickVictim), counted as disabled meanwhile so that no other fault
+   * takes a second member down with it; does nothing when the bounds allow no victim now.
+   */
+  private async withVictim(leader: number, fault: (victim: MasterProcess) => Promise<void>): Promise<void> {
+    const victim = this.pickVictim(leader);
+    if (victim === null) return;
+    this.disabled.add(victim);
+    try {
+      await fault(victim);
+    } finally {
+      this.disabled.delete(victim);
     }
   }
 
