@@ -21,7 +21,7 @@ import { LeaderSchedulers } from '../cluster/schedulers.js';
 import { RecoveryService, type RecoveryRequest } from '../cluster/recovery/recovery-service.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
-import { TaskQueue } from '../nodes/task-queue.js';
+import { TaskQueue, monotonicQueueClock } from '../nodes/task-queue.js';
 import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
@@ -155,6 +155,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const taskQueue = new TaskQueue({
     sender: nodeTasks,
     clock: systemClock,
+    timing: monotonicQueueClock,
     logger: logger.child({ component: 'node-task-queue' }),
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
