@@ -148,7 +148,7 @@ export class FaultInjector {
         // Links blocked in one direction only, the nodes' links among them.
         const ends = [...ids, NODES];
         const links: [number, number][] = [];
-        for (const a of ends) for (const b of ends) if (a !== b && (a !== NODES || b !== NODES) && this.random.nextFloat() < 0.3) links.push([a, b]);
+        for (const a of ends) for (const b of ends) if (a !== b && this.random.nextFloat() < 0.3) links.push([a, b]);
         if (leader !== 0 && links.length === 0) links.push([leader, ids.find((id) => id !== leader)!]);
         for (const [a, b] of links) cluster.setBlocked(a, b, true);
         this.record(kind, links.map(([a, b]) => `${linkEnd(a)}->${linkEnd(b)}`).join(' '));
@@ -173,7 +173,7 @@ export class FaultInjector {
         const ends = [...ids, NODES];
         const links: [number, number][] = [];
         while (links.length === 0) {
-          for (const a of ends) for (const b of ends) if (a !== b && (a !== NODES || b !== NODES) && this.random.nextFloat() < 0.2) links.push([a, b]);
+          for (const a of ends) for (const b of ends) if (a !== b && this.random.nextFloat() < 0.2) links.push([a, b]);
         }
         const periodMs = 100 + this.random.nextInt(300);
         const durationMs = 2000 + this.random.nextInt(3000);

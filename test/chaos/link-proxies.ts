@@ -94,6 +94,8 @@ export class ForwardProxy {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   /** Client sockets by the member that forwards over them (learnt from their first request). */
   private readonly socketsFrom = new Map<net.Socket, number>();
+  /** The port it listens on (the one given, or the one the system chose for 0). */
+  port = 0;
 
   constructor(
     private readonly listen: Listener,
@@ -109,6 +111,7 @@ export class ForwardProxy {
       server.once('error', reject);
       server.listen(this.listen.port, this.listen.host, () => resolve());
     });
+    this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
   }
 
