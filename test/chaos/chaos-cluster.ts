@@ -24,6 +24,8 @@ export const LISTEN_RAFT_PORT = 17210;
 export const FORWARD_PORT = 17310;
 /** Where the simulated nodes reach each member (a proxy to its HTTP port). */
 export const NODE_PORT = 17410;
+/** How long a member may take to answer after it is started. */
+const START_TIMEOUT_MS = 60_000;
 /** The end of a link that stands for the simulated nodes (members are 1..n). */
 export const NODES = 0;
 
@@ -145,7 +147,9 @@ export class ChaosCluster {
   async start(): Promise<void> {
     await this.proxy.start();
     for (const p of [...this.forwardProxies, ...this.nodeProxies]) await p.start();
-    await Promise.all(this.masters.map((m) => m.start()));
+    // 60 s as for restarts: five members starting at once on a loaded 2-core machine have taken
+    // more than the default 20 s to answer.
+    await Promise.all(this.masters.map((m) => m.start(START_TIMEOUT_MS)));
   }
 
   /** HTTP addresses of members that are running and not paused (where clients may go). */
@@ -243,7 +247,7 @@ export class ChaosCluster {
     this.proxy.healAll();
     this.cutLinks.clear();
     for (const m of [...this.paused]) this.resume(m);
-    await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(60_000)));
+    await Promise.all(this.masters.filter((m) => !m.running).map((m) => m.start(START_TIMEOUT_MS)));
     await Promise.all(this.masters.filter((m) => m.running).map((m) => this.diskFault(m, { fault: 'clear' }).catch(() => undefined)));
     await Promise.all(this.masters.filter((m) => m.running).map((m) => this.stepClock(m, 0).catch(() => undefined)));
   }
