@@ -24,7 +24,23 @@ interface WrkResult {
   readonly failures: number;
 }
 
-function runWrk(url: string, connections: number, seconds: number, args: readonly string[]): Promise<WrkResult> {
+/** Runs that end without figures (seen once in a long run: wrk exited 0 having printed nothing) are tried again. */
+const WRK_ATTEMPTS = 3;
+
+async function runWrk(url: string, connections: number, seconds: number, args: readonly string[]): Promise<WrkResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runWrkOnce(url, connections, seconds, args);
+    } catch (error) {
+      if (attempt >= WRK_ATTEMPTS || !(error instanceof NoFiguresError)) throw error;
+      console.log(`wrk: ${(error).message.split('\n')[0]}; trying again (${attempt + 1} of ${WRK_ATTEMPTS})`);
+    }
+  }
+}
+
+class NoFiguresError extends Error {}
+
+function runWrkOnce(url: string, connections: number, seconds: number, args: readonly string[]): Promise<WrkResult> {
   const threads = Math.min(2, connections);
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '30s', '-s', WRK_SCRIPT, url, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +50,7 @@ function runWrk(url: string, connections: number, seconds: number, args: readonl
     child.once('error', reject);
     child.once('exit', (code) => {
       const m = /WRK requests=(\d+) seconds=([\d.]+) p50us=(\d+) p99us=(\d+) p999us=(\d+) failures=(\d+)/.exec(out);
-      if (m === null) return reject(new Error(`wrk exited ${code} without figures:\n${out.slice(-2000)}`));
+      if (m === null) return reject(new NoFiguresError(`wrk exited ${code} without figures:\n${out.slice(-2000)}`));
       const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       const errors = socketErrors === null ? 0 : socketErrors.slice(1).reduce((a, b) => a + Number(b), 0);
       resolve({ requests: Number(m[1]), seconds: Number(m[2]), p50Us: Number(m[3]), p99Us: Number(m[4]), p999Us: Number(m[5]), failures: Number(m[6]) + errors });

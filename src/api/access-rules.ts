@@ -201,14 +201,14 @@ export const ROUTE_ACCESS: readonly RouteAccessRow[] = [
     },
     { url: '/cubemaster/leader/transfer', methods: POST, cubefs: 'root', signed: 'root' },
     { url: '/cubemaster/node/decommission', methods: POST, cubefs: 'root', signed: 'root' },
-    {
-      url: '/cubemaster/chaos/disk-stall',
+    ...['/cubemaster/chaos/disk', '/cubemaster/chaos/clock'].map((url) => ({
+      url,
       methods: GET,
-      cubefs: 'open',
-      signed: 'open',
+      cubefs: 'open' as const,
+      signed: 'open' as const,
       onlyWhen: 'CUBEMASTER_CHAOS=1',
-      note: 'fault injection for the chaos suite, registered only in its processes',
-    },
+      note: 'fault injection (slow, full or failing disk; clock steps) for the chaos suite, registered only in its processes',
+    })),
   ]),
 ];
 

@@ -11,6 +11,8 @@
 // | ShuttingDownError                       | 503 text (the request gate's answer); with       |
 // |                                         |   x-cubemaster-outcome: unknown when proposed    |
 // | TransferInProgressError                 | 503 text: leadership is moving to another master |
+// | MemberDiskFullError, DiskFullError      | 503 text: this master's disk is full, refused;   |
+// |                                         |   the SDK tries another (docs/faults.md)         |
 // | BackpressureError                       | 429 text, as CubeFS's API limiter (spec 1.1)     |
 // | ApiBusyError (limits.ts: in flight, QPS)| 429 text "too many requests for api: <path>: …"  |
 // | NotLeaderError (could not forward)      | 400 text: the leader's addr, or "no leader" (§2) |
@@ -23,7 +25,8 @@
 // | anything else (a bug)                   | 200 envelope, code 1, logged once with reqId     |
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ShuttingDownError } from '../raft/errors.js';
+import { MemberDiskFullError, ShuttingDownError } from '../raft/errors.js';
+import { DiskFullError } from '../storage/errors.js';
 import { BackpressureError, NotLeaderError, TransferInProgressError } from '../raft/core/errors.js';
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import { sendErrorEnvelope, sendText } from './envelope.js';
@@ -34,6 +37,7 @@ import { pathOf } from './params.js';
 export const NO_LEADER_TEXT = 'no leader';
 export const SHUTTING_DOWN_TEXT = 'master is shutting down, try another master';
 export const TRANSFER_TEXT = 'leadership is moving, try another master; new leader will be';
+export const DISK_FULL_TEXT = 'master disk full, try another master';
 
 /** 400 text/plain, body = the leader's HTTP addr or "no leader" (spec 2, steps 4-6). */
 export function sendNoLeader(request: FastifyRequest, reply: FastifyReply, leaderAddr: string): FastifyReply {
@@ -62,6 +66,9 @@ export function sendFailure(request: FastifyRequest, reply: FastifyReply, error:
     request.log.debug({ reason: error.reason, err: error.message }, 'request refused: busy');
     return sendText(request, reply, 429, error.message);
   }
+  // A full disk is this member's problem, not the request's: nothing was proposed, and another
+  // master (the leader this one hands over to, or one that forwards there) can take it.
+  if (error instanceof MemberDiskFullError || error instanceof DiskFullError) return sendText(request, reply, 503, `${DISK_FULL_TEXT}: ${error.message}`);
   if (error instanceof BackpressureError) {
     request.log.warn({ err: error.message }, 'backpressure');
     return sendText(request, reply, 429, `too many requests for api: ${pathOf(request.raw.url ?? '')}: ${error.message}`);

@@ -25,6 +25,8 @@ import {
 import { applyConfChange, decodeConfChange, EntryType, type ConfState, type Entry, type NodeId, type SnapshotMeta } from '../raft/core/index.js';
 import { decodeMemberContext, type MemberAddress } from '../raft/member-context.js';
 import type { SnapshotSource, StateMachine } from '../raft/state-machine.js';
+import type { DiskFaults } from '../storage/disk-faults.js';
+import type { DiskSpaceReporter } from '../storage/disk-space.js';
 import type { StoreLogger } from '../storage/logger.js';
 import { StateStore } from '../storage/state-store.js';
 import { assert } from '../util/assert.js';
@@ -58,6 +60,10 @@ export interface MetadataFsmOptions {
   readonly onWriteFailure?: (error: Error) => void;
   /** Hears every completed store write (ops, bytes, seconds), for metrics. */
   readonly onStoreWrite?: (ops: number, bytes: number, seconds: number) => void;
+  /** Told when a store write is refused for lack of space (it is retried), and when writes succeed again. */
+  readonly diskSpace?: DiskSpaceReporter;
+  /** Chaos runs and tests only: injected slow, full or failing disk calls of the live store. */
+  readonly faults?: DiskFaults;
 }
 
 const encoder = new TextEncoder();
@@ -92,13 +98,14 @@ export class MetadataFsm implements StateMachine {
         options.onWriteFailure?.(error);
       },
       onWritten: options.onStoreWrite,
+      diskSpace: options.diskSpace,
     });
   }
 
   /** Opens the live database named by CURRENT and loads the model from it. */
   static async open(options: MetadataFsmOptions): Promise<MetadataFsm> {
     const dir = await StoreDir.open(options.storeDir);
-    const store = await StateStore.open(dir.livePath, { logger: options.logger, name: 'state', closeWarnAfterMs: options.closeWarnAfterMs });
+    const store = await StateStore.open(dir.livePath, { logger: options.logger, name: 'state', closeWarnAfterMs: options.closeWarnAfterMs, faults: options.faults });
     const fsm = new MetadataFsm(dir, store, options);
     try {
       await fsm.load();
@@ -283,16 +290,27 @@ export class MetadataFsm implements StateMachine {
     await this.store.close();
     const { livePath, oldPath } = await this.dir.promote(staged.path);
     this.options.onInstallPoint?.('snapshot-promoted');
-    this.store = await StateStore.open(livePath, { logger: this.options.logger, name: 'state', closeWarnAfterMs: this.options.closeWarnAfterMs });
+    this.store = await StateStore.open(livePath, { logger: this.options.logger, name: 'state', closeWarnAfterMs: this.options.closeWarnAfterMs, faults: this.options.faults });
     assert(staged.loaded !== null, 'a complete staged snapshot has its model');
     this.adopt(staged.loaded);
     await rm(oldPath, { recursive: true, force: true });
     for (const listener of this.membershipListeners) listener(this.membership);
   }
 
+  /**
+   * For the stop: a state write waiting for disk space is abandoned, and nothing more is written
+   * (writes already going through finish). Applies no longer wait for the store, so the Raft
+   * loop can end; the log replays what was not written at the next start.
+   */
+  stopWaitingForSpace(): void {
+    this.writer.close();
+  }
+
   async close(): Promise<void> {
     await this.discardStagedSnapshot();
-    // A failed write was reported when it happened; what is pending goes to the store first.
+    // A failed write was reported when it happened; what is pending goes to the store first,
+    // unless it waits for disk space: then it is dropped (the Raft log replays it at start).
+    this.stopWaitingForSpace();
     await this.writer.drain().catch(() => undefined);
     await this.store.close();
   }

@@ -15,8 +15,17 @@
 // a batch is written at once, so nothing waits when there is no load to group.
 //
 // A failed write is final (the store cannot be trusted to hold what the model holds): it is
-// reported once through onFailure, and every later call throws it.
+// reported once through onFailure, and every later call throws it. Except a write refused for
+// lack of space (DiskFullError): RocksDB wrote nothing of that batch, so it stays at the head of
+// the queue and is written again after a pause (doubling from diskFullRetryMinMs up to
+// diskFullRetryMaxMs), until it goes through or the writer is closed. Meanwhile applies go on
+// into the next batches until queuedBatchesMax, then wait (backpressure): memory stays bounded,
+// and the Raft log, never compacted past what the store flushed, still holds every entry.
+// `diskSpace` hears when the store fills up and when it writes again (storage/disk-space.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { assert } from '../util/assert.js';
+import type { DiskSpaceReporter } from '../storage/disk-space.js';
+import { DiskFullError } from '../storage/errors.js';
 import type { StateStore } from '../storage/state-store.js';
 import type { StateWriteBatch } from '../storage/state-write-batch.js';
 
@@ -36,6 +45,10 @@ export interface WriteBehindLimits {
 
 export const WRITE_BEHIND_LIMITS_DEFAULT: WriteBehindLimits = { batchOpsMax: 20_000, batchBytesMax: 8 * 1024 * 1024, queuedBatchesMax: 8 };
 
+/** The pause before the first retry of a batch refused for lack of space, and the longest pause. */
+export const DISK_FULL_RETRY_MIN_MS = 50;
+export const DISK_FULL_RETRY_MAX_MS = 1_000;
+
 interface Sealed {
   readonly batch: StateWriteBatch;
   readonly end: AppliedPosition;
@@ -54,6 +67,12 @@ export class WriteBehind {
   #written: AppliedPosition;
   #failure: Error | null = null;
   #idleWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly #diskSpace: DiskSpaceReporter | undefined;
+  /** Aborted by close(): a batch waiting for space is abandoned. */
+  readonly #closing = new AbortController();
+  #storeFull = false;
+  /** Set when close() abandoned a batch waiting for space: from then on nothing is written. */
+  #discarding = false;
 
   /**
    * `store` is read at each new batch (a snapshot install swaps the store; the owner drains
@@ -66,8 +85,11 @@ export class WriteBehind {
     onFailure: (error: Error) => void;
     /** Hears every completed store write: its ops, key and value bytes, and duration. */
     onWritten?: (ops: number, bytes: number, seconds: number) => void;
+    /** Told when a write is refused for lack of space (it will be retried), and when one succeeds again. */
+    diskSpace?: DiskSpaceReporter;
     limits?: WriteBehindLimits;
   }) {
+    this.#diskSpace = options.diskSpace;
     this.#store = options.store;
     this.#written = options.written;
     this.#endOps = options.endOps;
@@ -127,7 +149,7 @@ export class WriteBehind {
 
   /** Waits while too many batches are queued (the store is slower than the applies). */
   async backpressure(): Promise<void> {
-    while (this.congested && this.#writing !== null) {
+    while (this.congested && this.#writing !== null && !this.#discarding) {
       this.#throwIfFailed();
       await this.#writing.catch(() => undefined);
     }
@@ -144,8 +166,23 @@ export class WriteBehind {
     this.#currentEnd = null;
   }
 
+  /**
+   * For the owner's stop: a batch waiting for disk space is abandoned, and so is everything
+   * applied after it (nothing more is written; applies and drains no longer wait). Safe: the
+   * store keeps its applied index, and the Raft log, never compacted past what the store
+   * flushed, replays the rest at the next start. Writes that are not waiting for space finish.
+   */
+  close(): void {
+    this.#closing.abort();
+  }
+
   #pump(): void {
     if (this.#writing !== null || this.#failure !== null) return;
+    if (this.#discarding) {
+      this.#queue.length = 0;
+      this.#current = null;
+      this.#currentEnd = null;
+    }
     const next = this.#queue.shift();
     if (next === undefined) {
       const waiters = this.#idleWaiters;
@@ -155,11 +192,16 @@ export class WriteBehind {
     }
     const startedMs = performance.now();
     const { opCount, sizeBytes } = next.batch;
-    this.#writing = next.batch.commit().then(
-      () => {
+    this.#writing = this.#commitUntilRoom(next.batch).then(
+      (written) => {
+        this.#writing = null;
+        if (!written) {
+          this.#discarding = true;
+          this.#pump();
+          return;
+        }
         this.#onWritten(opCount, sizeBytes, (performance.now() - startedMs) / 1000);
         this.#written = next.end;
-        this.#writing = null;
         // The entries applied while this write ran form the next batch.
         if (this.#queue.length === 0 && this.#current !== null && this.#currentEnd !== null) this.#seal();
         this.#pump();
@@ -169,6 +211,35 @@ export class WriteBehind {
         this.#fail(error instanceof Error ? error : new Error(String(error)));
       },
     );
+  }
+
+  /**
+   * Commits `batch`; a refusal for lack of space is retried after a pause. Resolves true once
+   * written, false when close() came while it waited for space (nothing of it was written).
+   */
+  async #commitUntilRoom(batch: StateWriteBatch): Promise<boolean> {
+    for (let pauseMs = DISK_FULL_RETRY_MIN_MS; ; pauseMs = Math.min(2 * pauseMs, DISK_FULL_RETRY_MAX_MS)) {
+      try {
+        await batch.commit();
+        if (this.#storeFull) {
+          this.#storeFull = false;
+          this.#diskSpace?.available(this.#store().name);
+        }
+        return true;
+      } catch (error) {
+        if (!(error instanceof DiskFullError)) throw error;
+        if (!this.#storeFull) {
+          this.#storeFull = true;
+          this.#diskSpace?.full(error.store, error);
+        }
+      }
+      if (this.#closing.signal.aborted) return false;
+      try {
+        await sleep(pauseMs, undefined, { signal: this.#closing.signal });
+      } catch {
+        return false;
+      }
+    }
   }
 
   #fail(error: Error): void {

@@ -50,6 +50,13 @@ export interface TickTimer {
 export interface TaskQueueOptions {
   readonly sender: AdminTaskSender;
   readonly clock?: QueueClock;
+  /**
+   * The clock of resends and expiries (lastSendMs). Default: `clock` when given (tests drive both
+   * with one fake clock), else monotonicQueueClock. The master passes the monotonic clock: a step
+   * of the wall clock back must not hold resends (heartbeats) back for the size of the step, nor
+   * one forward expire every task at once (docs/faults.md, "Clock jumps").
+   */
+  readonly timing?: QueueClock;
   readonly timer?: TickTimer;
   readonly logger?: TaskLogSink;
   /** AdminTask.RequestID of the tasks the builders make. */
@@ -116,7 +123,7 @@ export interface PendingTask {
   readonly id: string;
   readonly opCode: number;
   readonly sendCount: number;
-  /** Null before the first send. */
+  /** On the queue's timing clock (TaskQueueOptions.timing); null before the first send. */
   readonly lastSendMs: number | null;
   readonly inFlight: boolean;
 }
@@ -160,16 +167,19 @@ const intervalTimer: TickTimer = {
 };
 
 const wallClock: QueueClock = { nowMs: () => Date.now() };
+/** Milliseconds on the monotonic clock (performance.now()), which wall-clock steps do not move. */
+export const monotonicQueueClock: QueueClock = { nowMs: () => performance.now() };
 
 type Counters = { -readonly [K in Exclude<keyof TaskQueueStats, 'tasks' | 'nodes'>]: number };
 
 export class TaskQueue {
   private readonly sender: AdminTaskSender;
   private readonly clock: QueueClock;
+  private readonly timing: QueueClock;
   private readonly timer: TickTimer;
   private readonly logger: TaskLogSink | undefined;
   private readonly newRequestId: () => string;
-  private readonly o: Required<Omit<TaskQueueOptions, 'sender' | 'clock' | 'timer' | 'logger' | 'newRequestId'>>;
+  private readonly o: Required<Omit<TaskQueueOptions, 'sender' | 'clock' | 'timing' | 'timer' | 'logger' | 'newRequestId'>>;
   private readonly nodes = new Map<string, NodeQueue>();
   private taskCount = 0;
   private controller: AbortController | null = null;
@@ -195,6 +205,7 @@ export class TaskQueue {
   constructor(options: TaskQueueOptions) {
     this.sender = options.sender;
     this.clock = options.clock ?? wallClock;
+    this.timing = options.timing ?? options.clock ?? monotonicQueueClock;
     this.timer = options.timer ?? intervalTimer;
     this.logger = options.logger;
     this.newRequestId = options.newRequestId ?? randomUUID;
@@ -347,7 +358,7 @@ export class TaskQueue {
   tick(): Promise<void> {
     const controller = this.controller;
     if (controller === null) return Promise.resolve();
-    const nowMs = this.clock.nowMs();
+    const nowMs = this.timing.nowMs();
     this.expire(nowMs);
     const started: Promise<void>[] = [];
     for (const node of this.nodes.values()) {
@@ -461,14 +472,13 @@ export class TaskQueue {
 
   /** Sends the node's due tasks one after another (one node, one packet at a time). */
   private async runPass(node: NodeQueue, signal: AbortSignal): Promise<void> {
-    for (const e of this.dueTasks(node, this.clock.nowMs())) {
+    for (const e of this.dueTasks(node, this.timing.nowMs())) {
       if (signal.aborted) return;
       // Answered, evicted or discarded while an earlier task of the pass was on the wire.
       if (node.tasks.get(e.task.ID) !== e) continue;
-      const sendMs = this.clock.nowMs();
-      e.lastSendMs = sendMs;
+      e.lastSendMs = this.timing.nowMs();
       e.inFlight = true;
-      const wire: AdminTask = { ...e.task, Status: e.status, SendTime: Math.floor(sendMs / 1000), SendCount: e.sendCount };
+      const wire: AdminTask = { ...e.task, Status: e.status, SendTime: Math.floor(this.clock.nowMs() / 1000), SendCount: e.sendCount };
       let unreachable = false;
       try {
         await this.sender.sendAdminTask(wire, signal);

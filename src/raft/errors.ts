@@ -35,3 +35,14 @@ export class ProposalOutcomeUnknownError extends ReplicationError {
     super(CubeCode.PersistenceByRaft, `outcome of the proposal at index ${index} is unknown: ${why}`);
   }
 }
+
+/**
+ * A store of this member is out of disk space (storage/disk-space.ts): the proposal or read was
+ * refused before anything was proposed, so it did not happen. HTTP 503: the client tries another
+ * master, whose disk may take it (the full member hands leadership over).
+ */
+export class MemberDiskFullError extends ReplicationError {
+  constructor(what: string, cause: Error) {
+    super(CubeCode.PersistenceByRaft, `this master's disk is full (${cause.message}); ${what} refused until space returns, try another master`, { cause });
+  }
+}

@@ -10,7 +10,19 @@
 // - Stop (ARCHITECTURE.md, lifecycle): stopAccepting() refuses new work, drain() waits for work in
 //   flight, stop() ends ticking, transport, snapshot streams and the loop, in that order. The
 //   stores are closed by their owner afterwards.
+// - A disk that fails an fsync (or any write for another reason than space) kills the loop:
+//   die() -> onFatal, and the process stops; what is on disk is read back at the next start.
+// - A full disk does not (docs/faults.md): a save the log refused for lack of space
+//   (DiskFullError) was kept by the log, and the loop writes it again after a pause, doubling
+//   from 50 ms to 1 s, until it goes through: the Ready is then finished as if nothing happened
+//   (nothing of it was acked, voted or applied before it was durable). While a store of this
+//   member is full (`diskSpace`), proposals and linearizable reads are refused at once
+//   (MemberDiskFullError: HTTP 503, clients try another master), and a leader hands leadership
+//   to its most up-to-date follower, whose disk can take the writes. A compaction that finds no
+//   space is skipped.
+import { setTimeout as sleepUnless } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { DiskFullError } from '../storage/errors.js';
 import { assert } from '../util/assert.js';
 import {
   BackpressureError,
@@ -39,7 +51,7 @@ import {
   type Ready,
   type SnapshotMeta,
 } from './core/index.js';
-import { RaftTimeoutError, ShuttingDownError } from './errors.js';
+import { MemberDiskFullError, RaftTimeoutError, ShuttingDownError } from './errors.js';
 import { decodeMemberContext, encodeMemberContext, type MemberAddress } from './member-context.js';
 import { ProposalTracker } from './proposal-tracker.js';
 import { ReadTracker } from './read-tracker.js';
@@ -50,9 +62,27 @@ import type { IncomingSnapshot, PeerAddress, Transport } from './transport/trans
 /** The durable log the node writes each Ready to (src/raft/log/log-store.ts). */
 export interface DurableLog extends RaftStorage {
   isEmpty(): boolean;
+  /** Rejects with DiskFullError when there was no room: the update is kept, retryPending() writes it. */
   save(update: { snapshot: SnapshotMeta | null; entries: readonly Entry[]; hardState: HardState | null }): Promise<void>;
   compact(index: number, conf: ConfState): Promise<void>;
+  /** Writes what a save or compact refused for lack of space left pending; DiskFullError while still full. */
+  retryPending(): Promise<void>;
 }
+
+/** Whether a store of this member is out of disk space now (storage/disk-space.ts). */
+export interface DiskSpaceSignal {
+  /** The error of a store that is full now, or null. */
+  readonly fullError: Error | null;
+  /** Called after every change (a store filled up, or can write again). */
+  onChange(listener: () => void): void;
+}
+
+/** Pauses between the retries of a save refused for lack of space: doubling from the first to the last. */
+const DISK_FULL_RETRY_MIN_MS = 50;
+const DISK_FULL_RETRY_MAX_MS = 1_000;
+
+/** Thrown inside the loop when the node stops while a save waits for disk space: the loop just ends. */
+class StoppedWhileWaitingError extends Error {}
 
 export interface RaftNodeOptions {
   readonly id: NodeId;
@@ -77,6 +107,8 @@ export interface RaftNodeOptions {
   readonly onFatal: (error: Error) => void;
   /** Hears what the node does, for metrics; default none. */
   readonly observer?: RaftObserver;
+  /** While a store is out of disk space: refuse proposals and reads, hand leadership over. */
+  readonly diskSpace?: DiskSpaceSignal;
 }
 
 export interface CallOptions {
@@ -118,6 +150,10 @@ export class RaftNode {
   private lastLeader: NodeId = NONE;
   private fatal: Error | null = null;
   private readonly observer: RaftObserver;
+  /** Aborted by stop() and die(): ends the pauses between retries of a save waiting for space. */
+  private readonly stopped = new AbortController();
+  /** Ticks since this leader last asked to hand leadership over because its disk is full. */
+  private diskFullHandoverTicks = 0;
 
   private constructor(options: RaftNodeOptions, raw: RawNode) {
     this.options = options;
@@ -173,6 +209,7 @@ export class RaftNode {
     // 0 to 1 timeout later instead of 1 to 2. It cannot unseat a live leader: pre-vote fails
     // while the others still hear from one.
     else if (raft.conf.voters.includes(options.id)) for (let i = 0; i < options.electionTick - 1; i++) node.raw.tick();
+    options.diskSpace?.onChange(() => node.onDiskSpaceChange());
     node.tickTimer = setInterval(() => node.tick(), options.tickIntervalMs);
     node.loop = node.runLoop().catch((error: unknown) => node.die(error));
     logger.info({ id: options.id, term: raft.term, applied: sm.appliedIndex(), lastIndex: log.lastIndex(), conf: raft.conf }, 'raft: node started');
@@ -378,7 +415,62 @@ export class RaftNode {
   private refusal(what: string): Error | null {
     if (this.fatal !== null) return new ShuttingDownError(what);
     if (this.state !== 'running') return new ShuttingDownError(what);
+    const full = this.options.diskSpace?.fullError ?? null;
+    if (full !== null) return new MemberDiskFullError(what, full);
     return null;
+  }
+
+  // ------------------------------------------------------------------ a full disk
+
+  private onDiskSpaceChange(): void {
+    if (this.state === 'stopped') return;
+    const full = this.options.diskSpace?.fullError ?? null;
+    if (full === null) return;
+    // Proposals queued in this turn would only wait for a disk that cannot take them.
+    const queued = this.queuedProposals;
+    this.queuedProposals = [];
+    for (const p of queued) p.reject(new MemberDiskFullError('proposal', full));
+    this.diskFullHandoverTicks = this.options.electionTick;
+    this.handOverForFullDisk();
+  }
+
+  /**
+   * A leader whose disk is full cannot make new entries durable or apply them: it asks its most
+   * up-to-date follower to take over (thesis 3.10), again every election timeout while it still
+   * leads, and sends what the transfer needs (catch-up appends, TimeoutNow) at once, from the
+   * tick: the Ready loop may be waiting for the disk.
+   */
+  private handOverForFullDisk(): void {
+    if (!this.isLeader() || this.options.diskSpace?.fullError == null) return;
+    if (this.diskFullHandoverTicks >= this.options.electionTick && this.raw.raft.leadTransferee === NONE) {
+      this.diskFullHandoverTicks = 0;
+      const target = this.mostUpToDateFollower();
+      if (target !== NONE) {
+        this.logger.warn({ to: target, term: this.raw.raft.term }, 'raft: disk full; handing leadership to the most up-to-date follower');
+        this.raw.transferLeader(target);
+      }
+    }
+    this.sendLeaderMessages(this.raw.takeMessagesBeforePersist());
+  }
+
+  /**
+   * The log refused a save for lack of space and kept it: write it again after a pause until it
+   * goes through. Ends (StoppedWhileWaitingError) when the node stops meanwhile.
+   */
+  private async retryUntilRoom(): Promise<void> {
+    for (let pauseMs = DISK_FULL_RETRY_MIN_MS; ; pauseMs = Math.min(2 * pauseMs, DISK_FULL_RETRY_MAX_MS)) {
+      try {
+        await sleepUnless(pauseMs, undefined, { signal: this.stopped.signal });
+      } catch {
+        throw new StoppedWhileWaitingError('stopped while a save waited for disk space');
+      }
+      try {
+        await this.options.log.retryPending();
+        return;
+      } catch (error) {
+        if (!(error instanceof DiskFullError)) throw error;
+      }
+    }
   }
 
   /** Hands every proposal queued during this event-loop turn to the core as one batch. */
@@ -411,6 +503,10 @@ export class RaftNode {
     if (this.state === 'stopped') return;
     this.raw.tick();
     this.reads.onTick();
+    if (this.options.diskSpace?.fullError != null) {
+      this.diskFullHandoverTicks++;
+      this.handOverForFullDisk();
+    }
     this.wake();
   }
 
@@ -463,18 +559,23 @@ export class RaftNode {
   // ------------------------------------------------------------------ the Ready loop
 
   private async runLoop(): Promise<void> {
-    while (this.state !== 'stopped') {
-      if (!this.raw.hasReady()) {
-        if (this.compactableIndex > 0) {
-          await this.compactLog();
+    try {
+      while (this.state !== 'stopped') {
+        if (!this.raw.hasReady()) {
+          if (this.compactableIndex > 0) {
+            await this.compactLog();
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            this.wakeLoop = resolve;
+          });
           continue;
         }
-        await new Promise<void>((resolve) => {
-          this.wakeLoop = resolve;
-        });
-        continue;
+        await this.handleReady(this.raw.ready());
       }
-      await this.handleReady(this.raw.ready());
+    } catch (error) {
+      // The Ready that waited for space is abandoned: none of it was acked or applied.
+      if (!(error instanceof StoppedWhileWaitingError)) throw error;
     }
   }
 
@@ -561,7 +662,12 @@ export class RaftNode {
   /** Writes the Ready's snapshot, entries and hard state with one fdatasync, timed. */
   private async persist(rd: Ready): Promise<void> {
     const startedMs = performance.now();
-    await this.options.log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    try {
+      await this.options.log.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      await this.retryUntilRoom();
+    }
     let bytes = 0;
     for (const e of rd.entries) bytes += e.data.byteLength;
     this.observer.persisted(rd.entries.length, bytes, (performance.now() - startedMs) / 1000);
@@ -681,7 +787,12 @@ export class RaftNode {
         this.compactableIndex = Math.min(flushed, target);
         this.wake();
       })
-      .catch((error: unknown) => this.die(error))
+      .catch((error: unknown) => {
+        // No room for the flush: the log keeps its entries (it is compacted only up to what
+        // the state store flushed), and a later Ready tries again.
+        if (error instanceof DiskFullError) this.logger.debug({ err: error }, 'raft: compaction skipped: the state store has no space to flush');
+        else this.die(error);
+      })
       .finally(() => {
         this.compaction = null;
       });
@@ -693,7 +804,14 @@ export class RaftNode {
     this.compactableIndex = 0;
     const log = this.options.log;
     if (index <= log.firstIndex() - 1 || index > log.lastIndex()) return;
-    await log.compact(index, confAt(log, index));
+    try {
+      await log.compact(index, confAt(log, index));
+    } catch (error) {
+      // Its records stay pending in the log, ahead of the next save's, which writes them.
+      if (!(error instanceof DiskFullError)) throw error;
+      this.logger.debug({ index, err: error }, 'raft: compaction record waits for disk space');
+      return;
+    }
     this.logger.debug({ index, firstIndex: log.firstIndex() }, 'raft: log compacted');
   }
 
@@ -755,6 +873,8 @@ export class RaftNode {
     this.state = 'stopping';
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.tickTimer = null;
+    // A save waiting for disk space is abandoned (it was never acked): the loop can end.
+    this.stopped.abort();
     await this.options.transport.close();
     for (const s of this.snapshotStreams.values()) s.controller.abort();
     await Promise.allSettled([...this.snapshotStreams.values()].map((s) => s.done));
@@ -783,6 +903,7 @@ export class RaftNode {
     if (this.fatal !== null) return;
     this.fatal = err;
     this.state = 'stopped';
+    this.stopped.abort();
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     this.tickTimer = null;
     this.proposals.failAll(new ShuttingDownError('proposal', { outcomeUnknown: true }));

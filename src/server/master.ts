@@ -21,7 +21,7 @@ import { LeaderSchedulers } from '../cluster/schedulers.js';
 import { RecoveryService, type RecoveryRequest } from '../cluster/recovery/recovery-service.js';
 import { cryptoRandom, systemClock } from '../cluster/sources.js';
 import { MetadataFsm, type InstallPoint } from '../fsm/metadata-fsm.js';
-import { TaskQueue } from '../nodes/task-queue.js';
+import { TaskQueue, monotonicQueueClock } from '../nodes/task-queue.js';
 import { TcpTaskClient } from '../nodes/tcp-task-client.js';
 import { NONE } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
@@ -30,11 +30,12 @@ import { RaftNode } from '../raft/node.js';
 import { PeerAuthConfigError } from '../raft/transport/peer-security.js';
 import { TcpTransport, type PeerAuth } from '../raft/transport/tcp-transport.js';
 import { DirLock } from '../storage/dir-lock.js';
+import { DiskSpaceMonitor } from '../storage/disk-space.js';
 import { CubeCode, ParamError } from '../util/errors.js';
 import type { MasterConfig, PeerConfig } from './config.js';
-import { chaosEnabled, registerChaosRoutes, StallableLog } from './chaos-hooks.js';
+import { ChaosClock, ChaosDisk, chaosEnabled, registerChaosRoutes } from './chaos-hooks.js';
 import { LifecycleStack } from './lifecycle.js';
-import { createMetricsRegistry, RaftMetrics, registerScrapeMetrics, registerTransportMetrics } from './metrics.js';
+import { createMetricsRegistry, RaftMetrics, registerDiskSpaceMetrics, registerScrapeMetrics, registerTransportMetrics } from './metrics.js';
 import { MemberAuditor, NodeRaftControl, RaftReplicator } from './raft-adapters.js';
 import { StateExports } from './state-export.js';
 import { loadTransportSecurity } from './transport-security.js';
@@ -75,6 +76,11 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   // The registry holds no resource: made first, so every part can report into it from its start.
   const metricsRegistry = createMetricsRegistry();
   const raftMetrics = new RaftMetrics(metricsRegistry);
+  // Chaos mode only: an injectable disk and a steppable wall clock (installed before anything
+  // keeps a reference to Date.now).
+  const chaos = chaosEnabled() ? { disk: new ChaosDisk(), clock: new ChaosClock() } : null;
+  // Which stores are out of space: the node refuses writes while any is (docs/faults.md).
+  const diskSpace = new DiskSpaceMonitor(storeLogger);
 
   // First in, last out: no second process may open these directories while we hold them.
   const dirLock = DirLock.acquire(config.walDir);
@@ -86,21 +92,20 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     onInstallPoint: testCrashHook(),
     onWriteFailure: onFatal,
     onStoreWrite: (ops, bytes, seconds) => raftMetrics.storeWritten(ops, bytes, seconds),
+    diskSpace,
+    faults: chaos?.disk,
   });
   stack.defer('state store', () => fsm.close());
 
-  const log = await RaftLogStore.open(config.walDir, { logger: storeLogger });
+  const log = await RaftLogStore.open(config.walDir, { logger: storeLogger, diskSpace, faults: chaos?.disk });
   stack.defer('raft log', () => log.close());
-
-  // Chaos mode only: a log whose writes the chaos suite can stall.
-  const chaosLog = chaosEnabled() ? new StallableLog(log) : null;
 
   const security = loadTransportSecurity(config, logger);
   const transport = newTransport(config, self, security.peerAuth, logger.child({ component: 'transport' }));
   const knownAddresses = new Map(config.peers.map((p) => [p.id, addressOf(p)]));
   const node = await RaftNode.start({
     id: config.id,
-    log: chaosLog ?? log,
+    log,
     stateMachine: fsm,
     transport,
     logger: logger.child({ component: 'raft' }),
@@ -117,9 +122,13 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     randomSeed: (process.pid * 2654435761 + Date.now()) >>> 0,
     onFatal,
     observer: raftMetrics,
+    diskSpace,
   });
   // Step 5 (the node's own stop runs ticking, transport, streams and loop in that order).
   stack.defer('raft node', () => node.stop());
+  // Just before it: an apply waiting for the state store to find disk space must not hold the
+  // loop (and so the stop) up; what is not written is replayed from the log at the next start.
+  stack.defer('state writes waiting for disk space', () => Promise.resolve(fsm.stopWaitingForSpace()));
 
   const replicator = new RaftReplicator(node, fsm);
   const raftControl = new NodeRaftControl(node, fsm, {
@@ -146,6 +155,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const taskQueue = new TaskQueue({
     sender: nodeTasks,
     clock: systemClock,
+    timing: monotonicQueueClock,
     logger: logger.child({ component: 'node-task-queue' }),
     tickMs: Math.min(2_000, config.nodeHeartbeatIntervalMs),
   });
@@ -172,6 +182,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
 
   registerHeartbeatMetrics(metricsRegistry);
   registerTransportMetrics(metricsRegistry, transport);
+  registerDiskSpaceMetrics(metricsRegistry, diskSpace);
   const api = createApiServer({
     metricsRegistry,
     replicator,
@@ -195,7 +206,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     forward: security.forwardTls === undefined ? undefined : { tls: security.forwardTls },
     recovery,
   });
-  if (chaosLog !== null) registerChaosRoutes(api.app, chaosLog);
+  if (chaos !== null) registerChaosRoutes(api.app, chaos.disk, chaos.clock);
 
   const leaderDomain = new LeaderDomain(
     logger,

@@ -18,6 +18,7 @@ import type { RaftObserver } from '../raft/observer.js';
 import { REFUSAL_REASONS, refusalMetricName } from '../raft/transport/peer-refusals.js';
 import type { TcpTransport } from '../raft/transport/tcp-transport.js';
 import type { TransportMetricValues } from '../raft/transport/transport-context.js';
+import type { DiskSpaceMonitor } from '../storage/disk-space.js';
 
 export function createMetricsRegistry(): Registry {
   const registry = new Registry();
@@ -227,3 +228,30 @@ export function registerTransportMetrics(registry: Registry, transport: TcpTrans
     },
   });
 }
+
+/** Stores out of disk space now, and full-disk episodes since start (docs/faults.md). */
+export function registerDiskSpaceMetrics(registry: Registry, diskSpace: DiskSpaceMonitor): void {
+  new Gauge<'store'>({
+    name: 'cubemaster_disk_full',
+    help: '1 while a store of this member is refused writes for lack of space (raft-log, state); the member then refuses writes and linearizable reads',
+    labelNames: ['store'],
+    registers: [registry],
+    collect() {
+      const full = new Set(diskSpace.fullStores());
+      for (const store of DISK_SPACE_STORES) this.set({ store }, full.has(store) ? 1 : 0);
+    },
+  });
+  new Counter<'store'>({
+    name: 'cubemaster_disk_full_episodes_total',
+    help: 'Times a store of this member ran out of disk space (each episode ends when a write succeeds again)',
+    labelNames: ['store'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const store of DISK_SPACE_STORES) this.inc({ store }, diskSpace.episodes.get(store) ?? 0);
+    },
+  });
+}
+
+/** The names RaftLogStore and the state store report under. */
+const DISK_SPACE_STORES = ['raft-log', 'state'] as const;

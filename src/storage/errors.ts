@@ -50,6 +50,64 @@ export class StoreFailedError extends OperatingError {
   }
 }
 
+/**
+ * The file system had no room for a write (ENOSPC, or EDQUOT: a quota). Unlike a failed fsync,
+ * this is not a reason to distrust the disk: write(2) refused the bytes before any of them could
+ * be lost from the page cache, so what was synced before is intact and the refused write made
+ * nothing durable. The store keeps what it could not write and writes it again once there is
+ * room (segment-log.ts: the pending records; write-behind.ts: the batch). CubeFS code 4
+ * (PersistenceByRaft): the master could not persist.
+ */
+export class DiskFullError extends OperatingError {
+  readonly store: string;
+  readonly op: string;
+  /** ENOSPC or EDQUOT. */
+  readonly errno: string;
+  constructor(store: string, op: string, cause: unknown) {
+    const errno = noSpaceCode(cause) ?? 'ENOSPC';
+    super(CubeCode.PersistenceByRaft, `store "${store}": ${op}: no space left on the device (${errno}); writes wait until space returns`, { cause });
+    this.store = store;
+    this.op = op;
+    this.errno = errno;
+  }
+}
+
+/** Whether `err` (or an error in its cause chain) says the device or a quota is full. */
+export function isNoSpaceError(err: unknown): boolean {
+  return noSpaceCode(err) !== null;
+}
+
+/**
+ * ENOSPC or EDQUOT when `err` or one of its causes carries it: as a Node system error's `code`
+ * (fs calls), or only in the text (RocksDB's IOError "No space left on device", which
+ * rocksdb-native passes on inside "Batch was not applied"). Causes are followed a bounded depth.
+ */
+function noSpaceCode(err: unknown): string | null {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current instanceof DiskFullError) return current.errno;
+    const code = (current as { code?: unknown }).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') return code;
+    if (/No space left on device/i.test(current.message)) return 'ENOSPC';
+    if (/Disk quota exceeded/i.test(current.message)) return 'EDQUOT';
+    current = current.cause;
+  }
+  return null;
+}
+
+/**
+ * An fdatasync (or fsync) failed. What the file holds past its last good sync is unknown: the
+ * kernel may have dropped the dirty pages and cleared the error, so a retried fsync can succeed
+ * without the data being on disk (the 2018 "fsyncgate" lesson, PostgreSQL's and others'). The
+ * store refuses every later write, and its owner must stop the process: a restart reads back
+ * what really is on disk. Never retried, whatever the errno (ENOSPC from fsync included).
+ */
+export class FsyncFailedError extends StoreIoError {
+  constructor(store: string, op: string, cause: unknown) {
+    super(store, `${op} (fdatasync)`, cause);
+  }
+}
+
 /** A bounded buffer or size limit would be exceeded; nothing was changed. */
 export class StoreLimitError extends OperatingError {
   readonly store: string;

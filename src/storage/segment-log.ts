@@ -11,8 +11,15 @@
 //   refuses (SegmentCorruptError) a bad record in any other segment or a gap in the numbers.
 // - deleteSegmentsBefore(n) removes whole old segments, oldest first (so what remains is always
 //   contiguous); the caller decides which, from the records it saw in each segment.
-// - A failed write or fdatasync is sticky (StoreFailedError until reopened): after a failed
-//   fsync the page cache state is unknown, and a retried fsync can report success falsely.
+// - A failed fdatasync is sticky (FsyncFailedError, then StoreFailedError until reopened):
+//   after a failed fsync the page cache state is unknown, and a retried fsync can report
+//   success falsely. So is a failed write, except for lack of space (ENOSPC, EDQUOT): write(2)
+//   refused those bytes before they reached the page cache, so nothing synced is at risk. Then
+//   sync() rejects with DiskFullError and keeps the records pending, ahead of later appends,
+//   and the next sync() writes them again at the same offset (over whatever part of them the
+//   refused write left: bytes past the last sync are never trusted, see open). The same holds
+//   for creating the next segment. The owner decides when to try again (node.ts retries with a
+//   backoff); `diskSpace` hears when a store fills up and when it can write again.
 //
 // Which calls are synchronous, and why:
 // - append() is: it only encodes into memory, and returning the segment number at once is
@@ -39,7 +46,9 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { AssertionError, assert } from '../util/assert.js';
 import { OperatingError } from '../util/errors.js';
-import { SegmentCorruptError, StoreFailedError, StoreIoError, StoreLimitError } from './errors.js';
+import type { DiskFaults } from './disk-faults.js';
+import type { DiskSpaceReporter } from './disk-space.js';
+import { DiskFullError, FsyncFailedError, SegmentCorruptError, StoreFailedError, StoreIoError, StoreLimitError, isNoSpaceError } from './errors.js';
 import { CallGate, type CloseReport, type GateState } from './gate.js';
 import type { StoreLogger } from './logger.js';
 import {
@@ -73,6 +82,10 @@ export interface SegmentLogOptions {
   readonly maxRecordBytes?: number;
   readonly closeWarnAfterMs?: number;
   readonly closeTimeoutMs?: number;
+  /** Told when a write is refused for lack of space, and when writes succeed again. */
+  readonly diskSpace?: DiskSpaceReporter;
+  /** Chaos runs and tests only: injected slow, full or failing disk calls. */
+  readonly faults?: DiskFaults;
 }
 
 export interface LogRecord {
@@ -152,6 +165,10 @@ export class SegmentLog implements AsyncDisposable {
   #pendingRecordCount = 0;
   /** The first I/O failure after which nothing more is written. */
   #failure: unknown = null;
+  readonly #diskSpace: DiskSpaceReporter | undefined;
+  readonly #faults: DiskFaults | undefined;
+  /** The last write was refused for lack of space (reported to #diskSpace until one succeeds). */
+  #full = false;
 
   /**
    * Opens the log in `dir` (created if missing), calling `onRecord` for every record in order,
@@ -276,6 +293,8 @@ export class SegmentLog implements AsyncDisposable {
     this.#fd = fd;
     this.#appendSegment = segments[segments.length - 1].segment;
     this.openReport = openReport;
+    this.#diskSpace = options.diskSpace;
+    this.#faults = options.faults;
     this.#gate = new CallGate({
       store: name,
       logger: options.logger,
@@ -420,13 +439,17 @@ export class SegmentLog implements AsyncDisposable {
 
   async #syncStep(rotate: boolean): Promise<void> {
     this.#checkNotFailed(rotate ? 'rotate' : 'sync');
+    // A rotation decided by an earlier step whose segment create found no space: create it now,
+    // before writing what was appended for it.
+    if (this.#appendSegment !== this.#current().segment) await this.#startNextSegment();
     const target = this.#current();
     assert(this.#appendSegment === target.segment, 'segment log: appends ahead of the segment files');
     // Take what is pending and decide on rotation synchronously, before any await: appends
     // made while this step waits on the disk go to the next step, into #appendSegment.
+    const pending = this.#pending;
     const pendingBytes = this.#pendingBytes;
     const pendingRecordCount = this.#pendingRecordCount;
-    const data = pendingBytes === 0 ? null : Buffer.concat(this.#pending, pendingBytes);
+    const data = pendingBytes === 0 ? null : Buffer.concat(pending, pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#pendingRecordCount = 0;
@@ -437,16 +460,54 @@ export class SegmentLog implements AsyncDisposable {
       try {
         // The write only copies into the page cache (microseconds): done in place, it saves a
         // thread-pool round trip per Ready; the fdatasync, which waits on the device, is not.
+        const injected = this.#faults?.writeError(this.#name) ?? null;
+        if (injected !== null) throw injected;
         writeAllAtSync(this.#fd, data, target.sizeBytes);
+      } catch (err) {
+        if (!isNoSpaceError(err)) {
+          this.#fail(err);
+          throw new StoreIoError(this.#name, `write segment ${target.segment}`, err);
+        }
+        // Nothing was awaited since the pending records were taken, so nothing was appended
+        // meanwhile: put them back as they were, and the rotation decision with them.
+        this.#pending = pending;
+        this.#pendingBytes = pendingBytes;
+        this.#pendingRecordCount = pendingRecordCount;
+        this.#appendSegment = target.segment;
+        throw this.#diskFull(`write segment ${target.segment}`, err);
+      }
+      try {
+        const delayMs = this.#faults?.delayMs(this.#name, 'sync') ?? 0;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        const injected = this.#faults?.syncError(this.#name) ?? null;
+        if (injected !== null) throw injected;
         await fdatasyncAsync(this.#fd);
       } catch (err) {
         this.#fail(err);
-        throw new StoreIoError(this.#name, `sync segment ${target.segment}`, err);
+        throw new FsyncFailedError(this.#name, `sync segment ${target.segment}`, err);
       }
       target.sizeBytes = sizeAfterBytes;
       target.recordCount += pendingRecordCount;
+      this.#spaceAvailable();
     }
     if (startNext) await this.#startNextSegment();
+  }
+
+  /** A write found no space: the error to throw, reported to the monitor once per episode. */
+  #diskFull(op: string, cause: unknown): DiskFullError {
+    const error = new DiskFullError(this.#name, op, cause);
+    if (!this.#full) {
+      this.#full = true;
+      this.#logger.warn({ store: this.#name, dir: this.#dir, op, err: cause }, 'segment log: no space for a write; the records are kept and written again on the next sync');
+      this.#diskSpace?.full(this.#name, error);
+    }
+    return error;
+  }
+
+  #spaceAvailable(): void {
+    if (!this.#full) return;
+    this.#full = false;
+    this.#diskSpace?.available(this.#name);
   }
 
   /** The current segment is synced; create the next one and switch the file to it. */
@@ -456,9 +517,13 @@ export class SegmentLog implements AsyncDisposable {
     try {
       fd = await createSegmentAsync(this.#name, this.#dir, next);
     } catch (err) {
+      // No room for the new file: appends keep going to `next` (#appendSegment), and the next
+      // step creates it first. Any other failure (the directory fsync included) is sticky.
+      if (err instanceof DiskFullError) throw this.#diskFull(err.op, err.cause);
       this.#fail(err);
       throw err;
     }
+    this.#spaceAvailable();
     const previousFd = this.#fd;
     this.#fd = fd;
     this.#segments.push({ segment: next, sizeBytes: 0, recordCount: 0 });
@@ -531,16 +596,26 @@ function createSegment(name: string, dir: string, segment: number): number {
   });
 }
 
+/**
+ * Creates the next segment and makes its directory entry durable. An open refused for lack of
+ * space created nothing: DiskFullError (the caller tries again later). A failed directory fsync
+ * is an fsync failure like any other: FsyncFailedError.
+ */
 async function createSegmentAsync(name: string, dir: string, segment: number): Promise<number> {
   const path = segmentPath(dir, segment);
-  let fd: number | null = null;
+  let fd: number;
   try {
     fd = await createFileAsync(path);
+  } catch (err) {
+    if (isNoSpaceError(err)) throw new DiskFullError(name, `create ${path}`, err);
+    throw new StoreIoError(name, `create ${path}`, err);
+  }
+  try {
     await fsyncDirAsync(dir);
     return fd;
   } catch (err) {
-    if (fd !== null) await closeFileAsync(fd).catch(() => undefined);
-    throw new StoreIoError(name, `create ${path}`, err);
+    await closeFileAsync(fd).catch(() => undefined);
+    throw new FsyncFailedError(name, `create ${path}`, err);
   }
 }
 

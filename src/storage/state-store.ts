@@ -44,7 +44,8 @@
 import { performance } from 'node:perf_hooks';
 import RocksDB from 'rocksdb-native';
 import { assert } from '../util/assert.js';
-import { StoreIoError } from './errors.js';
+import type { DiskFaults } from './disk-faults.js';
+import { DiskFullError, StoreIoError, isNoSpaceError } from './errors.js';
 import { CallGate, type CloseReport, type GateCallInfo, type GateState } from './gate.js';
 import type { KeyRange } from './key-range.js';
 import type { StoreLogger } from './logger.js';
@@ -70,6 +71,8 @@ export interface StateStoreOptions {
   readonly batchMaxBytes?: number;
   /** RocksDB memtable size; a full memtable is flushed to an SST file in the background. */
   readonly writeBufferSizeBytes?: number;
+  /** Chaos runs and tests only: injected slow, full or failing writes and flushes. */
+  readonly faults?: DiskFaults;
 }
 
 const CLOSE_WARN_AFTER_MS_DEFAULT = 5_000;
@@ -84,6 +87,7 @@ export class StateStore implements AsyncDisposable {
   readonly #gate: CallGate;
   readonly #batchMaxOps: number;
   readonly #batchMaxBytes: number;
+  readonly #faults: DiskFaults | undefined;
 
   /** Opens (creating if missing) the RocksDB database at `path`. */
   static async open(path: string, options: StateStoreOptions): Promise<StateStore> {
@@ -109,6 +113,7 @@ export class StateStore implements AsyncDisposable {
     this.#name = name;
     this.#batchMaxOps = options.batchMaxOps ?? BATCH_MAX_OPS_DEFAULT;
     this.#batchMaxBytes = options.batchMaxBytes ?? BATCH_MAX_BYTES_DEFAULT;
+    this.#faults = options.faults;
     this.#gate = new CallGate({
       store: name,
       logger: options.logger,
@@ -177,11 +182,23 @@ export class StateStore implements AsyncDisposable {
   flush(): Promise<void> {
     return this.#gate.run('flush', async () => {
       try {
+        await this.#injected('sync');
         await this.#db.flush();
       } catch (err) {
-        throw new StoreIoError(this.#name, 'flush', err);
+        throw isNoSpaceError(err) ? new DiskFullError(this.#name, 'flush', err) : new StoreIoError(this.#name, 'flush', err);
       }
     });
+  }
+
+  /** Chaos and tests: the injected delay, then the injected failure, of a write or a flush. */
+  async #injected(op: 'write' | 'sync'): Promise<void> {
+    const faults = this.#faults;
+    if (faults === undefined) return;
+    const delayMs = faults.delayMs(this.#name, op);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const error = op === 'write' ? faults.writeError(this.#name) : faults.syncError(this.#name);
+    // As rocksdb-native reports a refused write: the batch was not applied, the cause says why.
+    if (error !== null) throw new Error('Batch was not applied', { cause: error });
   }
 
   /**
@@ -201,6 +218,11 @@ export class StateStore implements AsyncDisposable {
       'write',
       async () => {
         if (ops.length === 0) return;
+        try {
+          await this.#injected('write');
+        } catch (err) {
+          throw isNoSpaceError(err) ? new DiskFullError(this.#name, 'write', err) : new StoreIoError(this.#name, 'write', err);
+        }
         const native = this.#db.write({ capacity: ops.length });
         try {
           for (const op of ops) {
@@ -218,7 +240,10 @@ export class StateStore implements AsyncDisposable {
           }
           await native.flush();
         } catch (err) {
-          throw new StoreIoError(this.#name, 'write', err);
+          // Out of space, RocksDB refuses the whole batch (measured on a full tmpfs: "Batch was
+          // not applied", caused by "No space left on device"), and resumes writing by itself
+          // about 5 s after space returns (its SstFileManager polls for it): a retry then works.
+          throw isNoSpaceError(err) ? new DiskFullError(this.#name, 'write', err) : new StoreIoError(this.#name, 'write', err);
         } finally {
           // A batch not destroyed keeps rocksdb-native's close waiting forever.
           native.destroy();

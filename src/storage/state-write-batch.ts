@@ -5,7 +5,7 @@
 // call), so a batch that is dropped without commit cannot hang close: there is nothing to leak.
 
 import { assert } from '../util/assert.js';
-import { StoreLimitError } from './errors.js';
+import { DiskFullError, StoreLimitError } from './errors.js';
 
 export type WriteOp =
   | { readonly kind: 'put'; readonly key: Buffer; readonly value: Buffer }
@@ -19,12 +19,18 @@ export interface WriteBatchLimits {
   readonly batchMaxBytes: number;
 }
 
+/**
+ * open: ops may be added; committing: the write is in flight; refused: the write found no space
+ * (DiskFullError) and wrote nothing, so it may be committed again; spent: done, or failed.
+ */
+type BatchState = 'open' | 'committing' | 'refused' | 'spent';
+
 export class StateWriteBatch {
   readonly #limits: WriteBatchLimits;
   readonly #commit: (ops: readonly WriteOp[]) => Promise<void>;
   readonly #ops: WriteOp[] = [];
   #sizeBytes = 0;
-  #committed = false;
+  #state: BatchState = 'open';
 
   /** Made by StateStore.batch(); `commit` is the store's gated native write. */
   constructor(limits: WriteBatchLimits, commit: (ops: readonly WriteOp[]) => Promise<void>) {
@@ -73,16 +79,25 @@ export class StateWriteBatch {
 
   /**
    * Writes every op in one RocksDB write. Single use: the batch is spent afterwards, whatever
-   * the outcome. Rejects with StoreClosedError (nothing written) once the store is closing.
+   * the outcome, except when the write was refused for lack of space (DiskFullError): a RocksDB
+   * write batch is all or nothing, so nothing of it was written and it may be committed again
+   * (write-behind.ts does, once there is room). Rejects with StoreClosedError (nothing written)
+   * once the store is closing.
    */
-  commit(): Promise<void> {
-    assert(!this.#committed, 'StateWriteBatch committed twice');
-    this.#committed = true;
-    return this.#commit(this.#ops);
+  async commit(): Promise<void> {
+    assert(this.#state === 'open' || this.#state === 'refused', () => `StateWriteBatch committed while ${this.#state}`);
+    this.#state = 'committing';
+    try {
+      await this.#commit(this.#ops);
+      this.#state = 'spent';
+    } catch (error) {
+      this.#state = error instanceof DiskFullError ? 'refused' : 'spent';
+      throw error;
+    }
   }
 
   #add(op: WriteOp, sizeBytes: number): void {
-    assert(!this.#committed, 'StateWriteBatch changed after commit');
+    assert(this.#state === 'open', 'StateWriteBatch changed after commit');
     const { store, batchMaxOps, batchMaxBytes } = this.#limits;
     if (this.#ops.length + 1 > batchMaxOps) {
       throw new StoreLimitError(store, 'batchMaxOps', batchMaxOps, this.#ops.length + 1);

@@ -11,6 +11,8 @@ import type { TlsTrust } from '../integration/cfs-client.js';
 export interface ChaosTls {
   /** Peer TLS on: the proxy sees TLS records. */
   readonly peer: boolean;
+  /** HTTPS on: forwards between members cannot go through the (HTTP) forwarding proxy. */
+  readonly https: boolean;
   /** Config keys of one member: its certificate files for peer TLS and/or HTTPS. */
   memberConfig(id: number): Record<string, unknown>;
   /** With HTTPS: what the harness's HTTP clients and simulated nodes trust and present. */
@@ -30,6 +32,7 @@ export async function makeChaosTls(dir: string, clusterName: string, hosts: read
   const client = await issueClientCertificate(ca, { commonName: 'chaos-harness' });
   return {
     peer: options.peer,
+    https: options.https,
     memberConfig: (id) => {
       const cert = path.join(dir, `member-${id}.pem`);
       const key = path.join(dir, `member-${id}-key.pem`);

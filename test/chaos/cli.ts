@@ -59,7 +59,7 @@ for (let seed = firstSeed; ; seed++) {
     process.exit(1);
   }
   results.push(result);
-  console.log(`chaos seed ${seed}: ${result.operations} operations, ${result.verdict} (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults, ${result.lostWrites.length} lost writes, settled in ${result.settleMs.toFixed(0)} ms (phases: ${[...result.phasesMs].map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})${result.ok ? '' : `, PROBLEMS:\n  ${[...result.problems, ...result.lostWrites].join('\n  ')}`}`);
+  console.log(`chaos seed ${seed}: ${result.operations} operations, ${result.verdict} (checked in ${result.checkMs.toFixed(0)} ms), ${result.faults.length} faults (${[...new Set(result.faults.map((f) => f.kind))].join(', ')}), ${result.lostWrites.length} lost writes, settled in ${result.settleMs.toFixed(0)} ms (phases: ${[...result.phasesMs].map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')})${result.ok ? '' : `, PROBLEMS:\n  ${[...result.problems, ...result.lostWrites].join('\n  ')}`}`);
   if (result.anomaly !== null) console.log(result.anomaly);
   if (!result.ok) {
     failed = result;

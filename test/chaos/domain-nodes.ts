@@ -5,7 +5,11 @@
 
 import { startSimNodes, type SimNodes } from '../../src/nodes/sim/index.js';
 import { cfsGet, type TlsTrust } from '../integration/cfs-client.js';
-import type { ChaosCluster } from './chaos-cluster.js';
+import { NODES, type ChaosCluster } from './chaos-cluster.js';
+import { PipeProxy } from './link-proxies.js';
+
+/** The simulated nodes' own IP in the run's subnet (members are .1 to .5). */
+const NODES_HOST_OCTET = 100;
 
 export const DOMAIN_META_NODES = 3;
 export const DOMAIN_DATA_NODES = 3;
@@ -21,15 +25,24 @@ export const DOMAIN_MASTER_CONFIG = {
 
 /** Starts the nodes against every member (the SDK tries them in order) and waits until the leader sees all of them alive. */
 export async function startDomainNodes(cluster: ChaosCluster, timeoutMs: number, masterTls?: TlsTrust): Promise<SimNodes> {
+  // The nodes listen on their own IP; the address they register (127.0.0.1:<port>) is a task
+  // proxy the run can cut (link-proxies.ts). They reach each member through its node proxy.
+  const listenHost = `127.0.${cluster.options.subnet}.${NODES_HOST_OCTET}`;
   const nodes = await startSimNodes({
-    masterAddrs: cluster.masters.map((m) => `${m.spec.host}:${m.spec.httpPort}`),
+    masterAddrs: cluster.masters.map((m) => cluster.nodeAddr(m.spec.id)),
     meta: DOMAIN_META_NODES,
     data: DOMAIN_DATA_NODES,
     // A report to a paused master must not hold a node's next one for long.
-    common: { httpTimeoutMs: 2_000, registerTriesMax: 20, registerRetryDelayMs: 250, masterTls },
+    common: { httpTimeoutMs: 2_000, registerTriesMax: 20, registerRetryDelayMs: 250, masterTls, listenHost },
     dataOptions: { disks: [{ path: '/sim/disk0', totalBytes: DISK_BYTES }, { path: '/sim/disk1', totalBytes: DISK_BYTES }] },
   });
   try {
+    for (const node of [...nodes.metaNodes, ...nodes.dataNodes]) {
+      const port = Number(node.addr.slice(node.addr.lastIndexOf(':') + 1));
+      const proxy = new PipeProxy({ host: '127.0.0.1', port }, { host: listenHost, port }, () => cluster.blocked(0, NODES));
+      cluster.taskProxies.push(proxy);
+      await proxy.start();
+    }
     await waitUntilNodesActive(cluster, nodes, timeoutMs);
   } catch (error) {
     await nodes.close();

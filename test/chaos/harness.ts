@@ -19,7 +19,7 @@ import type { SimNodes } from '../../src/nodes/sim/index.js';
 import { SeededRandom } from '../../src/raft/core/index.js';
 import { cfsGet, useTls } from '../integration/cfs-client.js';
 import { memberAudit } from '../integration/member-status.js';
-import { ADVERTISED_RAFT_PORT, ChaosCluster, HTTP_PORT, LISTEN_RAFT_PORT } from './chaos-cluster.js';
+import { ADVERTISED_RAFT_PORT, ChaosCluster, FORWARD_PORT, HTTP_PORT, LISTEN_RAFT_PORT, NODE_PORT } from './chaos-cluster.js';
 import { makeChaosTls } from './chaos-tls.js';
 import { cubefsModel, type CubeOperation } from './cubefs-model.js';
 import { withDomainEffects } from './domain-history.js';
@@ -134,6 +134,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     }
     phase('faults');
     await injector.settle();
+    problems.push(...injector.problems);
     // A little load after the last fault, so that its recovery is measured too.
     await sleep(1000);
     const result = await workload.stop();
@@ -310,7 +311,7 @@ async function freeSubnet(seed: number, size: number): Promise<number> {
   for (let i = 0; i < 20; i++) {
     const subnet = 80 + ((first + i) % 20);
     const hosts = Array.from({ length: size }, (_, k) => `127.0.${subnet}.${k + 1}`);
-    const free = await Promise.all(hosts.flatMap((host) => [HTTP_PORT, ADVERTISED_RAFT_PORT, LISTEN_RAFT_PORT].map((port) => portFree(host, port))));
+    const free = await Promise.all(hosts.flatMap((host) => [HTTP_PORT, ADVERTISED_RAFT_PORT, LISTEN_RAFT_PORT, FORWARD_PORT, NODE_PORT].map((port) => portFree(host, port))));
     if (free.every(Boolean)) return subnet;
   }
   throw new Error('no free chaos subnet in 127.0.80-99.x');

@@ -3,11 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WriteBehind, type AppliedPosition } from '../../src/fsm/write-behind.js';
+import type { DiskSpaceReporter } from '../../src/storage/disk-space.js';
+import { DiskFullError } from '../../src/storage/errors.js';
 import type { StateStore } from '../../src/storage/state-store.js';
 import type { StateWriteBatch } from '../../src/storage/state-write-batch.js';
 
 /** A store whose writes complete when the test says so, recording what each one held. */
 class ManualStore {
+  readonly name = 'state';
   readonly writes: string[][] = [];
   readonly pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
@@ -45,14 +48,26 @@ class ManualStore {
   }
 }
 
-function writer(store: ManualStore, failures: Error[] = [], limits?: { batchOpsMax: number; batchBytesMax: number; queuedBatchesMax: number }) {
+function writer(store: ManualStore, failures: Error[] = [], limits?: { batchOpsMax: number; batchBytesMax: number; queuedBatchesMax: number }, diskSpace?: DiskSpaceReporter) {
   return new WriteBehind({
     store: () => store as unknown as StateStore,
     written: { index: 0, term: 0 },
     endOps: (end: AppliedPosition, batch) => batch.put(Buffer.from('applied'), Buffer.from(String(end.index))),
     onFailure: (e) => failures.push(e),
     limits,
+    diskSpace,
   });
+}
+
+const noSpace = (): DiskFullError => new DiskFullError('state', 'write', Object.assign(new Error('No space left on device'), { code: 'ENOSPC' }));
+
+/** Waits until the store has received `count` writes (retries included), at most 2 s. */
+async function writesReach(store: ManualStore, count: number): Promise<void> {
+  const deadline = performance.now() + 2_000;
+  while (store.writes.length < count) {
+    assert.ok(performance.now() < deadline, `only ${store.writes.length} of ${count} writes`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function applyOne(w: WriteBehind, index: number): void {
@@ -124,5 +139,47 @@ void describe('WriteBehind', () => {
     assert.throws(() => w.batch(), /disk gone/);
     assert.throws(() => w.drain(), /disk gone/);
     assert.equal(store.writes.length, 1, 'nothing is written after a failure');
+  });
+
+  void it('writes a batch refused for lack of space again once there is room, behind nothing, and fails nothing', async () => {
+    const store = new ManualStore();
+    const failures: Error[] = [];
+    const reports: string[] = [];
+    const w = writer(store, failures, undefined, { full: (name) => reports.push(`full ${name}`), available: (name) => reports.push(`available ${name}`) });
+    applyOne(w, 1);
+    await store.complete(noSpace());
+    applyOne(w, 2); // applies go on into the next batch meanwhile
+    await writesReach(store, 2);
+    assert.deepEqual(store.writes[1], ['k1=v', 'applied=1'], 'the same batch, first');
+    await store.complete(noSpace());
+    await writesReach(store, 3);
+    assert.deepEqual(store.writes[2], ['k1=v', 'applied=1']);
+    assert.deepEqual(reports, ['full state'], 'one report per episode');
+    await store.complete();
+    assert.deepEqual(reports, ['full state', 'available state']);
+    assert.equal(w.written.index, 1);
+    assert.deepEqual(store.writes[3], ['k2=v', 'applied=2']);
+    await store.complete();
+    await w.drain();
+    assert.equal(w.written.index, 2);
+    assert.deepEqual(failures, []);
+  });
+
+  void it('close abandons a batch waiting for space: applies and drains stop waiting, nothing more is written, nothing fails', async () => {
+    const store = new ManualStore();
+    const failures: Error[] = [];
+    const w = writer(store, failures, { batchOpsMax: 2, batchBytesMax: 1 << 20, queuedBatchesMax: 1 });
+    for (let i = 1; i <= 4; i++) applyOne(w, i);
+    await store.complete(noSpace());
+    assert.equal(w.congested, true);
+    const waiting = w.backpressure();
+    w.close();
+    await waiting;
+    await w.drain();
+    applyOne(w, 5);
+    await w.drain();
+    assert.equal(w.written.index, 0, 'the store keeps its applied index: the log replays the rest');
+    assert.equal(store.writes.length, 1, 'nothing is written after the close');
+    assert.deepEqual(failures, []);
   });
 });

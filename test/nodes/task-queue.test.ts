@@ -96,6 +96,25 @@ void describe('TaskQueue: resend and drop rules (Go CheckTaskNeedSend / CheckTas
     assert.equal(queue.heartbeat(META, 'meta', HB), 'queued');
   });
 
+  void test('with a monotonic timing clock, wall-clock steps neither hold resends back nor expire tasks; SendTime and CreateTime keep the wall clock', async () => {
+    const timing = new FakeClock();
+    const { clock, sender, queue } = setup({ timing });
+    assert.equal(queue.heartbeat(META, 'meta', HB), 'queued');
+    await queue.tick();
+    // An hour back: a wall-clock queue would wait an hour before the next send.
+    clock.advance(-3_600_000);
+    timing.advance(6_000);
+    await queue.tick();
+    // Two hours forward: a wall-clock queue would drop the task as 100 s overdue.
+    clock.advance(7_200_000);
+    timing.advance(6_000);
+    await queue.tick();
+    assert.equal(sender.sent.length, 3, 'sent, then re-sent after 6 s each time');
+    assert.equal(queue.stats.expired, 0);
+    assert.deepEqual(sender.sent.map((s) => s.task.SendTime), [T0_MS, T0_MS - 3_600_000, T0_MS + 3_600_000].map((t) => Math.floor(t / 1000)));
+    assert.equal(sender.sent[2].task.CreateTime, Math.floor(T0_MS / 1000));
+  });
+
   void test('the fifth send is answered within its 5 s: nothing is dropped', async () => {
     const { clock, queue } = setup();
     queue.heartbeat(META, 'meta', HB);

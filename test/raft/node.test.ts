@@ -11,8 +11,10 @@ import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
 import { makeCommand, passwordSha1 } from '../../src/model/index.js';
 import { NotLeaderError, type NodeId } from '../../src/raft/core/index.js';
 import { RaftLogStore } from '../../src/raft/log/log-store.js';
+import { MemberDiskFullError } from '../../src/raft/errors.js';
 import { RaftNode } from '../../src/raft/node.js';
-import { StallableLog } from '../../src/server/chaos-hooks.js';
+import { ChaosDisk } from '../../src/server/chaos-hooks.js';
+import { DiskSpaceMonitor } from '../../src/storage/disk-space.js';
 import { RaftReplicator } from '../../src/server/raft-adapters.js';
 import { MemoryNetwork } from './memory-transport.js';
 
@@ -28,22 +30,24 @@ interface Member {
   fsm: MetadataFsm;
   log: RaftLogStore;
   replicator: RaftReplicator;
-  /** Set when the member was started with a slow disk: its write delay can be changed. */
-  slowLog: StallableLog | null;
+  /** Its disk, which a test may slow down, fill up or fail (both stores). */
+  disk: ChaosDisk;
+  diskSpace: DiskSpaceMonitor;
 }
 
 const address = (id: NodeId) => ({ httpAddr: `h${id}:1`, raftAddr: `r${id}:1` });
 
 async function startMember(network: MemoryNetwork, id: NodeId, dir: string, voters: NodeId[], retainLogs = 1000, slowSaveMs = 0): Promise<Member> {
-  const fsm = await MetadataFsm.open({ storeDir: path.join(dir, 'store'), logger, snapshotChunkSizeBytes: 256 });
-  const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger });
-  // A slow disk: every write takes longer, so that acks, commits and new proposals arrive while
+  const disk = new ChaosDisk();
+  const diskSpace = new DiskSpaceMonitor(logger);
+  const fsm = await MetadataFsm.open({ storeDir: path.join(dir, 'store'), logger, snapshotChunkSizeBytes: 256, faults: disk, diskSpace });
+  // A slow disk: every fsync takes longer, so that acks, commits and new proposals arrive while
   // a write is in flight (the paths of RaftNode.workWhileWriting).
-  const durable = slowSaveMs > 0 ? new StallableLog(log) : log;
-  if (durable instanceof StallableLog) durable.stall(slowSaveMs, 3_600_000);
+  if (slowSaveMs > 0) disk.slow('raft-log', slowSaveMs, 3_600_000);
+  const log = await RaftLogStore.open(path.join(dir, 'wal'), { logger, faults: disk, diskSpace });
   const node = await RaftNode.start({
     id,
-    log: durable,
+    log,
     stateMachine: fsm,
     transport: network.transport(id),
     logger,
@@ -58,12 +62,15 @@ async function startMember(network: MemoryNetwork, id: NodeId, dir: string, vote
     maxPendingReads: 10_000,
     randomSeed: id * 7919,
     onFatal: (error) => assert.fail(`node ${id} fatal: ${error.message}`),
+    diskSpace,
   });
-  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm), slowLog: durable instanceof StallableLog ? durable : null };
+  return { id, dir, node, fsm, log, replicator: new RaftReplicator(node, fsm), disk, diskSpace };
 }
 
 async function stopMember(m: Member): Promise<void> {
   await m.node.drain(1000);
+  // As the master's stop: an apply waiting for state store space must not hold the loop.
+  m.fsm.stopWaitingForSpace();
   await m.node.stop();
   await m.log.close();
   await m.fsm.close();
@@ -120,8 +127,8 @@ void test('with writes slower than proposals arrive, every member applies every 
     // The leader's disk is the slowest: followers acknowledge appends before the leader has even
     // begun writing them, so commits overtake its own writes (a Ready whose committed entries
     // are also its own entries to write).
-    leader.slowLog?.stall(40, 3_600_000);
-    for (const m of members) if (m !== leader) m.slowLog?.stall(0, 0);
+    leader.disk.slow('raft-log', 40, 3_600_000);
+    for (const m of members) if (m !== leader) m.disk.slow('raft-log', 0, 0);
     const deadline = performance.now() + 1_500;
     let created = 0;
     // 24 closed-loop proposers: new proposals, acks and commits keep arriving while writes run.
@@ -216,4 +223,67 @@ void test('stop fails new work with ShuttingDown and leaves nothing running', as
   await assert.rejects(only.replicator.propose(createUser('refused')), /shutting down/);
   await assert.rejects(only.replicator.readBarrier(), /shutting down/);
   await stopMember(only);
+});
+
+void test('a leader whose Raft log finds no space refuses writes at once, hands leadership over, and catches up once space returns; nothing is lost', async () => {
+  const { members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  for (let i = 0; i < 10; i++) await leader.replicator.propose(createUser(`before${i}`));
+  leader.disk.full('raft-log', 3_600_000);
+  // The write that finds the disk full: its outcome is decided by the cluster, not by this disk.
+  const inFlight = leader.replicator.propose(createUser('inflight')).then(
+    () => 'ok',
+    (e: Error) => e.name,
+  );
+  await waitFor('the leader to see its disk full', () => leader.diskSpace.fullError !== null);
+  await assert.rejects(leader.replicator.propose(createUser('refused')), MemberDiskFullError);
+  await assert.rejects(leader.replicator.readBarrier(), MemberDiskFullError);
+  const next = await waitFor('another member to lead', () => members.find((m) => m !== leader && m.node.isLeader()), 10_000);
+  for (let i = 0; i < 10; i++) await next.replicator.propose(createUser(`during${i}`));
+  leader.disk.clear();
+  await waitFor('space back on the old leader', () => leader.diskSpace.fullError === null, 5_000);
+  const outcome = await inFlight;
+  await next.replicator.propose(createUser('after'));
+  await waitFor('every member applied everything', () => members.every((m) => m.fsm.view.users.has('after') && m.fsm.appliedIndex() === next.fsm.appliedIndex()), 10_000);
+  assert.equal(new Set(members.map((m) => m.fsm.digest())).size, 1);
+  for (const m of members) {
+    for (let i = 0; i < 10; i++) assert.ok(m.fsm.view.users.has(`before${i}`) && m.fsm.view.users.has(`during${i}`));
+    assert.equal(m.fsm.view.users.has('refused'), false, 'a refused write did not happen');
+    if (outcome === 'ok') assert.ok(m.fsm.view.users.has('inflight'), 'an acknowledged write is everywhere');
+  }
+  assert.deepEqual([...leader.diskSpace.episodes], [['raft-log', 1]]);
+  await Promise.all(members.map(stopMember));
+});
+
+void test('a follower whose state store finds no space keeps its model, refuses linearizable reads, and writes everything once space returns', async () => {
+  const { members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  const follower = members.find((m) => m !== leader)!;
+  follower.disk.full('state', 3_600_000);
+  for (let i = 0; i < 20; i++) await leader.replicator.propose(createUser(`s${i}`));
+  await waitFor('the follower to see its disk full', () => follower.diskSpace.fullError !== null);
+  await assert.rejects(follower.replicator.readBarrier(), MemberDiskFullError);
+  follower.disk.clear();
+  await waitFor('space back on the follower', () => follower.diskSpace.fullError === null, 5_000);
+  await follower.replicator.readBarrier();
+  const audit = await follower.fsm.audit();
+  assert.equal(audit.storeDigest, audit.modelDigest, 'the store holds what the model holds');
+  assert.equal(audit.storeApplied, audit.applied);
+  assert.ok(follower.fsm.view.users.has('s19'));
+  await Promise.all(members.map(stopMember));
+});
+
+void test('a member whose disk stays full stops promptly: what waits for space is dropped, and a restart replays it from the log', async () => {
+  const { network, members } = await startCluster(3);
+  const leader = await leaderOf(members);
+  const follower = members.find((m) => m !== leader)!;
+  follower.disk.full('state', 3_600_000);
+  for (let i = 0; i < 20; i++) await leader.replicator.propose(createUser(`t${i}`));
+  await waitFor('the follower to see its disk full', () => follower.diskSpace.fullError !== null);
+  const startedMs = performance.now();
+  await stopMember(follower);
+  assert.ok(performance.now() - startedMs < 3_000, `stop took ${performance.now() - startedMs} ms`);
+  const restarted = await startMember(network, follower.id, follower.dir, [1, 2, 3]);
+  await waitFor('the restarted member to hold every write', () => restarted.fsm.view.users.has('t19'), 10_000);
+  await Promise.all([...members.filter((m) => m !== follower), restarted].map(stopMember));
 });

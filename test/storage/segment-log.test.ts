@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, mock, test } from 'node:test';
+import type { DiskSpaceReporter } from '../../src/storage/disk-space.js';
 import {
+  DiskFullError,
+  FsyncFailedError,
   SegmentCorruptError,
   StoreClosedError,
   StoreFailedError,
@@ -376,7 +379,7 @@ void describe('SegmentLog', { timeout: TEST_TIMEOUT_MS }, () => {
     });
     try {
       log.append([{ type: 1, payload: Buffer.from('lost') }]);
-      await assert.rejects(log.sync(), StoreIoError);
+      await assert.rejects(log.sync(), (err) => err instanceof FsyncFailedError && err instanceof StoreIoError && /EIO/.test(err.message));
     } finally {
       fdatasync.mock.restore();
     }
@@ -388,6 +391,90 @@ void describe('SegmentLog', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.deepEqual(records.map((record) => record.payload.toString()).slice(0, 1), ['before']);
     reopened.append([{ type: 1, payload: Buffer.from('after reopen') }]);
     await reopened.sync();
+    await reopened.close();
+  });
+
+  void test('an fdatasync that fails for lack of space is an fsync failure too: sticky, never retried', async () => {
+    const dir = tempDir('seglog-fsync-enospc');
+    const { log } = await openLog(dir);
+    const fdatasync = mock.method(fs, 'fdatasync', (_fd: number, callback: (err: Error | null) => void) => {
+      setImmediate(() => callback(Object.assign(new Error('ENOSPC: no space left on device, fdatasync'), { code: 'ENOSPC' })));
+    });
+    try {
+      log.append([{ type: 1, payload: Buffer.from('unknown') }]);
+      await assert.rejects(log.sync(), FsyncFailedError);
+    } finally {
+      fdatasync.mock.restore();
+    }
+    await assert.rejects(log.sync(), StoreFailedError);
+    await log.close();
+  });
+
+  void test('a write refused for lack of space keeps its records; the next sync writes them, in order, over the partial write', async () => {
+    const dir = tempDir('seglog-enospc');
+    const reports: string[] = [];
+    const diskSpace: DiskSpaceReporter = { full: (store) => reports.push(`full ${store}`), available: (store) => reports.push(`available ${store}`) };
+    const { log, logger } = await openLog(dir, { diskSpace, name: 'wal' });
+    log.append([{ type: 1, payload: Buffer.from('before') }]);
+    await log.sync();
+    const realWriteSync = fs.writeSync.bind(fs) as (fd: number, buffer: Buffer, offset: number, length: number, position: number) => number;
+    let calls = 0;
+    // As a nearly full file system does: the first 10 bytes go in, then ENOSPC.
+    const writeSync = mock.method(fs, 'writeSync', (fd: number, buffer: Buffer, offset: number, length: number, position: number) => {
+      if (calls++ === 0) return realWriteSync(fd, buffer, offset, Math.min(10, length), position);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    try {
+      log.append([{ type: 2, payload: Buffer.from('refused-1') }, { type: 2, payload: Buffer.from('refused-2') }]);
+      await assert.rejects(log.sync(), (err) => err instanceof DiskFullError && err.store === 'wal' && err.errno === 'ENOSPC');
+      assert.equal(log.pendingRecordCount, 2, 'the refused records are kept');
+      log.append([{ type: 3, payload: Buffer.from('later') }]);
+      await assert.rejects(log.sync(), DiskFullError);
+      assert.equal(log.pendingRecordCount, 3);
+    } finally {
+      writeSync.mock.restore();
+    }
+    assert.deepEqual(reports, ['full wal'], 'one report per episode, not one per retry');
+    await log.sync();
+    assert.deepEqual(reports, ['full wal', 'available wal']);
+    assert.equal(logger.at('warn').filter((e) => /no space/.test(e.msg)).length, 1);
+    log.append([{ type: 4, payload: Buffer.from('after') }]);
+    await log.sync();
+    await log.close();
+    const { log: reopened, records, logger: reopenLogger } = await openLog(dir);
+    assert.deepEqual(simplify(records), simplify([
+      { type: 1, payload: Buffer.from('before') },
+      { type: 2, payload: Buffer.from('refused-1') },
+      { type: 2, payload: Buffer.from('refused-2') },
+      { type: 3, payload: Buffer.from('later') },
+      { type: 4, payload: Buffer.from('after') },
+    ]));
+    assert.equal(reopenLogger.at('warn').length, 0, 'no torn tail: the retry wrote over the partial bytes');
+    await reopened.close();
+  });
+
+  void test('a segment that cannot be created for lack of space is created by the next sync; what was synced stays synced', async () => {
+    const dir = tempDir('seglog-enospc-create');
+    const { log } = await openLog(dir, { segmentSizeBytes: 64 });
+    const open = mock.method(fs, 'open', (_path: string, _flags: string, callback: (err: Error | null, fd?: number) => void) => {
+      setImmediate(() => callback(Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' })));
+    });
+    try {
+      // Past segmentSizeBytes: the sync writes and fdatasyncs segment 1, then cannot start segment 2.
+      log.append([{ type: 1, payload: Buffer.alloc(80, 1) }]);
+      await assert.rejects(log.sync(), DiskFullError);
+      assert.equal(log.segments().length, 1);
+      assert.equal(log.currentSegment, 2, 'appends already go to the segment to come');
+      log.append([{ type: 2, payload: Buffer.from('waits') }]);
+      await assert.rejects(log.sync(), DiskFullError);
+    } finally {
+      open.mock.restore();
+    }
+    await log.sync();
+    assert.deepEqual(log.segments().map((info) => [info.segment, info.recordCount]), [[1, 1], [2, 1]]);
+    await log.close();
+    const { log: reopened, records } = await openLog(dir, { segmentSizeBytes: 64 });
+    assert.deepEqual(records.map((record) => [record.segment, record.type]), [[1, 1], [2, 2]]);
     await reopened.close();
   });
 });

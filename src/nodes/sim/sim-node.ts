@@ -32,6 +32,12 @@ export interface SimNodeOptions {
   readonly zoneName?: string;
   /** TCP port to listen on (127.0.0.1); 0 = any free port. */
   readonly port?: number;
+  /**
+   * The IP the packet server binds instead of 127.0.0.1, on the same port; the registered
+   * address stays 127.0.0.1:<port>, where something else (the chaos suite's task proxy, which
+   * cuts the leader's links to the nodes) listens and relays. Default 127.0.0.1.
+   */
+  readonly listenHost?: string;
   /** Raft ports reported at registration (nothing listens on them). Default: listen port + 20 / + 21. */
   readonly heartbeatPort?: string;
   readonly replicaPort?: string;
@@ -177,9 +183,9 @@ export abstract class SimNode {
         this.port = port;
         const info = await this.register(saved.partitions.length > 0);
         this.afterRestart(info);
-        await this.server.listen('127.0.0.1', port);
+        await this.server.listen(this.o.listenHost ?? '127.0.0.1', port);
       } else {
-        this.port = await this.server.listen('127.0.0.1', port);
+        this.port = await this.server.listen(this.o.listenHost ?? '127.0.0.1', port);
         this.persist();
         await this.register(false);
       }

@@ -13,6 +13,11 @@
 // - A failed write or fdatasync is sticky in the segment log: every later save/compact rejects
 //   (StoreFailedError) and the owner must stop the node and reopen (open re-scans and cuts the
 //   tail). The memory view may then hold what never reached the disk; it is never written again.
+// - Except a write refused for lack of space (DiskFullError): the records stay pending in the
+//   segment log, in order, and the memory view keeps them (it still equals the replay of the
+//   records appended). retryPending() writes them; until it succeeds the caller must treat the
+//   save as not durable (no acks, no votes, no apply). A later save or compact appends behind
+//   them, so their order on disk is the order of the calls, whatever succeeds first.
 // - compact(index) records the snapshot meta durably and drops entries <= index, then deletes
 //   whole segments that hold nothing a restart needs (segment-liveness.ts).
 //
@@ -37,6 +42,8 @@ import {
   type SnapshotMeta,
 } from '../core/index.js';
 import { limitSize } from '../core/storage.js';
+import type { DiskFaults } from '../../storage/disk-faults.js';
+import type { DiskSpaceReporter } from '../../storage/disk-space.js';
 import { SegmentCorruptError } from '../../storage/errors.js';
 import type { CloseReport } from '../../storage/gate.js';
 import type { StoreLogger } from '../../storage/logger.js';
@@ -59,6 +66,10 @@ export interface RaftLogStoreOptions {
   /** compact() rotates first when the current segment holds at least this much (see header). */
   readonly compactRotateMinBytes?: number;
   readonly closeWarnAfterMs?: number;
+  /** Told when a write is refused for lack of space, and when writes succeed again. */
+  readonly diskSpace?: DiskSpaceReporter;
+  /** Chaos runs and tests only: injected slow, full or failing disk calls (SegmentLog). */
+  readonly faults?: DiskFaults;
 }
 
 /** One Ready's durable part; a Ready satisfies it. Missing fields mean "nothing". */
@@ -121,6 +132,8 @@ export class RaftLogStore implements RaftStorage, AsyncDisposable {
         maxRecordBytes: maxEntryDataBytes + ENTRY_HEADER_BYTES,
         maxPendingBytes: Math.max(options.maxPendingBytes ?? MAX_PENDING_BYTES_DEFAULT, 2 * (maxEntryDataBytes + ENTRY_HEADER_BYTES)),
         closeWarnAfterMs: options.closeWarnAfterMs,
+        diskSpace: options.diskSpace,
+        faults: options.faults,
       },
       (record) => {
         lastSegment = record.segment;
@@ -350,6 +363,15 @@ export class RaftLogStore implements RaftStorage, AsyncDisposable {
     } finally {
       this.#compacting = false;
     }
+  }
+
+  /**
+   * After a save or compact rejected with DiskFullError: writes the records they left pending,
+   * with one fdatasync. Resolves once they are durable; rejects with DiskFullError while there
+   * is still no room (try again later), with anything else as save does.
+   */
+  async retryPending(): Promise<void> {
+    await this.#log.sync();
   }
 
   /** Refuses new writes at once, waits for the one in flight, closes the file. Idempotent. */
