@@ -18,6 +18,7 @@ import type { FastifyRequest } from 'fastify';
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import { FORWARDED_BY_HEADER } from './forward.js';
 import type { Params } from './params.js';
+import { abortableSleep } from '../util/sleep.js';
 
 export interface ApiLimits {
   /** Largest request body (form, JSON, node reports). */
@@ -284,24 +285,10 @@ export class RouteQpsLimiter {
       throw new ApiBusyError(path, 'route_qps', `over the limit of ${bucket.limit.limit} requests per second (waited up to ${bucket.limit.timeoutSec} s)`);
     }
     bucket.nextFreeMs = bucket.limit.limit > 0 ? at + 1000 / bucket.limit.limit : Number.POSITIVE_INFINITY;
-    if (waitMs > 0) await sleep(waitMs, signalOf());
+    if (waitMs > 0) await abortableSleep(waitMs, signalOf());
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 // --- config (master.json `apiLimits`) --------------------------------------------------------------
 

@@ -71,11 +71,19 @@ interface DataPartitionsView {
  */
 async function assertWholeOrGone(cluster: MasterCluster, nodes: SimNodes, name: string): Promise<'whole' | 'gone'> {
   const leader = await cluster.leader();
-  const vol = await get(leader, '/admin/getVol', { name });
+  // A create in progress shows in getVol (its intent) until it finishes or a new leader rolls it
+  // back: wait for either end, not for the first answer (a loaded machine sees the middle).
+  let vol = await get(leader, '/admin/getVol', { name });
+  let dpsReply = await get<DataPartitionsView | null>(leader, '/client/partitions', { name });
+  await until(`${name} to be whole or gone (getVol ${vol.code}, partitions ${dpsReply.code})`, async () => {
+    vol = await get(leader, '/admin/getVol', { name });
+    dpsReply = await get<DataPartitionsView | null>(leader, '/client/partitions', { name });
+    return vol.code !== 0 || (dpsReply.code === 0 && dpsReply.data !== null && dpsReply.data.DataPartitions.length === 3);
+  });
   let lastSeen = '';
   if (vol.code === 0) {
     const mps = (await get<MetaPartitionView[]>(leader, '/client/metaPartitions', { name })).data;
-    const dps = (await get<DataPartitionsView>(leader, '/client/partitions', { name })).data.DataPartitions;
+    const dps = dpsReply.data!.DataPartitions;
     assert.equal(mps.length, 3);
     assert.equal(dps.length, 3);
     const expected = {

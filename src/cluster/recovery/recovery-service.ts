@@ -22,6 +22,7 @@ import type { CensusRegistration, CensusTarget } from './census.js';
 import { RecoveryCensus } from './census.js';
 import type { RecoveryPlan } from './plan.js';
 import { planRecovery } from './plan.js';
+import { abortableSleep } from '../../util/sleep.js';
 
 /** What `cubemaster recover` asks of this member. */
 export interface RecoveryRequest {
@@ -183,7 +184,7 @@ export class RecoveryService implements RecoveryPort {
     const roundMs = this.deps.roundIntervalMs ?? 1_000;
     for (;;) {
       this.heartbeat(census.allTargets());
-      await sleep(roundMs, signal);
+      await abortableSleep(roundMs, signal);
       const everyoneAnswered = census.pending().length === 0 && census.reportedCount > 0;
       if (everyoneAnswered || this.deps.clock.nowMs() >= this.deadlineMs) return;
     }
@@ -300,13 +301,13 @@ export class RecoveryService implements RecoveryPort {
         if (signal.aborted || !(e instanceof ReplicationError) || attempt >= ADOPT_TRIES_MAX) throw e;
         this.lastError = e.message;
         this.deps.logger?.warn({ attempt, err: e.message }, 'recovery proposal failed; retrying');
-        await sleep(Math.min(5_000, 200 * 2 ** attempt), signal);
+        await abortableSleep(Math.min(5_000, 200 * 2 ** attempt), signal);
       }
     }
   }
 
   private async until(ready: () => boolean, signal: AbortSignal): Promise<void> {
-    while (!ready()) await sleep(WAIT_STEP_MS, signal);
+    while (!ready()) await abortableSleep(WAIT_STEP_MS, signal);
   }
 }
 
@@ -317,20 +318,3 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Resolves after `ms`; rejects as soon as the signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
