@@ -104,7 +104,10 @@ export async function removeDeletedVols(deps: CleanupDeps, signal: AbortSignal, 
 export class OrphanTracker {
   private readonly firstSeen = new Map<string, number>();
 
-  /** Replicas reported by nodes that nothing accounts for and that outlived the grace period. */
+  /**
+   * Replicas reported by nodes that nothing accounts for and that outlived the grace period.
+   * `nowMs` is this member's monotonic clock (Clock.monoMs): the tracker is local and in memory.
+   */
   due(model: ModelView, ops: DomainOps, nowMs: number, graceMs = ORPHAN_GRACE_MS): { kind: 'meta' | 'data'; id: number; addr: string }[] {
     if (recoveryCollecting(model)) {
       this.firstSeen.clear();
