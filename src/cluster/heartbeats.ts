@@ -10,10 +10,12 @@
 // what users see (ReportTime) and with this member's monotonic clock for every liveness and
 // freshness decision, so an NTP step or a resumed VM neither keeps a silent node active (a
 // backward step used to put older reports in the future) nor expires live nodes early (a
-// forward step). The monotonic stamp exists only on the member that took the report: a member
-// that stops leading forgets its live state (clearLive), so a new leader ages a node from the
-// first report the node sends to it, never from another member's (or process's) clock; until
-// then the node is inactive, as above, which is the grace a new Go leader gives too.
+// forward step). CubeFS behaves the same: its ReportTime is a Go time.Now(), whose monotonic
+// reading time.Since uses in checkHeartbeat. The monotonic stamp exists only on the member that
+// took the report: a member that stops leading forgets its live state (clearLive), so a new
+// leader ages a node from the first report the node sends to it, never from another member's
+// (or process's) clock; until then the node is inactive, as above, which is the grace a new Go
+// leader gives too.
 
 import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index.js';
 import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
