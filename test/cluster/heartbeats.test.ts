@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { applyDataHeartbeat, applyMetaHeartbeat, checkLiveness, clearLive, NODE_LIVENESS_TIMEOUT_MS, type ReportInstant } from '../../src/cluster/heartbeats.js';
 import type { Clock } from '../../src/cluster/sources.js';
 import { dataNodeLive, metaNodeLive, type ModelState } from '../../src/model/index.js';
-import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../../src/nodes/heartbeat-report.js';
 import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok } from '../model/helpers.js';
+import { dataReport, metaReport } from './heartbeat-reports.js';
 
 const T_WALL_MS = Date.UTC(2026, 11, 7, 6, 0, 0);
 const HOUR_MS = 3_600_000;
@@ -46,33 +46,6 @@ const META_KEEPS = '10.0.0.1:17210';
 const META_STOPS = '10.0.0.2:17210';
 const DATA_KEEPS = '10.0.0.3:17310';
 const DATA_STOPS = '10.0.0.4:17310';
-
-function metaReport(): MetaNodeHeartbeatReport {
-  return { zoneName: '', total: 4n << 30n, used: 1n << 20n, ratio: 0, nodeMemTotal: 0n, nodeMemUsed: 0n, cpuUtil: 0, status: 1, result: '', receivedForbidWriteOpOfProtoVer0: false, metaPartitions: [] };
-}
-
-function dataReport(): DataNodeHeartbeatReport {
-  return {
-    total: 1n << 40n,
-    used: 0n,
-    available: 1n << 40n,
-    totalPartitionSize: 0n,
-    remainingCapacity: 0n,
-    createdPartitionCount: 0,
-    maxCapacity: 0n,
-    startTimeSec: 0n,
-    zoneName: 'default',
-    status: 1,
-    result: '',
-    dataPartitions: [],
-    allDisks: [],
-    diskStats: [],
-    badDisks: [],
-    lostDisks: [],
-    cpuUtil: 0,
-    receivedForbidWriteOpOfProtoVer0: false,
-  };
-}
 
 interface Cluster {
   readonly state: ModelState;
