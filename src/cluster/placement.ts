@@ -3,8 +3,9 @@
 // spec 6 for liveness). The leader decides placement from the model and the live heartbeat data
 // before it proposes, so the command carries the result and apply stays deterministic
 // (ARCHITECTURE.md, "A change of state flows one way"). These functions are pure: no clock
-// (`monoNowMs` is an input; it decides eligibility only, never enters the command), no randomness, no I/O, nothing written; the same model and request give
-// the same answer, whatever the insertion order of the model's maps.
+// (`monoNowMs` is an input; it decides eligibility only and never enters the command), no
+// randomness, no I/O, nothing written; the same model and request give the same answer,
+// whatever the insertion order of the model's maps.
 //
 // Rules.
 // 1. Eligible node: registered (a record in the model), its live state `isActive` and
