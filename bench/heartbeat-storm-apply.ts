@@ -140,8 +140,8 @@ export function reportCosts(dataPartitions: readonly number[] = [7, 300], metaPa
     });
     const rounds = Math.max(20, Math.floor(200_000 / Math.max(1, n * 20)));
     const parseUs = timeUs(rounds, () => parseNodeResponse('dataNode', body));
-    const steadyUs = timeUs(rounds * 4, () => applyDataHeartbeat(state, DATA_ADDR, reports[0], 1, 'localhost:17310'));
-    const movingUs = timeUs(rounds * 4, (i) => applyDataHeartbeat(state, DATA_ADDR, reports[i % 2], 1, 'localhost:17310'));
+    const steadyUs = timeUs(rounds * 4, () => applyDataHeartbeat(state, DATA_ADDR, reports[0], { wallMs: 1, monoMs: 1 }, 'localhost:17310'));
+    const movingUs = timeUs(rounds * 4, (i) => applyDataHeartbeat(state, DATA_ADDR, reports[i % 2], { wallMs: 1, monoMs: 1 }, 'localhost:17310'));
     out.push({ label: `data node, ${n} partitions`, bodyBytes: body.length, parseUs, applyUs: steadyUs });
     out.push({ label: `  1 partition moved`, bodyBytes: body.length, parseUs, applyUs: movingUs });
   }
@@ -149,7 +149,7 @@ export function reportCosts(dataPartitions: readonly number[] = [7, 300], metaPa
   const parsed = parseNodeResponse('metaNode', meta);
   if (parsed.kind !== 'metaHeartbeat') throw new Error('not a meta heartbeat');
   const parseUs = timeUs(2000, () => parseNodeResponse('metaNode', meta));
-  const applyUs = timeUs(8000, () => applyMetaHeartbeat(state, META_ADDR, parsed.report, 1, 'localhost:17210'));
+  const applyUs = timeUs(8000, () => applyMetaHeartbeat(state, META_ADDR, parsed.report, { wallMs: 1, monoMs: 1 }, 'localhost:17210'));
   out.push({ label: `meta node, ${metaPartitions} partitions`, bodyBytes: meta.length, parseUs, applyUs });
   return out;
 }

@@ -68,10 +68,10 @@ export function zoneName(z: number): string {
 /** Fresh, active, writable live state for every node, as after one round of heartbeats. */
 export function markAllLive(state: ModelState, nowMs: number): void {
   for (const id of state.metaNodes.keys()) {
-    setMetaNodeLive(state, id, { isActive: true, isWritable: true, reportTimeMs: nowMs, totalWeight: 64 * 2 ** 30, usedWeight: 2 ** 30, ratio: 1 / 64, threshold: 0.75 });
+    setMetaNodeLive(state, id, { isActive: true, isWritable: true, reportTimeMs: nowMs, reportMonoMs: nowMs, totalWeight: 64 * 2 ** 30, usedWeight: 2 ** 30, ratio: 1 / 64, threshold: 0.75 });
   }
   for (const id of state.dataNodes.keys()) {
-    setDataNodeLive(state, id, { isActive: true, isWritable: true, reportTimeMs: nowMs, totalWeight: DATA_NODE_SPACE_BYTES, usedWeight: 0, availableSpace: DATA_NODE_SPACE_BYTES });
+    setDataNodeLive(state, id, { isActive: true, isWritable: true, reportTimeMs: nowMs, reportMonoMs: nowMs, totalWeight: DATA_NODE_SPACE_BYTES, usedWeight: 0, availableSpace: DATA_NODE_SPACE_BYTES });
   }
 }
 
@@ -146,7 +146,7 @@ export async function buildCluster(size: ClusterSize, o: BuildOptions): Promise<
   let dataPlaceCalls = 0;
   const placeData = (count: number, zoneNames: string[], crossZone: boolean): PartitionPeer[][] => {
     const t = performance.now();
-    const peers = placeDataPartitions(state, { count, replicaNum: REPLICAS, zoneNames, crossZone, nowMs, mediaType: 1, partitionSizeBytes: DP_SIZE_BYTES });
+    const peers = placeDataPartitions(state, { count, replicaNum: REPLICAS, zoneNames, crossZone, monoNowMs: nowMs, mediaType: 1, partitionSizeBytes: DP_SIZE_BYTES });
     dataPlaceMs += performance.now() - t;
     dataPlaceCalls += 1;
     return peers;
@@ -159,7 +159,7 @@ export async function buildCluster(size: ClusterSize, o: BuildOptions): Promise<
     const zone = crossZone ? '' : zoneName(pinned++ % size.zones);
     const zoneNames = zone === '' ? [] : [zone];
     const tm = performance.now();
-    const mpPeers = placeMetaPartitions(state, { count: MP_COUNT, replicaNum: REPLICAS, zoneNames, crossZone, nowMs });
+    const mpPeers = placeMetaPartitions(state, { count: MP_COUNT, replicaNum: REPLICAS, zoneNames, crossZone, monoNowMs: nowMs });
     metaPlaceMs += performance.now() - tm;
     const first = Math.min(share, DP_BATCH_MAX);
     const dpPeers = first > 0 ? placeData(first, zoneNames, crossZone) : [];

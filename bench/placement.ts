@@ -176,7 +176,7 @@ async function placementPhase(): Promise<void> {
     let spread: Spread | null = null;
     for (let r = 0; r < RUNS; r++) {
       const t = performance.now();
-      const placed = placeDataPartitions(applier.state, { count, replicaNum: 3, zoneNames: [], crossZone, nowMs, mediaType: 1, partitionSizeBytes: 120n * 1_073_741_824n });
+      const placed = placeDataPartitions(applier.state, { count, replicaNum: 3, zoneNames: [], crossZone, monoNowMs: nowMs, mediaType: 1, partitionSizeBytes: 120n * 1_073_741_824n });
       times.push(performance.now() - t);
       spread ??= answerSpread(placed, applier.state.dataNodes.keys());
     }

@@ -4,6 +4,7 @@
 import type { ClusterService } from '../cluster/cluster.js';
 import type { NodeService } from '../cluster/nodes.js';
 import type { RaftControl, Replicator } from '../cluster/ports.js';
+import type { Clock } from '../cluster/sources.js';
 import type { DomainOps } from '../cluster/domain-ops.js';
 import type { HostNames } from '../cluster/host-names.js';
 import type { PartitionService } from '../cluster/partitions.js';
@@ -73,7 +74,8 @@ export interface ApiContext {
   readonly taskQueue: TaskQueue;
   /** The recovery round's share of node traffic (docs/recovery.md); null on an API without one. */
   readonly recovery: RecoveryPort | null;
-  readonly clock: { nowMs(): number };
+  /** Wall time for what is stored and shown; monotonic time for node liveness (sources.ts). */
+  readonly clock: Clock;
   /** Host names of node IPs, for DomainAddr in node views (cluster/host-names.ts). */
   readonly hostNames: HostNames;
   readonly forwarder: LeaderForwarder;

@@ -104,8 +104,11 @@ export async function removeDeletedVols(deps: CleanupDeps, signal: AbortSignal, 
 export class OrphanTracker {
   private readonly firstSeen = new Map<string, number>();
 
-  /** Replicas reported by nodes that nothing accounts for and that outlived the grace period. */
-  due(model: ModelView, ops: DomainOps, nowMs: number, graceMs = ORPHAN_GRACE_MS): { kind: 'meta' | 'data'; id: number; addr: string }[] {
+  /**
+   * Replicas reported by nodes that nothing accounts for and that outlived the grace period.
+   * `monoNowMs` is this member's monotonic clock (Clock.monoMs): the tracker is local and in memory.
+   */
+  due(model: ModelView, ops: DomainOps, monoNowMs: number, graceMs = ORPHAN_GRACE_MS): { kind: 'meta' | 'data'; id: number; addr: string }[] {
     if (recoveryCollecting(model)) {
       this.firstSeen.clear();
       return [];
@@ -125,9 +128,9 @@ export class OrphanTracker {
           if (inIntent.has(`${kind}/${id}`) || ops.ownsPartition(kind, id) || isPreLossPartition(model, kind, id)) continue;
           const key = `${kind}/${id}/${addr}`;
           seen.add(key);
-          const first = this.firstSeen.get(key) ?? nowMs;
+          const first = this.firstSeen.get(key) ?? monoNowMs;
           this.firstSeen.set(key, first);
-          if (nowMs - first >= graceMs && out.length < CLEANUP_BATCH_MAX) out.push({ kind, id, addr });
+          if (monoNowMs - first >= graceMs && out.length < CLEANUP_BATCH_MAX) out.push({ kind, id, addr });
         }
       }
     };
@@ -143,10 +146,10 @@ export class OrphanTracker {
 }
 
 /** Delete the orphans that are due; their live reports are dropped so a view never shows them. */
-export async function sweepOrphans(deps: CleanupDeps, tracker: OrphanTracker, nowMs: number, signal: AbortSignal, graceMs = ORPHAN_GRACE_MS): Promise<number> {
+export async function sweepOrphans(deps: CleanupDeps, tracker: OrphanTracker, monoNowMs: number, signal: AbortSignal, graceMs = ORPHAN_GRACE_MS): Promise<number> {
   const model = deps.replicator.model;
   let deleted = 0;
-  for (const o of tracker.due(model, deps.ops, nowMs, graceMs)) {
+  for (const o of tracker.due(model, deps.ops, monoNowMs, graceMs)) {
     if (signal.aborted) break;
     const failed = await deletePartitionsOnNodes(deps.nodes, o.kind, [{ id: o.id, addr: o.addr }], signal);
     if (failed.length > 0) continue;

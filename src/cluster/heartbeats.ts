@@ -5,11 +5,28 @@
 // Live state is not replicated (live-state.ts): only the member that receives the reports, the
 // leader, holds it. A new leader starts with every node inactive until its first heartbeats,
 // as the Go master does after loadMetadata.
+//
+// Ages are monotonic (docs/faults.md "Clock jumps"): a report is stamped with the wall clock for
+// what users see (ReportTime) and with this member's monotonic clock for every liveness and
+// freshness decision, so an NTP step or a resumed VM neither keeps a silent node active (a
+// backward step used to put older reports in the future) nor expires live nodes early (a
+// forward step). CubeFS behaves the same: its ReportTime is a Go time.Now(), whose monotonic
+// reading time.Since uses in checkHeartbeat. The monotonic stamp exists only on the member that
+// took the report: a member that stops leading forgets its live state (clearLive), so a new
+// leader ages a node from the first report the node sends to it, never from another member's
+// (or process's) clock; until then the node is inactive, as above, which is the grace a new Go
+// leader gives too.
 
 import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index.js';
 import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
 import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
 import { observeHeartbeatApplied } from './heartbeat-metrics.js';
+
+/** When this member took a report: wall clock (shown as ReportTime) and monotonic (aged). */
+export interface ReportInstant {
+  readonly wallMs: number;
+  readonly monoMs: number;
+}
 
 /** Go's data node rule: writable only with more than 10 GB available and unused. */
 export const DATA_NODE_RESERVED_BYTES = 10 * 1024 ** 3;
@@ -22,7 +39,7 @@ export const META_NODE_MEMORY_THRESHOLD = 0.75;
  * Applies a meta node's heartbeat; false when no meta node has that addr. Observes the apply time
  * and, when the node was active, the time since its previous report (heartbeat-metrics.ts).
  */
-export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
+export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: MetaNodeHeartbeatReport, at: ReportInstant, domainAddr = ''): boolean {
   const startedMs = performance.now();
   const node = metaNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
@@ -35,7 +52,8 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
     isActive: true,
     domainAddr,
     isWritable: !node.rdOnly && report.ratio < META_NODE_MEMORY_THRESHOLD,
-    reportTimeMs: nowMs,
+    reportTimeMs: at.wallMs,
+    reportMonoMs: at.monoMs,
     totalWeight: total,
     usedWeight: used,
     maxMemAvailWeight: Math.max(0, total - used),
@@ -57,17 +75,18 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
       dentryCount: p.dentryCount,
       status: p.status,
       isLeader: p.isLeader,
-      reportTimeMs: nowMs,
+      reportTimeMs: at.wallMs,
+    reportMonoMs: at.monoMs,
       forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
     replicasOf(model.live.metaReplicas, p.partitionId).set(node.addr, replica);
   }
-  observeHeartbeatApplied('meta', performance.now() - startedMs, report.metaPartitions.length, previous.isActive ? nowMs - previous.reportTimeMs : null);
+  observeHeartbeatApplied('meta', performance.now() - startedMs, report.metaPartitions.length, previous.isActive ? at.monoMs - previous.reportMonoMs : null);
   return true;
 }
 
 /** Applies a data node's heartbeat; false when no data node has that addr. Observed as for meta nodes. */
-export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, nowMs: number, domainAddr = ''): boolean {
+export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: DataNodeHeartbeatReport, at: ReportInstant, domainAddr = ''): boolean {
   const startedMs = performance.now();
   const node = dataNodeByAddr(model, nodeAddr);
   if (node === undefined) return false;
@@ -82,7 +101,8 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
     isActive: true,
     domainAddr,
     isWritable: writable,
-    reportTimeMs: nowMs,
+    reportTimeMs: at.wallMs,
+    reportMonoMs: at.monoMs,
     totalWeight: total,
     usedWeight: used,
     availableSpace: available,
@@ -116,12 +136,13 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
       usedBytes: p.usedBytes,
       fileCount: p.extentCount,
       diskPath: p.diskPath,
-      reportTimeMs: nowMs,
+      reportTimeMs: at.wallMs,
+    reportMonoMs: at.monoMs,
       forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
     replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
   }
-  observeHeartbeatApplied('data', performance.now() - startedMs, report.dataPartitions.length, previous.isActive ? nowMs - previous.reportTimeMs : null);
+  observeHeartbeatApplied('data', performance.now() - startedMs, report.dataPartitions.length, previous.isActive ? at.monoMs - previous.reportMonoMs : null);
   return true;
 }
 
@@ -151,18 +172,29 @@ function replicasOf<R>(map: Map<number, Map<string, R>>, partitionId: number): M
   return m;
 }
 
-/** Marks nodes inactive whose last report is older than the timeout; returns how many changed. */
-export function checkLiveness(model: ModelView, nowMs: number, timeoutMs = NODE_LIVENESS_TIMEOUT_MS): { meta: number; data: number } {
+/**
+ * Whether a report taken at monotonic `reportMonoMs` on this member is at most `timeoutMs` old at
+ * monotonic `monoNowMs` (both from Clock.monoMs of this process).
+ */
+export function reportIsFresh(reportMonoMs: number, monoNowMs: number, timeoutMs = NODE_LIVENESS_TIMEOUT_MS): boolean {
+  return monoNowMs - reportMonoMs <= timeoutMs;
+}
+
+/**
+ * Marks nodes inactive whose last report on this member is older than the timeout, aged on the
+ * monotonic clock (`monoNowMs` = Clock.monoMs); returns how many changed.
+ */
+export function checkLiveness(model: ModelView, monoNowMs: number, timeoutMs = NODE_LIVENESS_TIMEOUT_MS): { meta: number; data: number } {
   let meta = 0;
   let data = 0;
   for (const [id, live] of model.live.metaNodes) {
-    if (live.isActive && nowMs - live.reportTimeMs > timeoutMs) {
+    if (live.isActive && !reportIsFresh(live.reportMonoMs, monoNowMs, timeoutMs)) {
       model.live.metaNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
       meta++;
     }
   }
   for (const [id, live] of model.live.dataNodes) {
-    if (live.isActive && nowMs - live.reportTimeMs > timeoutMs) {
+    if (live.isActive && !reportIsFresh(live.reportMonoMs, monoNowMs, timeoutMs)) {
       model.live.dataNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
       data++;
     }

@@ -27,7 +27,7 @@ import {
 import type { NodeTaskClient } from '../nodes/task-client.js';
 import { CubeCode, OperatingError, ParamError, ReplicationError } from '../util/errors.js';
 import type { DomainOps, OpClaims } from './domain-ops.js';
-import { NODE_LIVENESS_TIMEOUT_MS, reportedMaxInodeId } from './heartbeats.js';
+import { reportedMaxInodeId, reportIsFresh } from './heartbeats.js';
 import { createDataPartitionsOnNodes, createMetaPartitionsOnNodes, deletePartitionsOnNodes, membersOf, replicaTargets, settleAll } from './node-tasks.js';
 import { placeDataPartitions, placeMetaPartitions } from './placement.js';
 import type { CallOptions, Replicator } from './ports.js';
@@ -104,7 +104,7 @@ export class PartitionService {
         replicaNum: vol.mpReplicaNum,
         zoneNames: zonesOf(vol),
         crossZone: vol.settings.crossZone,
-        nowMs: this.deps.clock.nowMs(),
+        monoNowMs: this.deps.clock.monoMs(),
       });
       let start = newEnd + 1n;
       const plans: (NewMetaPartition & { volName: string })[] = ids.map((id, i) => {
@@ -155,7 +155,7 @@ export class PartitionService {
         replicaNum: vol.dpReplicaNum,
         zoneNames: zonesOf(vol),
         crossZone: vol.settings.crossZone,
-        nowMs: this.deps.clock.nowMs(),
+        monoNowMs: this.deps.clock.monoMs(),
         mediaType,
         partitionSizeBytes: vol.dpSizeBytes,
       });
@@ -198,7 +198,7 @@ export class PartitionService {
     if (kind === 'meta') claims.claimMetaPartitions([partitionId]);
     else claims.claimDataPartitions([partitionId]);
     if (kind === 'meta') this.checkCanGoOffline(record as MetaPartitionRecord, fromAddr);
-    const target = pickReplacement(this.model, kind, record.peers.map((p) => p.nodeId), this.deps.clock.nowMs());
+    const target = pickReplacement(this.model, kind, record.peers.map((p) => p.nodeId), this.deps.clock.monoMs());
     if (target === null) {
       const error = new OperatingError(kind === 'meta' ? CubeCode.NoMetaNodeToCreateMetaPartition : CubeCode.NoDataNodeToCreateDataPartition, `no enough ${kind} nodes for creating a ${kind} partition`);
       throw kind === 'meta' ? migrateMetaPartitionError(record as MetaPartitionRecord, error) : error;
@@ -238,8 +238,9 @@ export class PartitionService {
    */
   private checkCanGoOffline(mp: MetaPartitionRecord, fromAddr: string): void {
     const majority = Math.floor(mp.replicaNum / 2) + 1;
+    const monoNowMs = this.deps.clock.monoMs();
     const live = [...(this.model.live.metaReplicas.get(mp.id)?.values() ?? [])].filter(
-      (r) => mp.peers.some((p) => p.addr === r.addr) && metaNodeLive(this.model, r.nodeId).isActive && this.deps.clock.nowMs() - r.reportTimeMs <= NODE_LIVENESS_TIMEOUT_MS,
+      (r) => mp.peers.some((p) => p.addr === r.addr) && metaNodeLive(this.model, r.nodeId).isActive && reportIsFresh(r.reportMonoMs, monoNowMs),
     );
     if (live.length < majority) throw migrateMetaPartitionError(mp, new OperatingError(CubeCode.InternalError, 'no enough replica'));
     if (live.length === majority && live.some((r) => r.addr === fromAddr)) {
@@ -323,15 +324,18 @@ export function zonesOf(vol: VolRecord): string[] {
   return vol.settings.zoneName.split(',').filter((z) => z !== '');
 }
 
-/** The least-loaded active, writable node of the kind that holds none of `exclude`. */
-export function pickReplacement(model: ModelView, kind: 'meta' | 'data', exclude: readonly number[], nowMs: number): PartitionPeer | null {
+/**
+ * The least-loaded active, writable node of the kind that holds none of `exclude` and reported
+ * within the liveness timeout before `monoNowMs` (this member's Clock.monoMs).
+ */
+export function pickReplacement(model: ModelView, kind: 'meta' | 'data', exclude: readonly number[], monoNowMs: number): PartitionPeer | null {
   let best: { peer: PartitionPeer; load: number } | null = null;
   const counts = kind === 'meta' ? model.index.replicasByMetaNode : model.index.replicasByDataNode;
   const nodes = kind === 'meta' ? model.metaNodes.values() : model.dataNodes.values();
   for (const node of nodes) {
     if (exclude.includes(node.id) || node.rdOnly) continue;
     const live = kind === 'meta' ? metaNodeLive(model, node.id) : dataNodeLive(model, model.dataNodes.get(node.id)!);
-    if (!live.isActive || !live.isWritable || nowMs - live.reportTimeMs > 18_000) continue;
+    if (!live.isActive || !live.isWritable || !reportIsFresh(live.reportMonoMs, monoNowMs)) continue;
     const load = counts.get(node.id) ?? 0;
     if (best === null || load < best.load || (load === best.load && node.id < best.peer.nodeId)) best = { peer: { nodeId: node.id, addr: node.addr }, load };
   }

@@ -3,13 +3,15 @@
 // spec 6 for liveness). The leader decides placement from the model and the live heartbeat data
 // before it proposes, so the command carries the result and apply stays deterministic
 // (ARCHITECTURE.md, "A change of state flows one way"). These functions are pure: no clock
-// (`nowMs` is an input), no randomness, no I/O, nothing written; the same model and request give
-// the same answer, whatever the insertion order of the model's maps.
+// (`monoNowMs` is an input; it decides eligibility only and never enters the command), no
+// randomness, no I/O, nothing written; the same model and request give the same answer,
+// whatever the insertion order of the model's maps.
 //
 // Rules.
 // 1. Eligible node: registered (a record in the model), its live state `isActive` and
-//    `isWritable`, its last heartbeat at most HEARTBEAT_TIMEOUT_MS before `nowMs` (spec 6: a
-//    node silent for more than 18 s is inactive; we do not wait for the next 6 s check), not
+//    `isWritable`, its last heartbeat at most HEARTBEAT_TIMEOUT_MS before `monoNowMs` on this
+//    member's monotonic clock (spec 6: a node silent for more than 18 s is inactive; we do not
+//    wait for the next 6 s check; monotonic so that a wall-clock step changes nothing), not
 //    `rdOnly`, for data nodes not `toBeOffline` (being decommissioned), and holding fewer
 //    replicas than the cluster's `maxMpCntLimit` / `maxDpCntLimit` (0 = the CubeFS defaults
 //    300 / 3000). Meta nodes: memory `ratio` below `threshold`, where threshold 0 means not
@@ -72,8 +74,8 @@ export interface PlacementRequest {
   /** Zones allowed; [] = any zone. */
   readonly zoneNames: readonly string[];
   readonly crossZone: boolean;
-  /** Unix ms of the proposer, for heartbeat freshness. */
-  readonly nowMs: number;
+  /** The proposer's monotonic ms (Clock.monoMs), for heartbeat freshness against reportMonoMs. */
+  readonly monoNowMs: number;
 }
 
 export interface DataPlacementRequest extends PlacementRequest {
@@ -144,7 +146,7 @@ export function placeMetaPartitions(model: ModelView, req: PlacementRequest): Pa
         const eligible =
           live.isActive &&
           live.isWritable &&
-          fresh(live.reportTimeMs, req.nowMs) &&
+          fresh(live.reportMonoMs, req.monoNowMs) &&
           !node.rdOnly &&
           (live.threshold <= 0 || live.ratio < live.threshold) &&
           load < limit;
@@ -176,7 +178,7 @@ export function placeDataPartitions(model: ModelView, req: DataPlacementRequest)
         const live = dataNodeLive(model, node);
         const load = model.index.replicasByDataNode.get(id) ?? 0;
         let capLeft = 0;
-        if (live.isActive && live.isWritable && fresh(live.reportTimeMs, req.nowMs) && !node.rdOnly && !node.toBeOffline) {
+        if (live.isActive && live.isWritable && fresh(live.reportMonoMs, req.monoNowMs) && !node.rdOnly && !node.toBeOffline) {
           capLeft = Math.max(0, limit - load);
           if (req.partitionSizeBytes > 0n) {
             // How many more partitions of this size fit in the space the node reported.
@@ -235,7 +237,7 @@ function checkRequest(req: PlacementRequest): void {
   if (!Number.isSafeInteger(req.replicaNum) || req.replicaNum < 1 || req.replicaNum > PLACEMENT_REPLICA_NUM_MAX) {
     throw new ParamError('replicaNum', `replicaNum must be an integer in [1, ${PLACEMENT_REPLICA_NUM_MAX}]`);
   }
-  if (!Number.isFinite(req.nowMs)) throw new ParamError('nowMs', 'nowMs must be a finite number');
+  if (!Number.isFinite(req.monoNowMs)) throw new ParamError('monoNowMs', 'monoNowMs must be a finite number');
 }
 
 function partitionLimit(model: ModelView, kind: PlacementKind): number {
@@ -250,8 +252,8 @@ function wholeBytes(bytes: number): bigint {
   return Number.isFinite(bytes) && bytes > 0 ? BigInt(Math.floor(bytes)) : 0n;
 }
 
-function fresh(reportTimeMs: number, nowMs: number): boolean {
-  return nowMs - reportTimeMs <= HEARTBEAT_TIMEOUT_MS;
+function fresh(reportMonoMs: number, monoNowMs: number): boolean {
+  return monoNowMs - reportMonoMs <= HEARTBEAT_TIMEOUT_MS;
 }
 
 /** The zones named (each must exist) or every zone, keeping those `accept` takes; ascending. */

@@ -107,7 +107,7 @@ export class LeaderSchedulers {
     const c = this.config;
     const loops: Loop[] = [
       { name: 'heartbeat', intervalMs: c.heartbeatIntervalMs, initialDelayMs: 0, run: () => this.queueHeartbeats() },
-      { name: 'liveness', intervalMs: c.livenessIntervalMs, initialDelayMs: c.livenessIntervalMs, run: () => checkLiveness(this.model, this.deps.clock.nowMs()) },
+      { name: 'liveness', intervalMs: c.livenessIntervalMs, initialDelayMs: c.livenessIntervalMs, run: () => checkLiveness(this.model, this.deps.clock.monoMs()) },
       { name: 'cleanup', intervalMs: c.cleanupIntervalMs, initialDelayMs: 0, run: (s) => this.cleanup(s) },
       { name: 'split', intervalMs: c.splitCheckIntervalMs, initialDelayMs: c.splitCheckIntervalMs, run: (s) => this.checkSplits(s) },
       { name: 'top-up', intervalMs: c.topUpIntervalMs, initialDelayMs: c.topUpDelayMs, run: (s) => this.topUp(s) },
@@ -157,7 +157,9 @@ export class LeaderSchedulers {
     await sweepIntents(deps, signal);
     const nowSec = this.deps.clock.nowMs() / 1000;
     await removeDeletedVols(deps, signal, (deletedSec) => nowSec - deletedSec >= this.config.volRemovalDelayMs / 1000);
-    await sweepOrphans(deps, this.orphans, this.deps.clock.nowMs(), signal, this.config.orphanGraceMs);
+    // The orphan grace is an age measured on this member (first seen -> now): monotonic, so that a
+    // forward step of the wall clock never deletes a replica before its grace is over.
+    await sweepOrphans(deps, this.orphans, this.deps.clock.monoMs(), signal, this.config.orphanGraceMs);
   }
 
   /**
@@ -216,15 +218,17 @@ export class LeaderSchedulers {
   private async topUp(signal: AbortSignal): Promise<void> {
     const model = this.model;
     if (model.cluster === null || model.cluster.disableAutoAllocate) return;
-    const nowMs = this.deps.clock.nowMs();
+    // Monotonic: a backward wall-clock step must not stall top-ups for the size of the step.
+    const monoNowMs = this.deps.clock.monoMs();
     for (const vol of model.vols.values()) {
       if (signal.aborted) return;
       if (vol.status !== VolStatus.Normal || vol.capacityGB <= 0) continue;
-      if (nowMs - (this.topUpLastMs.get(vol.id) ?? 0) < 60_000) continue;
+      const lastMs = this.topUpLastMs.get(vol.id);
+      if (lastMs !== undefined && monoNowMs - lastMs < 60_000) continue;
       const writable = dataPartitionsOf(model, vol.id).filter((dp) => dp.status === PartitionStatus.ReadWrite && !dp.rdOnly).length;
       const missing = this.config.minWritableDataPartitions - writable;
       if (missing <= 0) continue;
-      this.topUpLastMs.set(vol.id, nowMs);
+      this.topUpLastMs.set(vol.id, monoNowMs);
       try {
         await this.deps.partitions.addDataPartitions(vol.name, missing, false, { signal, timeoutMs: this.config.proposeTimeoutMs });
         this.deps.logger?.info({ vol: vol.name, added: missing }, 'topped up data partitions');

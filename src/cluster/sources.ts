@@ -6,8 +6,14 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import { randomAlnum } from '../model/index.js';
 
 export interface Clock {
-  /** Wall-clock time, unix milliseconds. */
+  /** Wall-clock time, unix milliseconds: what is stored and shown; an NTP step moves it. */
   nowMs(): number;
+  /**
+   * Monotonic milliseconds of this process (CLOCK_MONOTONIC through performance.now()), which a
+   * wall-clock step does not move. For ages and timeouts measured on this member only (node
+   * liveness); never stored, replicated or compared across members or restarts.
+   */
+  monoMs(): number;
 }
 
 export interface RandomSource {
@@ -15,7 +21,7 @@ export interface RandomSource {
   bytes(length: number): Uint8Array;
 }
 
-export const systemClock: Clock = { nowMs: () => Date.now() };
+export const systemClock: Clock = { nowMs: () => Date.now(), monoMs: () => performance.now() };
 
 /**
  * Cryptographic random bytes, drawn from a pool refilled 64 KiB at a time: one randomFillSync per

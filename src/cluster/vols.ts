@@ -140,7 +140,7 @@ export class VolumeService {
     const dpSizeBytes = BigInt(request.dpSizeGB === 0 ? DEFAULT_DP_SIZE_GB : request.dpSizeGB) * GIB;
     const mediaType = storageClass === StorageClass.ReplicaHDD ? MediaType.HDD : MediaType.SSD;
     const nowMs = this.deps.clock.nowMs();
-    const base = { zoneNames: placeZones, crossZone: request.settings.crossZone, nowMs };
+    const base = { zoneNames: placeZones, crossZone: request.settings.crossZone, monoNowMs: this.deps.clock.monoMs() };
     let mpPeers;
     try {
       mpPeers = placeMetaPartitions(model, { ...base, count: mpCount, replicaNum: mpReplicaNum });

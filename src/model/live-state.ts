@@ -1,17 +1,20 @@
 // Heartbeat-derived state (spec 3 "Runtime-only", spec 6 heartbeat responses): node capacity and
 // activity, and the replica reports of every partition. CubeFS keeps it in memory on the leader
 // only and never persists it. Here it sits beside the replicated records but is NOT part of
-// them: not written by apply, not in any change, record or digest. This file holds only the
-// shapes (it imports nothing, so state.ts can hold a LiveState without an import circle); the
-// readers and writers are in live.ts.
+// them: not written by apply, not in any change, record or digest. That is why it may hold
+// monotonic times (reportMonoMs): they mean something only in this process of this member.
+// This file holds only the shapes (it imports nothing, so state.ts can hold a LiveState without
+// an import circle); the readers and writers are in live.ts.
 
 export interface MetaNodeLive {
   readonly isActive: boolean;
   readonly isWritable: boolean;
   /** Comma-joined host names the node reported, e.g. "localhost:17210,vm:17210". */
   readonly domainAddr: string;
-  /** Unix ms of the last heartbeat; 0 = never (views show Go's zero time). */
+  /** Unix ms of the last heartbeat; 0 = never (views show Go's zero time). Shown, never used for liveness. */
   readonly reportTimeMs: number;
+  /** This member's monotonic ms (Clock.monoMs) at the last heartbeat; what liveness ages (0 = never). */
+  readonly reportMonoMs: number;
   readonly maxMemAvailWeight: number;
   readonly totalWeight: number;
   readonly usedWeight: number;
@@ -28,8 +31,10 @@ export interface DataNodeLive {
   readonly isActive: boolean;
   readonly isWritable: boolean;
   readonly domainAddr: string;
-  /** Unix ms; before the first heartbeat CubeFS shows the time the node was added. */
+  /** Unix ms; before the first heartbeat CubeFS shows the time the node was added. Shown only. */
   readonly reportTimeMs: number;
+  /** This member's monotonic ms (Clock.monoMs) at the last heartbeat; what liveness ages (0 = never). */
+  readonly reportMonoMs: number;
   readonly totalWeight: number;
   readonly usedWeight: number;
   readonly availableSpace: number;
@@ -71,6 +76,8 @@ export interface MetaReplicaLive {
   readonly status: number;
   readonly isLeader: boolean;
   readonly reportTimeMs: number;
+  /** This member's monotonic ms at the report (see MetaNodeLive.reportMonoMs). */
+  readonly reportMonoMs: number;
   /** The node's own flag for the partition (it learns the vol's setting from heartbeat requests). */
   readonly forbidWriteOpOfProtoVer0: boolean;
 }
@@ -86,5 +93,7 @@ export interface DataReplicaLive {
   readonly fileCount: number;
   readonly diskPath: string;
   readonly reportTimeMs: number;
+  /** This member's monotonic ms at the report (see MetaNodeLive.reportMonoMs). */
+  readonly reportMonoMs: number;
   readonly forbidWriteOpOfProtoVer0: boolean;
 }

@@ -15,9 +15,10 @@ export const T_CLUSTER_MS = Date.UTC(2026, 10, 25, 18, 40, 41);
 export const ROOT_AK = '7WgP0alY4SbpIPNL';
 export const ROOT_SK = 'ClCvrTMW89UlflS2gVhh1VngU0JQ7vca';
 
+/** A clock that stands still until `set`; its monotonic reading is the same number. */
 export function fixedClock(ms: number): Clock & { set(ms: number): void } {
   let now = ms;
-  return { nowMs: () => now, set: (v) => (now = v) };
+  return { nowMs: () => now, monoMs: () => now, set: (v) => (now = v) };
 }
 
 /** Deterministic bytes: 0, 1, 2, ... 247, 0, 1... (all below 248, so none is skipped). */

@@ -14,6 +14,8 @@ import { DEFAULT_VOL_SETTINGS, makeCommand, modelDigest, setDataNodeLive, setMet
 import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok, volCreateBeginCmd } from '../model/helpers.js';
 
 const NOW_MS = Date.UTC(2026, 10, 25, 19, 0, 0);
+/** The proposer's monotonic clock: unrelated to the wall clock, as in a process. */
+const MONO_NOW_MS = 3_600_000;
 const GIB = 1_073_741_824n;
 const TIB = 1024 * 1024 * 1024 * 1024;
 
@@ -58,19 +60,19 @@ function build(zones: Readonly<Record<string, ZoneSpec>>): Built {
 }
 
 function liveMeta() {
-  return { isActive: true, isWritable: true, reportTimeMs: NOW_MS - 1000, totalWeight: 64 * 2 ** 30, usedWeight: 2 ** 30, ratio: 1 / 64, threshold: 0.75 };
+  return { isActive: true, isWritable: true, reportTimeMs: NOW_MS - 1000, reportMonoMs: MONO_NOW_MS - 1000, totalWeight: 64 * 2 ** 30, usedWeight: 2 ** 30, ratio: 1 / 64, threshold: 0.75 };
 }
 
 function liveData() {
-  return { isActive: true, isWritable: true, reportTimeMs: NOW_MS - 1000, totalWeight: 10 * TIB, usedWeight: 0, availableSpace: 10 * TIB };
+  return { isActive: true, isWritable: true, reportTimeMs: NOW_MS - 1000, reportMonoMs: MONO_NOW_MS - 1000, totalWeight: 10 * TIB, usedWeight: 0, availableSpace: 10 * TIB };
 }
 
 function metaReq(fields: Partial<PlacementRequest> = {}): PlacementRequest {
-  return { count: 1, replicaNum: 3, zoneNames: [], crossZone: false, nowMs: NOW_MS, ...fields };
+  return { count: 1, replicaNum: 3, zoneNames: [], crossZone: false, monoNowMs: MONO_NOW_MS, ...fields };
 }
 
 function dataReq(fields: Partial<DataPlacementRequest> = {}): DataPlacementRequest {
-  return { count: 1, replicaNum: 3, zoneNames: [], crossZone: false, nowMs: NOW_MS, mediaType: 1, partitionSizeBytes: 120n * GIB, ...fields };
+  return { count: 1, replicaNum: 3, zoneNames: [], crossZone: false, monoNowMs: MONO_NOW_MS, mediaType: 1, partitionSizeBytes: 120n * GIB, ...fields };
 }
 
 function ids(placed: readonly (readonly PartitionPeer[])[]): Set<number> {
@@ -143,16 +145,21 @@ void describe('placement: replicas', () => {
 void describe('placement: eligibility', () => {
   void it('never chooses an inactive, non-writable, stale, read-only or over-threshold meta node', () => {
     const { state, meta } = build({ default: { meta: 8 } });
-    const [inactive, unwritable, stale, rdOnly, hot, unknownThreshold] = meta.get('default')!;
+    const [inactive, unwritable, stale, rdOnly, hot, unknownThreshold, wallStepped] = meta.get('default')!;
     setMetaNodeLive(state, inactive, { isActive: false });
     setMetaNodeLive(state, unwritable, { isWritable: false });
-    setMetaNodeLive(state, stale, { reportTimeMs: NOW_MS - HEARTBEAT_TIMEOUT_MS - 1 });
+    // Freshness is aged on the monotonic clock: a stale report stamped in the wall clock's
+    // future (taken before a backward step) is still stale, and a fresh one stamped an hour ago
+    // (before a forward step) is still fresh.
+    setMetaNodeLive(state, stale, { reportTimeMs: NOW_MS + 3_600_000, reportMonoMs: MONO_NOW_MS - HEARTBEAT_TIMEOUT_MS - 1 });
+    setMetaNodeLive(state, wallStepped, { reportTimeMs: NOW_MS - 3_600_000 });
     ok(state, makeCommand('node.setRdOnly', { kind: 'meta', addr: state.metaNodes.get(rdOnly)!.addr, rdOnly: true }));
     setMetaNodeLive(state, hot, { ratio: 0.8, threshold: 0.75 });
     setMetaNodeLive(state, unknownThreshold, { ratio: 0.9, threshold: 0 });
     const used = ids(placeMetaPartitions(state, metaReq({ count: 30 })));
     for (const bad of [inactive, unwritable, stale, rdOnly, hot]) assert.ok(!used.has(bad), `node ${bad} chosen`);
     assert.ok(used.has(unknownThreshold), 'threshold 0 (not reported) does not exclude');
+    assert.ok(used.has(wallStepped), 'an hour-old wall ReportTime with a fresh monotonic report does not exclude');
     assert.equal(used.size, 3);
   });
 

@@ -10,8 +10,9 @@ import type { PlanOptions, RecoveryPlan } from '../../src/cluster/recovery/plan.
 import { planRecovery } from '../../src/cluster/recovery/plan.js';
 import type { ModelState, RecoveryFinding } from '../../src/model/index.js';
 import { apply, applyChanges, assertModel, emptyState, INODE_ID_MAX, makeCommand, passwordSha1, ROOT_USER_ID } from '../../src/model/index.js';
-import type { DataNodeHeartbeatReport, DataPartitionReport, MetaNodeHeartbeatReport, MetaPartitionReport } from '../../src/nodes/heartbeat-report.js';
+import type { DataPartitionReport, MetaPartitionReport } from '../../src/nodes/heartbeat-report.js';
 import type { ReplicaPeer } from '../../src/nodes/task-requests.js';
+import { dataReport, metaReport } from './heartbeat-reports.js';
 
 const OPTIONS: PlanOptions = { round: 1, owner: ROOT_USER_ID, idMargin: 1_000, hints: [], legacyDataMediaType: 0 };
 
@@ -63,33 +64,6 @@ function dp(id: number, vol: string, fields: Partial<DataPartitionReport> = {}):
     isMissingTinyExtent: false,
     isRepairing: false,
     ...fields,
-  };
-}
-
-function metaReport(partitions: MetaPartitionReport[], zoneName = ''): MetaNodeHeartbeatReport {
-  return { zoneName, total: 4n << 30n, used: 1n << 20n, ratio: 0, nodeMemTotal: 0n, nodeMemUsed: 0n, cpuUtil: 0, status: 1, result: '', receivedForbidWriteOpOfProtoVer0: false, metaPartitions: partitions };
-}
-
-function dataReport(partitions: DataPartitionReport[], zoneName = 'default'): DataNodeHeartbeatReport {
-  return {
-    total: 1n << 40n,
-    used: 0n,
-    available: 1n << 40n,
-    totalPartitionSize: 0n,
-    remainingCapacity: 0n,
-    createdPartitionCount: partitions.length,
-    maxCapacity: 0n,
-    startTimeSec: 0n,
-    zoneName,
-    status: 1,
-    result: '',
-    dataPartitions: partitions,
-    allDisks: [],
-    diskStats: [],
-    badDisks: [],
-    lostDisks: [],
-    cpuUtil: 0,
-    receivedForbidWriteOpOfProtoVer0: false,
   };
 }
 

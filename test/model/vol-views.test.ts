@@ -130,6 +130,7 @@ function reportMeta(state: ModelState, mpId: number, fields: Partial<MetaReplica
     status: 2,
     isLeader: true,
     reportTimeMs: T_REPORT_MS,
+    reportMonoMs: 0,
     forbidWriteOpOfProtoVer0: true,
     ...fields,
   };
@@ -149,6 +150,7 @@ function reportData(state: ModelState, dpId: number, fields: Partial<DataReplica
     fileCount: 64,
     diskPath: DISK,
     reportTimeMs: T_REPORT_MS,
+    reportMonoMs: 0,
     forbidWriteOpOfProtoVer0: true,
     ...fields,
   };

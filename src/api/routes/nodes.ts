@@ -161,13 +161,13 @@ export const nodeRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
 function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buffer, log: FastifyBaseLogger): void {
   const response = parseNodeResponse(source, body);
   const model = ctx.replicator.model;
-  const nowMs = ctx.clock.nowMs();
+  const at = { wallMs: ctx.clock.nowMs(), monoMs: ctx.clock.monoMs() };
   ctx.taskQueue.acknowledge(response.nodeAddr, response.taskId);
   // A recovery round hears every node, registered or not (docs/recovery.md).
   ctx.recovery?.takeHeartbeat(response);
   switch (response.kind) {
     case 'metaHeartbeat': {
-      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) {
+      if (!applyMetaHeartbeat(model, response.nodeAddr, response.report, at, ctx.hostNames.domainAddrOf(response.nodeAddr))) {
         log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown meta node');
         return;
       }
@@ -176,7 +176,7 @@ function takeNodeResponse(ctx: ApiContext, source: NodeResponseSource, body: Buf
       return;
     }
     case 'dataHeartbeat':
-      if (!applyDataHeartbeat(model, response.nodeAddr, response.report, nowMs, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
+      if (!applyDataHeartbeat(model, response.nodeAddr, response.report, at, ctx.hostNames.domainAddrOf(response.nodeAddr))) log.debug({ addr: response.nodeAddr }, 'heartbeat from an unknown data node');
       return;
     case 'taskResult':
       takeTaskResult(response, log);
