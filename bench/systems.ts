@@ -34,9 +34,9 @@ export interface MemberControl {
   memberPosition(i: number): Promise<number | null>;
   /**
    * A new, empty member in member i's place: removed from the membership, its data deleted,
-   * added back, started. Resolves once it was added and its process answers (not caught up).
+   * added back, started; `onStarting` runs just before its process starts. Resolves once its process answers (etcd answers only once it caught up far enough to serve).
    */
-  replace(i: number, leader: number): Promise<void>;
+  replace(i: number, leader: number, onStarting?: () => void): Promise<void>;
 }
 
 export type ControllableSystem = RunningSystem & MemberControl;
@@ -93,7 +93,7 @@ export async function startCubemaster(members: number, subnet: number, options: 
       const [a, b] = await Promise.all([status(leader), status(i)]);
       return a === null || b === null ? null : Math.max(0, a.commit - b.applied);
     },
-    replace: async (i, leader) => {
+    replace: async (i, leader, onStarting) => {
       const m = masters[i];
       const addr = `${m.spec.host}:${m.spec.httpPort}`;
       const removed = await cfsGet(masters[leader].url, '/raftNode/remove', { id: m.spec.id, addr }, { timeoutMs: 30_000 });
@@ -107,6 +107,7 @@ export async function startCubemaster(members: number, subnet: number, options: 
       // A new member joins the group: it must not bootstrap a log of its own (config `join`).
       const config = JSON.parse(readFileSync(m.configPath, 'utf8')) as Record<string, unknown>;
       writeFileSync(m.configPath, JSON.stringify({ ...config, join: true }, null, 2));
+      onStarting?.();
       await m.start(60_000);
       // /raftNode/add answers once the learner caught up and was promoted: not awaited here,
       // the caller watches the member's position.
@@ -177,12 +178,13 @@ export async function startEtcd(members: number, subnet: number): Promise<Contro
       const [a, b] = await Promise.all([revision(leader), revision(i)]);
       return a === null || b === null ? null : Math.max(0, a - b);
     },
-    replace: async (i, leader) => {
+    replace: async (i, leader, onStarting) => {
       await etcd.memberRemove(i, leader);
       etcd.signal(i, 'SIGTERM');
       await etcd.waitExit(i);
       etcd.wipe(i);
       await etcd.memberAdd(i, leader);
+      onStarting?.();
       etcd.start(i, 'existing');
       await waitFor(`etcd member ${i + 1} to answer`, 60_000, async () => (await etcd.status(i)) !== null);
     },

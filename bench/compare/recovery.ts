@@ -57,7 +57,7 @@ export async function restartToReady(system: ControllableSystem, workload: Workl
 }
 
 export interface CatchUp {
-  /** From the new member's start until it held what the leader held then. */
+  /** From the new member's process start until it held what the leader held then. */
   readonly catchUpMs: number;
   /** Longest time without an acknowledged write on the other members meanwhile. */
   readonly longestWriteGapMs: number;
@@ -71,8 +71,10 @@ export async function replaceFollower(system: ControllableSystem, workload: Work
   try {
     await sleep(1_000);
     const from = performance.now();
-    await system.replace(victim, leader);
-    const started = performance.now();
+    // Timed from the new member's process start: etcd answers only once it has caught up far
+    // enough to serve, so timing from its first answer would leave its catch-up out.
+    let started = NaN;
+    await system.replace(victim, leader, () => (started = performance.now()));
     const target = await system.position(await system.leader());
     await waitFor(`the new member ${victim + 1} to catch up`, READY_TIMEOUT_MS, async () => ((await system.memberPosition(victim)) ?? -1) >= target);
     const caughtUp = performance.now();
