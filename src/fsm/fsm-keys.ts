@@ -10,6 +10,8 @@ const decoder = new TextDecoder();
 export const APPLIED_KEY = encoder.encode('\x00raft/applied');
 /** Membership as of the applied index, with every member's addresses. */
 export const MEMBERS_KEY = encoder.encode('\x00raft/members');
+/** Only between a clean stop and the next start: the token of the model image (model-image.ts). */
+export const IMAGE_KEY = encoder.encode('\x00raft/image');
 
 export interface AppliedPosition {
   readonly index: number;

@@ -10,6 +10,7 @@
 import { rm } from 'node:fs/promises';
 import {
   apply as applyCommand,
+  applyChange,
   applyChanges,
   changesToBatch,
   checkModel,
@@ -18,7 +19,9 @@ import {
   emptyState,
   loadRecord,
   modelDigest,
+  recordCount,
   type ApplyResult,
+  type Change,
   type ModelState,
   type ModelView,
 } from '../model/index.js';
@@ -37,11 +40,13 @@ import {
   decodeMembership,
   EMPTY_MEMBERSHIP,
   encodeApplied,
+  IMAGE_KEY,
   encodeMembership,
   isFsmKey,
   MEMBERS_KEY,
   type Membership,
 } from './fsm-keys.js';
+import { ModelImageError, newImageToken, readModelImage, writeModelImage } from './model-image.js';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
 import { StoreDir } from './store-dir.js';
 import { WriteBehind } from './write-behind.js';
@@ -64,7 +69,15 @@ export interface MetadataFsmOptions {
   readonly diskSpace?: DiskSpaceReporter;
   /** Chaos runs and tests only: injected slow, full or failing disk calls of the live store. */
   readonly faults?: DiskFaults;
+  /**
+   * A clean close writes the model image (model-image.ts) when the model holds at least this
+   * many records; below it the start's scan is fast anyway, and the stop stays in milliseconds.
+   */
+  readonly modelImageMinRecords?: number;
 }
+
+/** Below ~20k records a scan loads in well under a second (bench/results/notes.md). */
+export const MODEL_IMAGE_MIN_RECORDS_DEFAULT = 20_000;
 
 const encoder = new TextEncoder();
 /** audit() gives up waiting for a quiet moment after this many drains (it reports what it saw). */
@@ -312,14 +325,70 @@ export class MetadataFsm implements StateMachine {
     // unless it waits for disk space: then it is dropped (the Raft log replays it at start).
     this.stopWaitingForSpace();
     await this.writer.drain().catch(() => undefined);
+    await this.writeImage().catch((err: unknown) => this.options.logger.warn({ err }, 'model image not written; the next start scans the store'));
     await this.store.close();
   }
 
-  /** Rebuilds the model, applied index and membership from a scan of the live store. */
+  /**
+   * The model image for the next start, when the store holds exactly the model (every apply
+   * written) and the model is large enough for a scan to be slow. The image goes first, then
+   * its token into the store: a stop cut in between leaves an image without a token, unused.
+   */
+  private async writeImage(): Promise<void> {
+    const minRecords = this.options.modelImageMinRecords ?? MODEL_IMAGE_MIN_RECORDS_DEFAULT;
+    if (this.writer.written.index !== this.applied.index || this.applied.index === 0 || recordCount(this.model) < minRecords) return;
+    const startedMs = performance.now();
+    const token = newImageToken();
+    const bytes = await writeModelImage(this.dir.imagePath, this.model, { token, store: this.dir.live, applied: this.applied });
+    this.dir.syncRoot();
+    await this.store.batch().put(IMAGE_KEY, Buffer.from(token, 'latin1')).commit();
+    this.options.logger.info({ applied: this.applied.index, bytes, ms: Math.round(performance.now() - startedMs) }, 'model image written');
+  }
+
+  /**
+   * Rebuilds the model, applied index and membership: from the model image a clean stop left,
+   * when it is the store's exact copy, else from a scan of the live store.
+   */
   private async load(): Promise<void> {
+    const fromImage = await this.loadImage();
+    if (fromImage !== null) return this.adopt(fromImage);
     const loader = new ModelLoader();
     for await (const batch of this.store.iterate().batches()) for (const { key, value } of batch) loader.add(key, value);
     this.adopt(loader.finish());
+  }
+
+  /** The image's state, or null (with the reason logged); the image and its token are gone after. */
+  private async loadImage(): Promise<LoadedState | null> {
+    const startedMs = performance.now();
+    const file = this.dir.imagePath;
+    const tokenValue = await this.store.get(IMAGE_KEY);
+    try {
+      if (tokenValue === null) return null;
+      const appliedValue = await this.store.get(APPLIED_KEY);
+      const membersValue = await this.store.get(MEMBERS_KEY);
+      const expect = { token: tokenValue.toString('latin1'), store: this.dir.live, applied: appliedValue === null ? null : decodeApplied(appliedValue) };
+      const image = await readModelImage(file);
+      const { header } = image;
+      if (header.token !== expect.token || header.store !== expect.store || header.applied.index !== expect.applied?.index || header.applied.term !== expect.applied.term) {
+        throw new ModelImageError(`does not match the store (image ${header.store} at ${header.applied.index}, store ${expect.store} at ${expect.applied?.index ?? 0})`);
+      }
+      const loader = new ModelLoader();
+      loader.add(APPLIED_KEY, appliedValue!);
+      if (membersValue !== null) loader.add(MEMBERS_KEY, membersValue);
+      for (const chunk of image.chunks) for (const change of chunk) loader.addChange(change);
+      const loaded = loader.finish();
+      this.options.logger.info({ applied: header.applied.index, records: header.records, ms: Math.round(performance.now() - startedMs) }, 'model loaded from the image of the last clean stop');
+      return loaded;
+    } catch (error) {
+      if (!(error instanceof ModelImageError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.options.logger.warn({ reason: (error as Error).message }, 'model image not used; scanning the store');
+      return null;
+    } finally {
+      // Used once at most: no later state of the store may ever meet this image.
+      if (tokenValue !== null) await this.store.batch().delete(IMAGE_KEY).commit();
+      await rm(file, { force: true });
+      this.dir.syncRoot();
+    }
   }
 
   private adopt(loaded: LoadedState): void {
@@ -377,6 +446,11 @@ class ModelLoader {
       return;
     }
     loadRecord(this.model, key, value);
+  }
+
+  /** A record as the put that recreates it (a model image's content). */
+  addChange(change: Change): void {
+    applyChange(this.model, change);
   }
 
   /** The state, once its invariants hold (a store that breaks them is not used). */

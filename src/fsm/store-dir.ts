@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 const CURRENT = 'CURRENT';
+const MODEL_IMAGE = 'model.image';
 const DB_PATTERN = /^db-(\d{6})(\.staging)?$/;
 
 export class StoreDir {
@@ -36,6 +37,21 @@ export class StoreDir {
 
   get livePath(): string {
     return path.join(this.root, this.liveName);
+  }
+
+  /** The live database's directory name (CURRENT's content). */
+  get live(): string {
+    return this.liveName;
+  }
+
+  /** Where a clean stop leaves the model image (model-image.ts), beside the databases. */
+  get imagePath(): string {
+    return path.join(this.root, MODEL_IMAGE);
+  }
+
+  /** Makes renames and unlinks in the directory durable. */
+  syncRoot(): void {
+    fsyncDir(this.root);
   }
 
   /** A fresh path for the next database, beside the live one. */

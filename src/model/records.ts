@@ -167,28 +167,55 @@ function put(key: string, value: Uint8Array): BatchOp {
 
 /** (c) Every record of the model as it would be stored. Order: unspecified (the digest sorts). */
 export function* recordsOf(model: ModelView): Generator<StoredRecord> {
-  const op = (change: Change): StoredRecord => {
+  for (const change of putChangesOf(model)) {
     const b = changeToOp(change);
     assert(b.type === 'put', 'a record encodes as a put');
-    return { key: b.key, value: b.value };
-  };
-  if (model.cluster !== null) yield op({ kind: 'cluster', op: 'put', record: model.cluster });
+    yield { key: b.key, value: b.value };
+  }
+}
+
+/**
+ * Every record of the model as the put that recreates it (loading them all into an empty state
+ * rebuilds the model): what recordsOf encodes, and what a model image (fsm/model-image.ts) holds.
+ */
+export function* putChangesOf(model: ModelView): Generator<Change> {
+  if (model.cluster !== null) yield { kind: 'cluster', op: 'put', record: model.cluster };
   // A counter key is first written when the counter first moves; 0 means "never stored".
   for (const counter of COUNTER_NAMES) {
     const value = model.counters[counter];
-    if (value > 0) yield op({ kind: 'counter', op: 'put', counter, value });
+    if (value > 0) yield { kind: 'counter', op: 'put', counter, value };
   }
-  for (const record of model.zones.values()) yield op({ kind: 'zone', op: 'put', record });
-  for (const record of model.nodeSets.values()) yield op({ kind: 'nodeSet', op: 'put', record });
-  for (const record of model.metaNodes.values()) yield op({ kind: 'metaNode', op: 'put', record });
-  for (const record of model.dataNodes.values()) yield op({ kind: 'dataNode', op: 'put', record });
-  for (const record of model.users.values()) yield op({ kind: 'user', op: 'put', record });
-  for (const record of model.accessKeys.values()) yield op({ kind: 'accessKey', op: 'put', record });
-  for (const record of model.vols.values()) yield op({ kind: 'vol', op: 'put', record });
-  for (const record of model.volIntents.values()) yield op({ kind: 'volIntent', op: 'put', record });
-  for (const record of model.metaPartitions.values()) yield op({ kind: 'metaPartition', op: 'put', record });
-  for (const record of model.dataPartitions.values()) yield op({ kind: 'dataPartition', op: 'put', record });
-  if (model.recovery !== null) yield op({ kind: 'recovery', op: 'put', record: model.recovery });
+  for (const record of model.zones.values()) yield { kind: 'zone', op: 'put', record };
+  for (const record of model.nodeSets.values()) yield { kind: 'nodeSet', op: 'put', record };
+  for (const record of model.metaNodes.values()) yield { kind: 'metaNode', op: 'put', record };
+  for (const record of model.dataNodes.values()) yield { kind: 'dataNode', op: 'put', record };
+  for (const record of model.users.values()) yield { kind: 'user', op: 'put', record };
+  for (const record of model.accessKeys.values()) yield { kind: 'accessKey', op: 'put', record };
+  for (const record of model.vols.values()) yield { kind: 'vol', op: 'put', record };
+  for (const record of model.volIntents.values()) yield { kind: 'volIntent', op: 'put', record };
+  for (const record of model.metaPartitions.values()) yield { kind: 'metaPartition', op: 'put', record };
+  for (const record of model.dataPartitions.values()) yield { kind: 'dataPartition', op: 'put', record };
+  if (model.recovery !== null) yield { kind: 'recovery', op: 'put', record: model.recovery };
+}
+
+/** How many records recordsOf yields, without encoding them. */
+export function recordCount(model: ModelView): number {
+  const counters = COUNTER_NAMES.filter((c) => model.counters[c] > 0).length;
+  return (
+    (model.cluster !== null ? 1 : 0) +
+    counters +
+    model.zones.size +
+    model.nodeSets.size +
+    model.metaNodes.size +
+    model.dataNodes.size +
+    model.users.size +
+    model.accessKeys.size +
+    model.vols.size +
+    model.volIntents.size +
+    model.metaPartitions.size +
+    model.dataPartitions.size +
+    (model.recovery !== null ? 1 : 0)
+  );
 }
 
 /**

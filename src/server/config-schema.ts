@@ -147,6 +147,13 @@ export const CONFIG_KEYS = {
   legacyDataMediaType: { kind: 'int', default: 0, min: 0, max: 2, cubefs: true, doc: 'media of data nodes that register without one: 0 none, 1 SSD, 2 HDD' },
   singleNodeMode: { kind: 'bool', default: false, cubefs: true, doc: 'as in CubeFS: vols get one meta partition replica (a one-node test cluster)' },
   shutdownTimeoutMs: { kind: 'int', default: 10_000, min: 0, max: 600_000, flag: '--shutdown-timeout-ms', doc: 'bound on waiting for proposals and requests in flight at stop' },
+  modelImageMinRecords: {
+    kind: 'int',
+    default: 20_000,
+    min: 0,
+    max: MAX_INT,
+    doc: 'a clean stop writes the model to storeDir/model.image when it holds at least this many records, and the next start loads it instead of scanning RocksDB (1M users: ~2 s instead of ~35 s); the image is used once, and only if it is the store\'s exact copy',
+  },
   proposalTimeoutMs: { kind: 'int', default: 10_000, min: 100, max: 600_000, doc: 'bound on one proposal or linearizable read' },
   transferLeaderTimeoutMs: { kind: 'int', default: 3_000, min: 0, max: 600_000, doc: 'bound on handing leadership over at stop' },
   memberCatchUpTimeoutMs: { kind: 'int', default: 60_000, min: 100, max: 3_600_000, doc: 'bound on a new master catching up before `/raftNode/add` promotes it' },

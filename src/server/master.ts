@@ -94,6 +94,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     onStoreWrite: (ops, bytes, seconds) => raftMetrics.storeWritten(ops, bytes, seconds),
     diskSpace,
     faults: chaos?.disk,
+    modelImageMinRecords: config.modelImageMinRecords,
   });
   stack.defer('state store', () => fsm.close());
 

@@ -1,0 +1,232 @@
+// The model image (src/fsm/model-image.ts): a clean stop writes the model to one file, and the
+// next start loads it instead of scanning the store, only when it is the store's exact copy,
+// and only once. Real RocksDB and real files; a rich model with every record kind, grants (Maps)
+// and 64-bit values (bigints).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { IMAGE_KEY, APPLIED_KEY, encodeApplied } from '../../src/fsm/fsm-keys.js';
+import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
+import { ModelImageError, readModelImage, writeModelImage } from '../../src/fsm/model-image.js';
+import { applyChange, assertModel, DEFAULT_MP_INODE_STEP, emptyState, encodeCommand, INODE_ID_MAX, makeCommand, modelDigest, passwordSha1, type ModelState } from '../../src/model/index.js';
+import { bootstrapLog, EntryType, type Entry } from '../../src/raft/core/index.js';
+import { encodeMemberContext } from '../../src/raft/member-context.js';
+import { StateStore } from '../../src/storage/state-store.js';
+import { bootstrapped, createVol, okChecked, replicated, run, scenarioCommands, volCreateBeginCmd, withNodesN } from '../model/helpers.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'model-image-'));
+  dirs.push(d);
+  return d;
+}
+
+/** Every record kind: the scenario's users and nodes, vols with 64-bit sizes and ranges, an open intent, a grant. */
+function richModel(): ModelState {
+  const state = bootstrapped();
+  const { meta, data } = withNodesN(state, 1);
+  const placement = { meta, data, mps: 1, dps: 1 };
+  const vol = createVol(state, 'big', 'alice', placement, { dpSizeBytes: 9_007_199_254_740_993n });
+  const mpId = okChecked(state, makeCommand('ids.reserve', { counter: 'metaPartition', count: 1 })).first;
+  okChecked(state, makeCommand('mp.split', { volId: vol.id, mpId: 1, newEnd: INODE_ID_MAX - STEP, newPartitions: [{ id: mpId, start: INODE_ID_MAX - STEP + 1n, end: INODE_ID_MAX, peers: meta }] }));
+  okChecked(state, volCreateBeginCmd('pending', 'alice', placement, { dpSizeBytes: 9_223_372_036_854_775_813n }));
+  for (const cmd of scenarioCommands().slice(1)) run(state, cmd);
+  okChecked(state, makeCommand('user.updatePolicy', { userId: 'carol', volume: 'big', actions: ['perm:builtin:ReadOnly'] }));
+  assertModel(state, 'rich model');
+  assert.ok(state.users.get('carol')!.policy.authorizedVols.size > 0, 'the model holds a grant');
+  return state;
+}
+
+function loadImageInto(chunks: Iterable<readonly Parameters<typeof applyChange>[1][]>): ModelState {
+  const state = emptyState();
+  for (const chunk of chunks) for (const change of chunk) applyChange(state, change);
+  return state;
+}
+
+const STEP = BigInt(DEFAULT_MP_INODE_STEP);
+const HEADER = { token: 't'.repeat(32), store: 'db-000001', applied: { index: 9, term: 2 } };
+
+void describe('model image file', () => {
+  void it('gives back the same model: every kind, Maps, bigints, numbers', async () => {
+    const model = richModel();
+    const file = path.join(tempDir(), 'model.image');
+    await writeModelImage(file, model, HEADER);
+    const { header, chunks } = await readModelImage(file);
+    assert.equal(header.token, HEADER.token);
+    assert.deepEqual(header.applied, HEADER.applied);
+    const loaded = loadImageInto(chunks);
+    assertModel(loaded, 'model from the image');
+    assert.deepEqual(replicated(loaded), replicated(model));
+    assert.equal(modelDigest(loaded), modelDigest(model));
+    const split = [...loaded.metaPartitions.values()].find((p) => p.end === INODE_ID_MAX);
+    assert.equal(typeof split?.start, 'bigint');
+  });
+
+  void it('refuses a file with a flipped byte, a truncated file and a file that is not an image', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'model.image');
+    await writeModelImage(file, richModel(), HEADER);
+    const bytes = readFileSync(file);
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length / 2)] ^= 0x01;
+    writeFileSync(file, flipped);
+    await assert.rejects(readModelImage(file), (e: unknown) => e instanceof ModelImageError && /checksum/.test(e.message));
+    writeFileSync(file, bytes);
+    truncateSync(file, bytes.length - 100);
+    await assert.rejects(readModelImage(file), ModelImageError);
+    writeFileSync(file, 'not an image at all, but long enough to hold a hash and a header');
+    await assert.rejects(readModelImage(file), ModelImageError);
+  });
+});
+
+// --- through MetadataFsm: written by a clean close, used once by the next open -------------
+
+function userCreate(userId: string, accessKey: string): Uint8Array {
+  return encodeCommand(
+    makeCommand('user.create', { userId, accessKey, secretKey: 'S'.repeat(32), passwordSha1: passwordSha1('pw'), userType: 2, description: '', createTimeUnixSec: 1_700_000_000 }),
+  );
+}
+
+function entries(from: number, users: number, term = 2): Entry[] {
+  const out: Entry[] = [];
+  if (from === 1) {
+    const boot = bootstrapLog([1, 2, 3], (id) => encodeMemberContext({ httpAddr: `127.0.0.1:${17000 + id}`, raftAddr: `127.0.0.1:${18000 + id}` }));
+    out.push(...boot.entries);
+  }
+  const first = from === 1 ? out.length + 1 : from;
+  for (let i = 0; i < users; i++) {
+    const index = first + i;
+    out.push({ index, term, type: EntryType.Normal, data: userCreate(`u${index}`, `AK${String(index).padStart(14, '0')}`) });
+  }
+  return out;
+}
+
+interface Logged {
+  readonly msg: string;
+  readonly fields: Record<string, unknown>;
+}
+
+function recordingLogger(): { logger: { info: (o: object, m: string) => void; warn: (o: object, m: string) => void; error: () => void }; lines: Logged[] } {
+  const lines: Logged[] = [];
+  const push = (o: object, msg: string): void => void lines.push({ msg, fields: o as Record<string, unknown> });
+  return { logger: { info: push, warn: push, error: () => undefined }, lines };
+}
+
+/** Writes an image at every close, unless told otherwise. */
+async function openFsm(storeDir: string, modelImageMinRecords = 0): Promise<{ fsm: MetadataFsm; lines: Logged[] }> {
+  const { logger, lines } = recordingLogger();
+  const fsm = await MetadataFsm.open({ storeDir, logger, modelImageMinRecords });
+  return { fsm, lines };
+}
+
+const usedImage = (lines: readonly Logged[]): boolean => lines.some((l) => l.msg.startsWith('model loaded from the image'));
+const refusal = (lines: readonly Logged[]): string | undefined => lines.find((l) => l.msg.startsWith('model image not used'))?.fields.reason as string | undefined;
+
+async function storeGet(storeDir: string, key: Uint8Array): Promise<Buffer | null> {
+  const store = await StateStore.open(path.join(storeDir, 'db-000001'), { logger: recordingLogger().logger });
+  try {
+    return await store.get(key);
+  } finally {
+    await store.close();
+  }
+}
+
+void describe('MetadataFsm with a model image', () => {
+  void it('a clean close writes it, the next open loads the same state from it and removes it', async () => {
+    const storeDir = tempDir();
+    const first = await openFsm(storeDir);
+    await first.fsm.apply(entries(1, 20));
+    const digest = first.fsm.digest();
+    const applied = first.fsm.appliedIndex();
+    await first.fsm.close();
+    assert.ok(existsSync(path.join(storeDir, 'model.image')));
+    assert.notEqual(await storeGet(storeDir, IMAGE_KEY), null);
+
+    const again = await openFsm(storeDir);
+    assert.ok(usedImage(again.lines), JSON.stringify(again.lines));
+    assert.equal(again.fsm.digest(), digest);
+    assert.equal(again.fsm.appliedIndex(), applied);
+    assert.equal(again.fsm.members.addresses.get(2)?.raftAddr, '127.0.0.1:18002');
+    assert.ok(!existsSync(path.join(storeDir, 'model.image')), 'used once: the file is gone');
+    // It goes on applying where it stood.
+    await again.fsm.apply(entries(applied + 1, 3));
+    assert.equal(again.fsm.view.users.size, 20 + 3);
+    await again.fsm.close();
+  });
+
+  void it('is used once: a later open after a stop that wrote none scans the store', async () => {
+    const storeDir = tempDir();
+    const first = await openFsm(storeDir);
+    await first.fsm.apply(entries(1, 5));
+    await first.fsm.close();
+    const second = await openFsm(storeDir);
+    assert.ok(usedImage(second.lines));
+    assert.equal(await second.fsm.audit().then((a) => a.modelDigest === a.storeDigest), true);
+    await second.fsm.apply(entries(second.fsm.appliedIndex() + 1, 2));
+    const digest = second.fsm.digest();
+    await second.fsm.close();
+    // The second close wrote a new image; drop it to stand for a crash (no close, no image).
+    rmSync(path.join(storeDir, 'model.image'));
+    const third = await openFsm(storeDir);
+    assert.ok(!usedImage(third.lines));
+    assert.equal(third.fsm.digest(), digest);
+    await third.fsm.close();
+  });
+
+  void it('is not used when the store moved on after it was written; the scan gives the store\'s state', async () => {
+    const storeDir = tempDir();
+    const first = await openFsm(storeDir);
+    await first.fsm.apply(entries(1, 5));
+    await first.fsm.close();
+    // Something wrote the store after the stop (the token stays): the applied position differs.
+    const store = await StateStore.open(path.join(storeDir, 'db-000001'), { logger: recordingLogger().logger });
+    await store.batch().put(APPLIED_KEY, encodeApplied({ index: 999, term: 7 })).commit();
+    await store.close();
+    const again = await openFsm(storeDir, Number.MAX_SAFE_INTEGER);
+    assert.ok(!usedImage(again.lines));
+    assert.match(refusal(again.lines) ?? '', /does not match the store/);
+    assert.equal(again.fsm.appliedIndex(), 999);
+    await again.fsm.close();
+    assert.equal(await storeGet(storeDir, IMAGE_KEY), null, 'the token went with the refused image');
+  });
+
+  void it('is not used without its token in the store, nor when corrupt', async () => {
+    for (const spoil of ['token', 'corrupt'] as const) {
+      const storeDir = tempDir();
+      const first = await openFsm(storeDir);
+      await first.fsm.apply(entries(1, 5));
+      const digest = first.fsm.digest();
+      await first.fsm.close();
+      if (spoil === 'token') {
+        const store = await StateStore.open(path.join(storeDir, 'db-000001'), { logger: recordingLogger().logger });
+        await store.batch().delete(IMAGE_KEY).commit();
+        await store.close();
+      } else {
+        const file = path.join(storeDir, 'model.image');
+        const bytes = readFileSync(file);
+        bytes[bytes.length - 40] ^= 0xff;
+        writeFileSync(file, bytes);
+      }
+      const again = await openFsm(storeDir);
+      assert.ok(!usedImage(again.lines), spoil);
+      if (spoil === 'corrupt') assert.match(refusal(again.lines) ?? '', /checksum/);
+      assert.equal(again.fsm.digest(), digest, spoil);
+      assert.ok(!existsSync(path.join(storeDir, 'model.image')), `${spoil}: the file is removed`);
+      await again.fsm.close();
+    }
+  });
+
+  void it('is not written below modelImageMinRecords', async () => {
+    const storeDir = tempDir();
+    const fsm = await MetadataFsm.open({ storeDir, logger: recordingLogger().logger, modelImageMinRecords: 1_000 });
+    await fsm.apply(entries(1, 5));
+    await fsm.close();
+    assert.ok(!existsSync(path.join(storeDir, 'model.image')));
+    assert.equal(await storeGet(storeDir, IMAGE_KEY), null);
+  });
+});
