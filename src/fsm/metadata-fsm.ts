@@ -10,13 +10,13 @@
 import { rm } from 'node:fs/promises';
 import {
   apply as applyCommand,
-  applyChange,
   applyChanges,
   changesToBatch,
   checkModel,
   decodeCommand,
   digestRecords,
   emptyState,
+  loadPut,
   loadRecord,
   modelDigest,
   recordCount,
@@ -338,6 +338,13 @@ export class MetadataFsm implements StateMachine {
     const minRecords = this.options.modelImageMinRecords ?? MODEL_IMAGE_MIN_RECORDS_DEFAULT;
     if (this.writer.written.index !== this.applied.index || this.applied.index === 0 || recordCount(this.model) < minRecords) return;
     const startedMs = performance.now();
+    // Checked here rather than at the start that reads it: the start is what an operator waits
+    // for. A model that breaks an invariant gets no image, and the next start's scan refuses it.
+    const problems = checkModel(this.model);
+    if (problems.length > 0) {
+      this.options.logger.error({ problems: problems.slice(0, 5) }, 'model is inconsistent: no model image written');
+      return;
+    }
     const token = newImageToken();
     const bytes = await writeModelImage(this.dir.imagePath, this.model, { token, store: this.dir.live, applied: this.applied });
     this.dir.syncRoot();
@@ -376,7 +383,8 @@ export class MetadataFsm implements StateMachine {
       loader.add(APPLIED_KEY, appliedValue!);
       if (membersValue !== null) loader.add(MEMBERS_KEY, membersValue);
       for (const chunk of image.chunks) for (const change of chunk) loader.addChange(change);
-      const loaded = loader.finish();
+      // The stop that wrote the image checked this very model (writeImage).
+      const loaded = loader.finish({ checked: true });
       this.options.logger.info({ applied: header.applied.index, records: header.records, ms: Math.round(performance.now() - startedMs) }, 'model loaded from the image of the last clean stop');
       return loaded;
     } catch (error) {
@@ -450,12 +458,12 @@ class ModelLoader {
 
   /** A record as the put that recreates it (a model image's content). */
   addChange(change: Change): void {
-    applyChange(this.model, change);
+    loadPut(this.model, change);
   }
 
-  /** The state, once its invariants hold (a store that breaks them is not used). */
-  finish(): LoadedState {
-    const problems = checkModel(this.model);
+  /** The state, once its invariants hold (a store that breaks them is not used), unless already checked. */
+  finish(options: { checked?: boolean } = {}): LoadedState {
+    const problems = options.checked === true ? [] : checkModel(this.model);
     if (problems.length > 0) throw new Error(`state store is inconsistent: ${problems.slice(0, 5).join('; ')}`);
     return { model: this.model, applied: this.applied, membership: this.membership };
   }

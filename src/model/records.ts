@@ -42,7 +42,7 @@ import type {
   UserType,
   ZoneRecord,
 } from './state.js';
-import { COUNTER_NAMES, MediaType, UserType as UserTypes } from './state.js';
+import { COUNTER_NAMES, MediaType, sharedIfEmpty, UserType as UserTypes } from './state.js';
 import { recoveryRecordFromJson, recoveryRecordToJson } from './recovery-records.js';
 import {
   dataPartitionFromJson,
@@ -232,6 +232,18 @@ export function loadRecord(state: ModelState, key: string | Uint8Array, value: U
   }
   applyChange(state, change);
   return true;
+}
+
+/**
+ * Load one put of putChangesOf (a model image's content) into the model: as loadRecord, with the
+ * same sharing of empty policies as decodeUser.
+ */
+export function loadPut(state: ModelState, change: Change): void {
+  if (change.kind === 'user' && change.op === 'put') {
+    const policy = sharedIfEmpty(change.record.policy);
+    if (policy !== change.record.policy) change = { ...change, record: { ...change.record, policy } };
+  }
+  applyChange(state, change);
 }
 
 /** Decode a stored key/value into the put that recreates it. */
@@ -566,7 +578,7 @@ function decodeUser(o: Obj, p: string): UserRecord {
     userType: readOneOf(o, 'userType', USER_TYPES, p),
     createTimeUnixSec: readInt(o, 'createTimeUnixSec', 0, MAX_ID, p),
     description: readString(o, 'description', p),
-    policy: { ownVols: readStringArray(o, 'ownVols', p), authorizedVols },
+    policy: sharedIfEmpty({ ownVols: readStringArray(o, 'ownVols', p), authorizedVols }),
   };
 }
 

@@ -300,8 +300,20 @@ export function newNodeSetRecord(id: number, zoneName: string, capacity: number)
 }
 
 /** A new user's policy: no vols. A fresh Map each time, so no two users share one. */
+/**
+ * The policy of a user who owns and was granted nothing: most users, so one shared object (a
+ * million users at start-up would otherwise be three million objects). Safe to share: policies
+ * are never changed in place, every change copies (apply/policies.ts, apply/vols.ts).
+ */
+const EMPTY_POLICY: UserPolicy = Object.freeze({ ownVols: Object.freeze([]) as readonly string[], authorizedVols: new Map<string, readonly string[]>() });
+
 export function emptyPolicy(): UserPolicy {
-  return { ownVols: [], authorizedVols: new Map<string, readonly string[]>() };
+  return EMPTY_POLICY;
+}
+
+/** `policy`, or the shared empty one when it holds nothing (records loaded at start-up). */
+export function sharedIfEmpty(policy: UserPolicy): UserPolicy {
+  return policy.ownVols.length === 0 && policy.authorizedVols.size === 0 ? EMPTY_POLICY : policy;
 }
 
 // O(1) lookups, the only way routes should reach records.
