@@ -305,7 +305,7 @@ export function newNodeSetRecord(id: number, zoneName: string, capacity: number)
  * million users at start-up would otherwise be three million objects). Safe to share: policies
  * are never changed in place, every change copies (apply/policies.ts, apply/vols.ts).
  */
-const EMPTY_POLICY: UserPolicy = Object.freeze({ ownVols: Object.freeze([]) as readonly string[], authorizedVols: new Map<string, readonly string[]>() });
+const EMPTY_POLICY: UserPolicy = Object.freeze({ ownVols: Object.freeze([] as string[]), authorizedVols: new Map<string, readonly string[]>() });
 
 export function emptyPolicy(): UserPolicy {
   return EMPTY_POLICY;
