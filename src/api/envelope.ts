@@ -8,6 +8,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { assert } from '../util/assert.js';
 import { stringifyJson } from '../util/json.js';
 import { requestState } from './request-state.js';
 
@@ -30,14 +31,78 @@ function wantsGzip(request: FastifyRequest): boolean {
   return typeof v === 'string' && v.toLowerCase().includes('gzip');
 }
 
-/** `{"code":0,"msg":"success","data":...}`, gzipped on request. */
+/** A success envelope serialized ahead (a cached reply): a handler returns it, sendOk sends its bytes as they are. */
+export class OkBody {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** The bytes sendOk writes for `data`. */
+export function okEnvelopeBytes(data: unknown): Buffer {
+  const envelope: Envelope = { code: 0, msg: SUCCESS_MSG, data: data === undefined ? null : data };
+  // 64-bit values (inode ranges, sizes) are bigint in views: written as exact JSON numbers.
+  return Buffer.from(stringifyJson(envelope), 'utf8');
+}
+
+/**
+ * okEnvelopeBytes(data) for objects `data` that differ only in the values of `holes` (top-level
+ * keys, in the order `data` has them): the text around those values is serialized once, and
+ * `fill` writes the values in (numbers and strings, JSON.stringify'd, as in the whole).
+ */
+export class OkEnvelopeTemplate {
+  /** Bytes before the first hole's value, between the values, after the last: holes.length + 1 parts. */
+  private readonly parts: readonly Buffer[];
+
+  constructor(
+    data: Readonly<Record<string, unknown>>,
+    readonly holes: readonly string[],
+  ) {
+    // JSON.stringify writes an object as `{` + its members `"key":value`, in key order, without
+    // the undefined ones, joined by `,` + `}`; the members between two holes are serialized
+    // together (one object each) and cut out of their braces.
+    const members = Object.keys(data).filter((k) => data[k] !== undefined);
+    const cuts = holes.map((h) => members.indexOf(h));
+    assert(cuts.every((c, i) => c >= 0 && (i === 0 || c > cuts[i - 1])), () => `holes ${holes.join(',')} not in the data's key order`);
+    const membersText = (from: number, to: number): string => {
+      const text = stringifyJson(Object.fromEntries(members.slice(from, to).map((k) => [k, data[k]])));
+      return text.slice(1, -1);
+    };
+    const [head, tail] = stringifyJson({ code: 0, msg: SUCCESS_MSG, data: HOLE } satisfies Envelope).split(JSON.stringify(HOLE));
+    // Each part: the members before the next hole, with the commas on both sides of them that
+    // the whole would have, then the hole's key.
+    const parts: string[] = [];
+    let text = `${head}{`;
+    let from = 0;
+    for (const [i, cut] of cuts.entries()) {
+      const before = membersText(from, cut);
+      const comma = i > 0 ? ',' : '';
+      text += before === '' ? comma : `${comma}${before},`;
+      parts.push(`${text}${JSON.stringify(holes[i])}:`);
+      text = '';
+      from = cut + 1;
+    }
+    const rest = membersText(from, members.length);
+    parts.push(`${text}${rest !== '' && cuts.length > 0 ? ',' : ''}${rest}}${tail}`);
+    this.parts = parts.map((part) => Buffer.from(part, 'utf8'));
+  }
+
+  /** The envelope with `values` (one per hole, none undefined) in the holes. */
+  fill(values: readonly (string | number)[]): Buffer {
+    assert(values.length === this.holes.length, 'one value per hole');
+    const chunks: Buffer[] = [this.parts[0]];
+    for (let i = 0; i < values.length; i++) chunks.push(Buffer.from(JSON.stringify(values[i]), 'utf8'), this.parts[i + 1]);
+    return Buffer.concat(chunks);
+  }
+}
+
+/** Stands for `data` in the envelope's text while the template cuts it out. */
+const HOLE = '\u0000hole';
+
+/** `{"code":0,"msg":"success","data":...}`, gzipped on request; an OkBody as it is. */
 export async function sendOk(request: FastifyRequest, reply: FastifyReply, data: unknown): Promise<void> {
   const state = requestState(request);
   state.code = 0;
   state.outcome = 'envelope';
-  const envelope: Envelope = { code: 0, msg: SUCCESS_MSG, data: data === undefined ? null : data };
-  // 64-bit values (inode ranges, sizes) are bigint in views: written as exact JSON numbers.
-  let body: Buffer = Buffer.from(stringifyJson(envelope), 'utf8');
+  let body: Buffer = data instanceof OkBody ? data.bytes : okEnvelopeBytes(data);
   if (wantsGzip(request)) {
     body = await gzipAsync(body);
     void reply.header(CFS_CONTENT_ENCODING, 'gzip');

@@ -23,6 +23,7 @@ import {
   metaNodeByAddr,
   metaNodeLive,
   dataNodeLive,
+  dropReplicaLive,
   isPreLossPartition,
   recoveryCollecting,
 } from '../model/index.js';
@@ -120,7 +121,7 @@ export class OrphanTracker {
     }
     const seen = new Set<string>();
     const out: { kind: 'meta' | 'data'; id: number; addr: string }[] = [];
-    const visit = (kind: 'meta' | 'data', reports: Map<number, Map<string, unknown>>, known: (id: number) => { peers: readonly { addr: string }[] } | undefined): void => {
+    const visit = (kind: 'meta' | 'data', reports: ReadonlyMap<number, ReadonlyMap<string, unknown>>, known: (id: number) => { peers: readonly { addr: string }[] } | undefined): void => {
       for (const [id, replicas] of reports) {
         const record = known(id);
         for (const addr of replicas.keys()) {
@@ -153,7 +154,7 @@ export async function sweepOrphans(deps: CleanupDeps, tracker: OrphanTracker, mo
     if (signal.aborted) break;
     const failed = await deletePartitionsOnNodes(deps.nodes, o.kind, [{ id: o.id, addr: o.addr }], signal);
     if (failed.length > 0) continue;
-    (o.kind === 'meta' ? model.live.metaReplicas : model.live.dataReplicas).get(o.id)?.delete(o.addr);
+    dropReplicaLive(model, o.kind, o.id, o.addr);
     tracker.forget(o.kind, o.id, o.addr);
     deps.logger?.info(o, 'deleted an orphan partition replica');
     deleted++;

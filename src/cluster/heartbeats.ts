@@ -18,7 +18,17 @@
 // leader gives too.
 
 import type { DataReplicaLive, MetaReplicaLive, ModelView } from '../model/index.js';
-import { dataNodeByAddr, dataNodeLive, metaNodeByAddr, metaNodeLive } from '../model/index.js';
+import {
+  dataNodeByAddr,
+  dataNodeLive,
+  dropReplicaLive,
+  metaNodeByAddr,
+  metaNodeLive,
+  putDataNodeLive,
+  putDataReplicaLive,
+  putMetaNodeLive,
+  putMetaReplicaLive,
+} from '../model/index.js';
 import type { DataNodeHeartbeatReport, MetaNodeHeartbeatReport } from '../nodes/heartbeat-report.js';
 import { observeHeartbeatApplied } from './heartbeat-metrics.js';
 
@@ -46,8 +56,8 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
   const previous = metaNodeLive(model, node.id);
   const total = Number(report.total);
   const used = Number(report.used);
-  dropUnreported(model.live.metaReplicas, node.addr, previous.persistenceMetaPartitions, report.metaPartitions);
-  model.live.metaNodes.set(node.id, {
+  dropUnreported(model, 'meta', node.addr, previous.persistenceMetaPartitions, report.metaPartitions);
+  putMetaNodeLive(model, node.id, {
     ...previous,
     isActive: true,
     domainAddr,
@@ -79,7 +89,7 @@ export function applyMetaHeartbeat(model: ModelView, nodeAddr: string, report: M
     reportMonoMs: at.monoMs,
       forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
-    replicasOf(model.live.metaReplicas, p.partitionId).set(node.addr, replica);
+    putMetaReplicaLive(model, p.partitionId, replica);
   }
   observeHeartbeatApplied('meta', performance.now() - startedMs, report.metaPartitions.length, previous.isActive ? at.monoMs - previous.reportMonoMs : null);
   return true;
@@ -95,8 +105,8 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
   const used = Number(report.used);
   const available = Number(report.available);
   const writable = !node.rdOnly && available > DATA_NODE_RESERVED_BYTES && total - used > DATA_NODE_RESERVED_BYTES;
-  dropUnreported(model.live.dataReplicas, node.addr, previous.persistenceDataPartitions, report.dataPartitions);
-  model.live.dataNodes.set(node.id, {
+  dropUnreported(model, 'data', node.addr, previous.persistenceDataPartitions, report.dataPartitions);
+  putDataNodeLive(model, node.id, {
     ...previous,
     isActive: true,
     domainAddr,
@@ -140,7 +150,7 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
     reportMonoMs: at.monoMs,
       forbidWriteOpOfProtoVer0: p.forbidWriteOpOfProtoVer0,
     };
-    replicasOf(model.live.dataReplicas, p.partitionId).set(node.addr, replica);
+    putDataReplicaLive(model, p.partitionId, replica);
   }
   observeHeartbeatApplied('data', performance.now() - startedMs, report.dataPartitions.length, previous.isActive ? at.monoMs - previous.reportMonoMs : null);
   return true;
@@ -151,25 +161,10 @@ export function applyDataHeartbeat(model: ModelView, nodeAddr: string, report: D
  * its replica report goes too, or views would keep showing a replica that no longer exists.
  * Only the node's previous list is visited, so a heartbeat costs O(its partitions).
  */
-function dropUnreported<R>(replicas: Map<number, Map<string, R>>, addr: string, previousIds: readonly number[], now: readonly { partitionId: number }[]): void {
+function dropUnreported(model: ModelView, kind: 'meta' | 'data', addr: string, previousIds: readonly number[], now: readonly { partitionId: number }[]): void {
   if (previousIds.length === 0) return;
   const reported = new Set(now.map((p) => p.partitionId));
-  for (const id of previousIds) {
-    if (reported.has(id)) continue;
-    const of = replicas.get(id);
-    if (of === undefined) continue;
-    of.delete(addr);
-    if (of.size === 0) replicas.delete(id);
-  }
-}
-
-function replicasOf<R>(map: Map<number, Map<string, R>>, partitionId: number): Map<string, R> {
-  let m = map.get(partitionId);
-  if (m === undefined) {
-    m = new Map();
-    map.set(partitionId, m);
-  }
-  return m;
+  for (const id of previousIds) if (!reported.has(id)) dropReplicaLive(model, kind, id, addr);
 }
 
 /**
@@ -189,25 +184,17 @@ export function checkLiveness(model: ModelView, monoNowMs: number, timeoutMs = N
   let data = 0;
   for (const [id, live] of model.live.metaNodes) {
     if (live.isActive && !reportIsFresh(live.reportMonoMs, monoNowMs, timeoutMs)) {
-      model.live.metaNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
+      putMetaNodeLive(model, id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
       meta++;
     }
   }
   for (const [id, live] of model.live.dataNodes) {
     if (live.isActive && !reportIsFresh(live.reportMonoMs, monoNowMs, timeoutMs)) {
-      model.live.dataNodes.set(id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
+      putDataNodeLive(model, id, { ...live, isActive: false, isWritable: false, canAllocPartition: false });
       data++;
     }
   }
   return { meta, data };
-}
-
-/** Forget everything heartbeat-derived (this member stopped leading: its reports go stale). */
-export function clearLive(model: ModelView): void {
-  model.live.metaNodes.clear();
-  model.live.dataNodes.clear();
-  model.live.metaReplicas.clear();
-  model.live.dataReplicas.clear();
 }
 
 /** The max inode id reported for a meta partition (0 before any report). */

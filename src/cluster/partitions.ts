@@ -13,6 +13,7 @@ import {
   dataNodeByAddr,
   dataNodeLive,
   dataPartitionsOf,
+  dropReplicaLive,
   INODE_ID_MAX,
   makeCommand,
   MetaNodeNotFoundError,
@@ -225,7 +226,7 @@ export class PartitionService {
     }
     // The old replica's last report goes with it (Go removeReplicaByAddr): heartbeats only add
     // and refresh reports, so the views and diagnoses would count it as a fourth replica.
-    (kind === 'meta' ? this.model.live.metaReplicas : this.model.live.dataReplicas).get(partitionId)?.delete(fromAddr);
+    dropReplicaLive(this.model, kind, partitionId, fromAddr);
     // The old replica goes last, best effort: a node that is down deletes it when the orphan
     // sweep sees it in a report again.
     await deletePartitionsOnNodes(this.deps.nodes, kind, [{ id: partitionId, addr: fromAddr }], signal);

@@ -4,6 +4,7 @@
 // indexes of a warm member and of a restarted one are built by the same code.
 
 import { assert, unreachable } from '../util/assert.js';
+import { forgetNodeLive, forgetPartitionLive } from './live.js';
 import type {
   AccessKeyRecord,
   ClusterRecord,
@@ -49,6 +50,7 @@ export function applyChanges(state: ModelState, changes: readonly Change[]): voi
 }
 
 export function applyChange(state: ModelState, change: Change): void {
+  state.version++;
   switch (change.kind) {
     case 'cluster':
       state.cluster = change.record;
@@ -153,7 +155,7 @@ function delMetaNode(state: ModelState, id: number): void {
   state.index.metaNodeIdByAddr.delete(previous.addr);
   members(state, previous.nodeSetId).meta.delete(id);
   refreshRoom(state, previous.nodeSetId);
-  state.live.metaNodes.delete(id);
+  forgetNodeLive(state, 'meta', id);
 }
 
 function delDataNode(state: ModelState, id: number): void {
@@ -163,7 +165,7 @@ function delDataNode(state: ModelState, id: number): void {
   state.index.dataNodeIdByAddr.delete(previous.addr);
   members(state, previous.nodeSetId).data.delete(id);
   refreshRoom(state, previous.nodeSetId);
-  state.live.dataNodes.delete(id);
+  forgetNodeLive(state, 'data', id);
 }
 
 function putVol(state: ModelState, record: VolRecord): void {
@@ -198,8 +200,8 @@ type PartitionKind = 'meta' | 'data';
 
 function partitionMaps(state: ModelState, kind: PartitionKind) {
   return kind === 'meta'
-    ? { records: state.metaPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.metaPartitionsByVol, replicas: state.index.replicasByMetaNode, live: state.live.metaReplicas as Map<number, unknown> }
-    : { records: state.dataPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.dataPartitionsByVol, replicas: state.index.replicasByDataNode, live: state.live.dataReplicas as Map<number, unknown> };
+    ? { records: state.metaPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.metaPartitionsByVol, replicas: state.index.replicasByMetaNode }
+    : { records: state.dataPartitions as Map<number, MetaPartitionRecord | DataPartitionRecord>, byVol: state.index.dataPartitionsByVol, replicas: state.index.replicasByDataNode };
 }
 
 function putPartition(state: ModelState, kind: PartitionKind, record: MetaPartitionRecord | DataPartitionRecord): void {
@@ -223,7 +225,7 @@ function delPartition(state: ModelState, kind: PartitionKind, id: number): void 
   removeSorted(ids, id);
   if (ids !== undefined && ids.length === 0) maps.byVol.delete(previous.volId);
   countReplicas(maps.replicas, previous.peers, -1);
-  maps.live.delete(id);
+  forgetPartitionLive(state, kind, id);
 }
 
 function countReplicas(counts: Map<number, number>, peers: readonly PartitionPeer[], delta: number): void {

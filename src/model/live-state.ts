@@ -52,16 +52,22 @@ export interface DataNodeLive {
   readonly ioUtil: Readonly<Record<string, number>>;
 }
 
+/** What views read. Only the writers in live.ts change it (each bumps `version`). */
 export interface LiveState {
-  readonly metaNodes: Map<number, MetaNodeLive>;
-  readonly dataNodes: Map<number, DataNodeLive>;
+  readonly metaNodes: ReadonlyMap<number, MetaNodeLive>;
+  readonly dataNodes: ReadonlyMap<number, DataNodeLive>;
   /** partition id -> replica addr -> latest report. */
-  readonly metaReplicas: Map<number, Map<string, MetaReplicaLive>>;
-  readonly dataReplicas: Map<number, Map<string, DataReplicaLive>>;
+  readonly metaReplicas: ReadonlyMap<number, ReadonlyMap<string, MetaReplicaLive>>;
+  readonly dataReplicas: ReadonlyMap<number, ReadonlyMap<string, DataReplicaLive>>;
+  /**
+   * Bumped by every write (live.ts). With ModelView.version it tells a cache of a view (the
+   * API's /admin/getCluster body) that nothing the view reads has changed since it was built.
+   */
+  readonly version: number;
 }
 
 export function emptyLiveState(): LiveState {
-  return { metaNodes: new Map(), dataNodes: new Map(), metaReplicas: new Map(), dataReplicas: new Map() };
+  return { metaNodes: new Map(), dataNodes: new Map(), metaReplicas: new Map(), dataReplicas: new Map(), version: 0 };
 }
 
 /** One replica's report of a meta partition, from its meta node's heartbeat (spec 3.2 of node-protocol). */

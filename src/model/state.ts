@@ -208,9 +208,16 @@ export interface ModelView {
   readonly recovery: RecoveryRecord | null;
   readonly index: ModelIndexView;
   readonly live: LiveState;
+  /**
+   * Bumped by every change applyChange makes (apply and start-up loading alike). Not replicated,
+   * persisted or digested: it counts changes to this object only, so two models (a member's
+   * before and after a snapshot install) may show the same number. With `live.version` it tells
+   * a cache of a view (the API's /admin/getCluster body) that nothing the view reads changed.
+   */
+  readonly version: number;
 }
 
-/** The mutable model. Only changes.ts (applyChanges) and live.ts write to it. */
+/** The mutable model. Only changes.ts (applyChange) and live.ts write to it. */
 export interface ModelState extends ModelView {
   cluster: ClusterRecord | null;
   counters: IdCounters;
@@ -226,6 +233,7 @@ export interface ModelState extends ModelView {
   readonly volIntents: Map<number, VolIntentRecord>;
   recovery: RecoveryRecord | null;
   readonly index: ModelIndex;
+  version: number;
 }
 
 export function emptyState(): ModelState {
@@ -257,6 +265,7 @@ export function emptyState(): ModelState {
       replicasByDataNode: new Map(),
     },
     live: emptyLiveState(),
+    version: 0,
   };
 }
 

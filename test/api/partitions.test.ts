@@ -4,7 +4,7 @@
 // with its code and text.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { INODE_ID_MAX } from '../../src/model/index.js';
+import { INODE_ID_MAX, putDataNodeLive } from '../../src/model/index.js';
 import { Opcode } from '../../src/nodes/opcodes.js';
 import { parseJsonExact } from '../../src/util/json.js';
 import { dataPartitionGet5, metaPartitionGet4 } from '../model/wire-samples.js';
@@ -422,7 +422,7 @@ void describe('load, decommission and diagnose', () => {
     // What the liveness check does after 18 s without a report (heartbeats.ts checkLiveness).
     const live = dm.group.state.live.dataNodes.get(down.nodeId);
     assert.ok(live !== undefined);
-    dm.group.state.live.dataNodes.set(down.nodeId, { ...live, isActive: false });
+    putDataNodeLive(dm.group.state, down.nodeId, { ...live, isActive: false });
     const dp = (await ok(dm.app, '/dataPartition/diagnose?ignoreDiscard=true')) as Row;
     assertSameShape(dp, DP_DIAGNOSE_SAMPLE);
     assert.deepEqual(dp.InactiveDataNodes, [down.addr]);

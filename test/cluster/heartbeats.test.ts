@@ -4,9 +4,9 @@
 // only stamps the ReportTime users see.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyDataHeartbeat, applyMetaHeartbeat, checkLiveness, clearLive, NODE_LIVENESS_TIMEOUT_MS, type ReportInstant } from '../../src/cluster/heartbeats.js';
+import { applyDataHeartbeat, applyMetaHeartbeat, checkLiveness, NODE_LIVENESS_TIMEOUT_MS, type ReportInstant } from '../../src/cluster/heartbeats.js';
 import type { Clock } from '../../src/cluster/sources.js';
-import { dataNodeLive, metaNodeLive, type ModelState } from '../../src/model/index.js';
+import { clearLive, dataNodeLive, metaNodeLive, type ModelState } from '../../src/model/index.js';
 import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok } from '../model/helpers.js';
 import { dataReport, metaReport } from './heartbeat-reports.js';
 

@@ -10,7 +10,7 @@ import {
   type DataPlacementRequest,
   type PlacementRequest,
 } from '../../src/cluster/placement.js';
-import { DEFAULT_VOL_SETTINGS, makeCommand, modelDigest, setDataNodeLive, setMetaNodeLive, type ModelState, type PartitionPeer } from '../../src/model/index.js';
+import { DEFAULT_VOL_SETTINGS, forgetNodeLive, makeCommand, modelDigest, setDataNodeLive, setMetaNodeLive, type ModelState, type PartitionPeer } from '../../src/model/index.js';
 import { bootstrapped, dataNodeAddCmd, metaNodeAddCmd, ok, volCreateBeginCmd } from '../model/helpers.js';
 
 const NOW_MS = Date.UTC(2026, 10, 25, 19, 0, 0);
@@ -166,7 +166,7 @@ void describe('placement: eligibility', () => {
   void it('never chooses a data node before its first heartbeat, inactive, non-writable, read-only or without space', () => {
     const { state, data } = build({ default: { data: 8 } });
     const [fresh, inactive, unwritable, rdOnly, noSpace] = data.get('default')!;
-    state.live.dataNodes.delete(fresh); // registered, no heartbeat yet
+    forgetNodeLive(state, 'data', fresh); // registered, no heartbeat yet
     setDataNodeLive(state, inactive, { isActive: false });
     setDataNodeLive(state, unwritable, { isWritable: false });
     ok(state, makeCommand('node.setRdOnly', { kind: 'data', addr: state.dataNodes.get(rdOnly)!.addr, rdOnly: true }));

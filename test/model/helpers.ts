@@ -188,9 +188,9 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-/** The model without its live (heartbeat) part, for deep comparisons. */
-export function replicated(state: ModelState): Omit<ModelState, 'live'> {
-  const { live: _live, ...rest } = state;
+/** The model without its live (heartbeat) part and change counter, for deep comparisons. */
+export function replicated(state: ModelState): Omit<ModelState, 'live' | 'version'> {
+  const { live: _live, version: _version, ...rest } = state;
   return rest;
 }
 

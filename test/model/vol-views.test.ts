@@ -24,6 +24,8 @@ import {
   metaPartitionViewsByName,
   setDataNodeLive,
   setMetaNodeLive,
+  putDataReplicaLive,
+  putMetaReplicaLive,
   simpleVolViewByName,
   UTC_VIEW,
   volList,
@@ -134,9 +136,7 @@ function reportMeta(state: ModelState, mpId: number, fields: Partial<MetaReplica
     forbidWriteOpOfProtoVer0: true,
     ...fields,
   };
-  let byAddr = state.live.metaReplicas.get(mpId);
-  if (byAddr === undefined) state.live.metaReplicas.set(mpId, (byAddr = new Map<string, MetaReplicaLive>()));
-  byAddr.set(replica.addr, replica);
+  putMetaReplicaLive(state, mpId, replica);
 }
 
 function reportData(state: ModelState, dpId: number, fields: Partial<DataReplicaLive> = {}): void {
@@ -154,9 +154,7 @@ function reportData(state: ModelState, dpId: number, fields: Partial<DataReplica
     forbidWriteOpOfProtoVer0: true,
     ...fields,
   };
-  let byAddr = state.live.dataReplicas.get(dpId);
-  if (byAddr === undefined) state.live.dataReplicas.set(dpId, (byAddr = new Map<string, DataReplicaLive>()));
-  byAddr.set(replica.addr, replica);
+  putDataReplicaLive(state, dpId, replica);
 }
 
 /** Both nodes heartbeating, as in every capture with nodes. */
@@ -759,8 +757,8 @@ void describe('partition diagnosis (/metaPartition/diagnose?v1=true, /dataPartit
 
   void it('list partitions with more replicas reporting than they should have', () => {
     const state = withVol2();
-    state.live.metaReplicas.get(4)?.set('127.0.0.9:17210', { ...(state.live.metaReplicas.get(4)?.get(META.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17210', nodeId: 99 });
-    state.live.dataReplicas.get(4)?.set('127.0.0.9:17310', { ...(state.live.dataReplicas.get(4)?.get(DATA.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17310', nodeId: 99 });
+    putMetaReplicaLive(state, 4, { ...(state.live.metaReplicas.get(4)?.get(META.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17210', nodeId: 99 });
+    putDataReplicaLive(state, 4, { ...(state.live.dataReplicas.get(4)?.get(DATA.addr) ?? assert.fail('no report')), addr: '127.0.0.9:17310', nodeId: 99 });
     sameJson(metaPartitionDiagnosis(state), metaDiagnosis({ InConsistRreplicaCntMetaPartitionIDs: [4] }));
     sameJson(dataPartitionDiagnosis(state), dataDiagnosis({ ExcessReplicaDpIDs: [4] }));
   });

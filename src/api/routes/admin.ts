@@ -6,7 +6,8 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { NodeInfoSettings } from '../../cluster/cluster.js';
 import type { ModelView } from '../../model/index.js';
-import { clusterInfo, clusterView, newClusterRecord, nodeInfo } from '../../model/index.js';
+import { clusterInfo, newClusterRecord, nodeInfo } from '../../model/index.js';
+import { ClusterViewCache } from '../cluster-view-cache.js';
 import type { ApiContext } from '../context.js';
 import { goFloat32, goMapString } from '../go-format.js';
 import type { Params } from '../params.js';
@@ -35,7 +36,9 @@ export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { c
   });
 
   // `volStorageClass` (bool, default false) only adds per-class stats CubeFS computes from vols;
-  // parsed for its errors, nothing to add while the model has no vols.
+  // parsed for its errors, nothing to add while the model has no vols. The body is cached
+  // between changes (cluster-view-cache.ts).
+  const clusterViews = new ClusterViewCache({ viewOptions: ctx.viewOptions, legacyDataMediaType: ctx.cluster.legacyDataMediaType });
   defineRoute(app, ctx, {
     url: '/admin/getCluster',
     methods: ['GET'],
@@ -43,14 +46,7 @@ export const adminRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { c
     handle: (call) => {
       call.params.bool('volStorageClass', false);
       const info = ctx.raft.info();
-      return clusterView(ctx.replicator.model, {
-        ...ctx.viewOptions,
-        leaderAddr: info.leaderHttpAddr,
-        applied: info.applied,
-        // Spec 1.5: MasterNodes come from the configured peers (here: Raft's member list).
-        masterPeers: info.peers.map((p) => ({ id: p.id, addr: p.httpAddr })),
-        legacyDataMediaType: ctx.cluster.legacyDataMediaType,
-      });
+      return clusterViews.body(ctx.replicator.model, { leaderAddr: info.leaderHttpAddr, applied: info.applied, peers: info.peers });
     },
   });
 
