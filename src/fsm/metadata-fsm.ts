@@ -46,6 +46,7 @@ import {
   MEMBERS_KEY,
   type Membership,
 } from './fsm-keys.js';
+import { readAhead } from '../util/read-ahead.js';
 import { ModelImageError, newImageToken, readModelImage, writeModelImage } from './model-image.js';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
 import { StoreDir } from './store-dir.js';
@@ -80,6 +81,8 @@ export interface MetadataFsmOptions {
 export const MODEL_IMAGE_MIN_RECORDS_DEFAULT = 20_000;
 
 const encoder = new TextEncoder();
+/** Bytes of a staged snapshot's write batches. */
+const STAGE_BATCH_BYTES = 4 * 1024 * 1024;
 /** audit() gives up waiting for a quiet moment after this many drains (it reports what it saw). */
 const AUDIT_DRAIN_ATTEMPTS_MAX = 100;
 
@@ -244,7 +247,8 @@ export class MetadataFsm implements StateMachine {
       const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
       return {
         meta: { index: applied.index, term: applied.term, conf: membership.conf },
-        chunks: (signal) => encodeSnapshotChunks(abortable(snapshot.iterate().batches(), signal), chunkSizeBytes),
+        // Read ahead: the next batch comes from RocksDB while this one is encoded and sent.
+        chunks: (signal) => encodeSnapshotChunks(readAhead(abortable(snapshot.iterate().batches(), signal)), chunkSizeBytes),
         release: () => snapshot.release(),
       };
     } catch (error) {
@@ -259,20 +263,30 @@ export class MetadataFsm implements StateMachine {
     const store = await StateStore.open(path, { logger: this.options.logger, name: 'state-staging' });
     this.staged = { path, store, meta, loaded: null };
     let batch = store.batch();
+    // One batch is written while the next is decoded (the decoding is the work; waiting for
+    // each write left the decoder idle); the next write waits for the one in flight.
+    let writing: Promise<void> | null = null;
     let appliedSeen = null;
     // The model is built while the pairs stream in: the install then needs no second scan.
     const loader = new ModelLoader();
-    for await (const pairs of decodeSnapshotChunks(chunks)) {
-      for (const { key, value } of pairs) {
-        if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
-        loader.add(key, value);
-        batch.put(key, value);
+    try {
+      for await (const pairs of decodeSnapshotChunks(chunks)) {
+        for (const { key, value } of pairs) {
+          if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
+          loader.add(key, value);
+          batch.put(key, value);
+        }
+        if (batch.sizeBytes >= STAGE_BATCH_BYTES) {
+          await writing;
+          writing = batch.commit();
+          writing.catch(() => undefined); // awaited at the next batch or below
+          batch = store.batch();
+        }
       }
-      if (batch.sizeBytes >= 4 * 1024 * 1024) {
-        await batch.commit();
-        batch = store.batch();
-      }
+    } finally {
+      await writing?.catch(() => undefined);
     }
+    await writing;
     await batch.commit();
     if (appliedSeen === null || appliedSeen.index !== meta.index || appliedSeen.term !== meta.term) {
       throw new SnapshotStreamError(`snapshot stream holds applied ${JSON.stringify(appliedSeen)}, announced ${meta.term}/${meta.index}`);

@@ -131,7 +131,8 @@ export class TcpTransport implements Transport {
       snapshotChunkSizeBytes: chunk,
       snapshotAckTimeoutMs: options.snapshotAckTimeoutMs ?? DEFAULTS.snapshotAckTimeoutMs,
       // Four chunks ahead of the consumer: enough to keep the link busy, small in memory.
-      snapshotReceiveBufferBytes: options.snapshotReceiveBufferBytes ?? 4 * chunk,
+      // As much as the sender sends ahead (snapshot-sender.ts): the decoder never waits on a round trip.
+      snapshotReceiveBufferBytes: options.snapshotReceiveBufferBytes ?? 16 * chunk,
       maxInboundConnections: options.maxInboundConnections ?? DEFAULTS.maxInboundConnections,
       maxInboundSnapshots: options.maxInboundSnapshots ?? DEFAULTS.maxInboundSnapshots,
       random: options.random ?? Math.random,

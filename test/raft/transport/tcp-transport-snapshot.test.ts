@@ -9,6 +9,7 @@ import { after, describe, mock, test } from 'node:test';
 import { ChunkStream } from '../../../src/raft/transport/chunk-stream.js';
 import { MessageType, type Message, type NodeId } from '../../../src/raft/core/index.js';
 import { SnapshotStreamError, TcpTransport, type TcpTransportOptions } from '../../../src/raft/transport/tcp-transport.js';
+import { SEND_AHEAD_CHUNKS } from '../../../src/raft/transport/snapshot-sender.js';
 import type { IncomingSnapshot, TransportHandler } from '../../../src/raft/transport/transport.js';
 
 const CLUSTER = 'snap-cluster';
@@ -203,11 +204,11 @@ void describe('TcpTransport snapshots', { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(hash.digest('hex'), sha256Of(totalBytes, sourceChunkBytes));
     assert.ok(elapsedMs >= 20 * 25, 'the consumer was slow');
     // Bounded in user space: the receiver buffers at most its high-water mark plus one frame;
-    // the sender waits for 'drain' once the socket holds its high-water mark, so a write buffer
-    // never holds more than that plus one frame. (How far the producer runs ahead of the
+    // the sender waits for 'drain' once the socket holds SEND_AHEAD_CHUNKS chunks, so a write
+    // buffer never holds more than that plus one frame. (How far the producer runs ahead of the
     // consumer also counts the kernel's socket buffers, up to tcp_wmem + tcp_rmem: reported only.)
     assert.ok(maxBufferedBytes <= receiveBuffer + chunkSize, `receiver buffered ${maxBufferedBytes} bytes`);
-    assert.ok(maxWritableBytes <= 16 * 1024 + chunkSize + 64, `a socket buffered ${maxWritableBytes} bytes`);
+    assert.ok(maxWritableBytes <= SEND_AHEAD_CHUNKS * chunkSize + chunkSize + 64, `a socket buffered ${maxWritableBytes} bytes`);
     assert.ok(maxAheadBytes < totalBytes / 2, `producer ran ${maxAheadBytes} bytes ahead`);
     t.diagnostic(`producer ahead of consumer at most ${maxAheadBytes} bytes; receiver buffer ${maxBufferedBytes}; socket buffer ${maxWritableBytes}; ${Math.round(elapsedMs)} ms`);
     assert.ok(heartbeatsDuringStream >= 10, `only ${heartbeatsDuringStream} heartbeats during the stream`);
