@@ -374,7 +374,8 @@ export class MetadataFsm implements StateMachine {
     const fromImage = await this.loadImage();
     if (fromImage !== null) return this.adopt(fromImage);
     const loader = new ModelLoader();
-    for await (const batch of this.store.iterate().batches()) for (const { key, value } of batch) loader.add(key, value);
+    // Read ahead: RocksDB reads the next batch while this one is decoded.
+    for await (const batch of readAhead(this.store.iterate().batches())) for (const { key, value } of batch) loader.add(key, value);
     this.adopt(loader.finish());
   }
 
