@@ -97,6 +97,8 @@ export class MetadataFsm implements StateMachine {
   private staged: { path: string; store: StateStore | null; meta: SnapshotMeta; loaded: LoadedState | null } | null = null;
   private readonly membershipListeners: ((m: Membership) => void)[] = [];
   private readonly writer: WriteBehind;
+  /** Aborts a model image being written at close (abandonModelImage). */
+  private readonly imageAbort = new AbortController();
 
   private constructor(
     private readonly dir: StoreDir,
@@ -333,6 +335,11 @@ export class MetadataFsm implements StateMachine {
     this.writer.close();
   }
 
+  /** For a hurried stop: a model image being written is given up (the next start scans). */
+  abandonModelImage(): void {
+    this.imageAbort.abort(new Error('the stop was hurried'));
+  }
+
   async close(): Promise<void> {
     await this.discardStagedSnapshot();
     // A failed write was reported when it happened; what is pending goes to the store first,
@@ -360,7 +367,7 @@ export class MetadataFsm implements StateMachine {
       return;
     }
     const token = newImageToken();
-    const bytes = await writeModelImage(this.dir.imagePath, this.model, { token, store: this.dir.live, applied: this.applied });
+    const bytes = await writeModelImage(this.dir.imagePath, this.model, { token, store: this.dir.live, applied: this.applied }, this.imageAbort.signal);
     this.dir.syncRoot();
     await this.store.batch().put(IMAGE_KEY, Buffer.from(token, 'latin1')).commit();
     this.options.logger.info({ applied: this.applied.index, bytes, ms: Math.round(performance.now() - startedMs) }, 'model image written');

@@ -66,7 +66,12 @@ export function newImageToken(): string {
  * Writes the image of `model` at `file` durably (temporary file, fsync, rename; the caller
  * fsyncs the directory). Returns its size.
  */
-export async function writeModelImage(file: string, model: ModelView, header: Omit<ModelImageHeader, 'format' | 'recordVersion' | 'code' | 'records'>): Promise<number> {
+export async function writeModelImage(
+  file: string,
+  model: ModelView,
+  header: Omit<ModelImageHeader, 'format' | 'recordVersion' | 'code' | 'records'>,
+  signal?: AbortSignal,
+): Promise<number> {
   const full: ModelImageHeader = { format: FORMAT, recordVersion: RECORD_VERSION, code: modelCodeFingerprint(), records: recordCount(model), ...header };
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
   const tmp = `${file}.tmp`;
@@ -90,15 +95,21 @@ export async function writeModelImage(file: string, model: ModelView, header: Om
     };
     for (const change of putChangesOf(model)) {
       chunk.push(change);
-      if (chunk.length >= CHUNK_CHANGES) await flushChunk();
+      if (chunk.length >= CHUNK_CHANGES) {
+        signal?.throwIfAborted();
+        await flushChunk();
+      }
     }
     if (chunk.length > 0) await flushChunk();
     if (written !== full.records) throw new Error(`model image: wrote ${written} records, counted ${full.records}`);
     await handle.write(hash.digest());
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await fsp.rm(tmp, { force: true });
+    throw error;
   }
+  await handle.close();
   await fsp.rename(tmp, file);
   return size + HASH_BYTES;
 }

@@ -290,7 +290,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
     node,
     fsm,
     stop: () => (stopping ??= stop()),
-    hurry: () => hurried(),
+    hurry: () => {
+      hurried();
+      fsm.abandonModelImage();
+    },
   };
 }
 

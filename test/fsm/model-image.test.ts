@@ -3,7 +3,7 @@
 // and only once. Real RocksDB and real files; a rich model with every record kind, grants (Maps)
 // and 64-bit values (bigints).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -240,6 +240,16 @@ void describe('MetadataFsm with a model image', () => {
     await fsm.close();
     assert.ok(!existsSync(path.join(storeDir, 'model.image')));
     assert.ok(lines.some((l) => l.msg.startsWith('model is inconsistent')));
+    assert.equal(await storeGet(storeDir, IMAGE_KEY), null);
+  });
+
+  void it('a hurried stop gives the image up: no file, no temporary file, no token', async () => {
+    const storeDir = tempDir();
+    const { fsm } = await openFsm(storeDir);
+    await fsm.apply(entries(1, 9_000)); // more than one chunk of the image
+    fsm.abandonModelImage();
+    await fsm.close();
+    assert.deepEqual(readdirSync(storeDir).filter((n) => n.startsWith('model.image')), []);
     assert.equal(await storeGet(storeDir, IMAGE_KEY), null);
   });
 });
