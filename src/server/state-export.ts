@@ -7,7 +7,7 @@ import type { StateExport, StateExporter } from '../cluster/ports.js';
 import type { MetadataFsm } from '../fsm/metadata-fsm.js';
 import { decodeFramedPairs } from '../fsm/snapshot-codec.js';
 import { encodeSnapshotFile, SNAPSHOT_FILE_VERSION, type SnapshotFileHeader } from '../fsm/snapshot-file.js';
-import type { ModelView } from '../model/index.js';
+import { recordCount } from '../model/index.js';
 import { BackpressureError } from '../raft/core/index.js';
 import { ShuttingDownError } from '../raft/errors.js';
 
@@ -53,7 +53,7 @@ export class StateExports implements StateExporter {
       term: source.meta.term,
       conf: source.meta.conf,
       createdAtIso: new Date().toISOString(),
-      recordsEstimate: recordsEstimate(this.fsm.view),
+      recordsEstimate: recordCount(this.fsm.view),
     };
     let released = false;
     return {
@@ -82,19 +82,3 @@ export class StateExports implements StateExporter {
 }
 
 
-/** How many records the store holds, about (the model's record kinds; counters not counted). */
-function recordsEstimate(model: ModelView): number {
-  return (
-    1 +
-    model.zones.size +
-    model.nodeSets.size +
-    model.metaNodes.size +
-    model.dataNodes.size +
-    model.users.size +
-    model.accessKeys.size +
-    model.vols.size +
-    model.volIntents.size +
-    model.metaPartitions.size +
-    model.dataPartitions.size
-  );
-}

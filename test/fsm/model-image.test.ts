@@ -124,6 +124,15 @@ async function openFsm(storeDir: string, modelImageMinRecords = 0): Promise<{ fs
   return { fsm, lines };
 }
 
+/** A store with `users` users, closed cleanly: an image and its token beside it. Returns its digest. */
+async function stoppedWithImage(storeDir: string, users = 5): Promise<string> {
+  const { fsm } = await openFsm(storeDir);
+  await fsm.apply(entries(1, users));
+  const digest = fsm.digest();
+  await fsm.close();
+  return digest;
+}
+
 const usedImage = (lines: readonly Logged[]): boolean => lines.some((l) => l.msg.startsWith('model loaded from the image'));
 const refusal = (lines: readonly Logged[]): string | undefined => lines.find((l) => l.msg.startsWith('model image not used'))?.fields.reason as string | undefined;
 
@@ -161,9 +170,7 @@ void describe('MetadataFsm with a model image', () => {
 
   void it('is used once: a later open after a stop that wrote none scans the store', async () => {
     const storeDir = tempDir();
-    const first = await openFsm(storeDir);
-    await first.fsm.apply(entries(1, 5));
-    await first.fsm.close();
+    await stoppedWithImage(storeDir);
     const second = await openFsm(storeDir);
     assert.ok(usedImage(second.lines));
     assert.equal(await second.fsm.audit().then((a) => a.modelDigest === a.storeDigest), true);
@@ -180,9 +187,7 @@ void describe('MetadataFsm with a model image', () => {
 
   void it('is not used when the store moved on after it was written; the scan gives the store\'s state', async () => {
     const storeDir = tempDir();
-    const first = await openFsm(storeDir);
-    await first.fsm.apply(entries(1, 5));
-    await first.fsm.close();
+    await stoppedWithImage(storeDir);
     // Something wrote the store after the stop (the token stays): the applied position differs.
     const store = await StateStore.open(path.join(storeDir, 'db-000001'), { logger: recordingLogger().logger });
     await store.batch().put(APPLIED_KEY, encodeApplied({ index: 999, term: 7 })).commit();
@@ -198,10 +203,7 @@ void describe('MetadataFsm with a model image', () => {
   void it('is not used without its token in the store, nor when corrupt', async () => {
     for (const spoil of ['token', 'corrupt'] as const) {
       const storeDir = tempDir();
-      const first = await openFsm(storeDir);
-      await first.fsm.apply(entries(1, 5));
-      const digest = first.fsm.digest();
-      await first.fsm.close();
+      const digest = await stoppedWithImage(storeDir);
       if (spoil === 'token') {
         const store = await StateStore.open(path.join(storeDir, 'db-000001'), { logger: recordingLogger().logger });
         await store.batch().delete(IMAGE_KEY).commit();
