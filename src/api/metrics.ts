@@ -23,6 +23,7 @@ export class ApiMetrics {
   private readonly latency: Histogram<'route' | 'code'>;
   private readonly forwards: Counter<'route' | 'result'>;
   private readonly refusals: Counter<'reason' | 'route'>;
+  private acceptQueue: () => number | null = () => null;
 
   constructor(
     readonly registry: Registry,
@@ -61,6 +62,15 @@ export class ApiMetrics {
         this.set(gate.inFlightCount);
       },
     });
+    const acceptQueue = (): number => this.acceptQueue() ?? 0;
+    new Gauge({
+      name: 'cubemaster_api_accept_queue_connections',
+      help: 'Connections the kernel completed on the HTTP port that no listening handle accepted yet; their first requests wait there (Linux; 0 when unknown). See httpAcceptHandles.',
+      registers: [registry],
+      collect() {
+        this.set(acceptQueue());
+      },
+    });
     new Gauge({
       name: 'cubemaster_api_draining',
       help: '1 while the request gate refuses new requests (shutdown).',
@@ -69,6 +79,11 @@ export class ApiMetrics {
         this.set(gate.isDraining ? 1 : 0);
       },
     });
+  }
+
+  /** Where the accept queue gauge reads from, once the server listens (accept-queue.ts). */
+  watchAcceptQueue(read: () => number | null): void {
+    this.acceptQueue = read;
   }
 
   observe(sample: ApiRequestSample): void {

@@ -1,9 +1,11 @@
 // The HTTP API of a master (spec 1, 2): a fastify instance with the CubeFS transport conventions,
 // the routes as plugins, one error handler, follower -> leader forwarding, the shutdown request
-// gate and Prometheus metrics. The caller (src/server) listens, and on stop: gate.startDraining(),
-// await gate.drained(ms), then app.close() (which also closes the forwarding sockets).
+// gate and Prometheus metrics. The caller (src/server) listens (listen(): with extra accept handles,
+// accept-handles.ts), and on stop: gate.startDraining(), await gate.drained(ms), then app.close()
+// (which also closes the forwarding sockets and the extra accept handles).
 
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import { Registry } from 'prom-client';
@@ -31,6 +33,8 @@ import type { ForwardOptions } from './forward.js';
 import { LeaderForwarder, splitHostPort } from './forward.js';
 import type { ApiBusyError, ApiLimits } from './limits.js';
 import { ApiLimitError, checkRequestShape, clientKeyOf, DEFAULT_API_LIMITS, InFlightLimiter, RouteQpsLimiter } from './limits.js';
+import { AcceptHandles, type HandleCopier } from './accept-handles.js';
+import { acceptQueueLength } from './accept-queue.js';
 import { RequestGate } from './gate.js';
 import { ApiMetrics } from './metrics.js';
 import { parseQueryInto, pathOf } from './params.js';
@@ -104,7 +108,34 @@ export interface ApiServer {
   readonly services: ApiContext['services'];
   /** Every route registered (after `app.ready()`), with the access rule it enforces, if any. */
   routes(): readonly RegisteredRoute[];
+  /**
+   * `app.listen()` on host:port; then, in the background, `accept.handles - 1` more listening
+   * handles on the socket (accept-handles.ts: the event loop accepts up to `accept.handles`
+   * connections per turn). They close with the app. When they cannot be made, the server
+   * accepts on its one handle and the failure is logged.
+   */
+  listen(address: { readonly host: string; readonly port: number }, accept?: AcceptHandlesPlan): Promise<void>;
+  /** The listening handles in use once the extra ones are made (or failed): 1 without them. */
+  acceptHandleCount(): Promise<number>;
 }
+
+/** How listen() adds listening handles (accept-handles.ts). */
+export interface AcceptHandlesPlan {
+  /** Handles in all, the server's own included; 1: none added. */
+  readonly handles: number;
+  /** Their helper process, started ahead (HandleCopier.start); listen() ends it. */
+  readonly copier?: HandleCopier;
+  /**
+   * How long after listening they are made; default ACCEPT_HANDLES_AFTER_MS. The exchange
+   * with the helper costs this thread ~20 ms, which a start's first answers need not wait for;
+   * a loop that just started is not busy, and one accept per turn is then no wait.
+   */
+  readonly afterMs?: number;
+}
+
+export const ACCEPT_HANDLES_AFTER_MS = 1_000;
+/** Bound on making the extra accept handles (the exchange with the helper process). */
+const ACCEPT_HANDLES_TIMEOUT_MS = 10_000;
 
 export interface RegisteredRoute {
   readonly url: string;
@@ -275,7 +306,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const known = ctx.methodsByPath.get(pathOf(request.raw.url ?? ''));
     return known !== undefined && !known.has(request.method) ? sendMethodNotAllowed(request, reply) : sendNotFound(request, reply);
   });
+  // Extra listening handles (listen()): made in the background once the server listens, so
+  // that they cost the start nothing; they stop accepting where the server's own handle does
+  // (fastify closes it after preClose), and are awaited once the server closed its connections,
+  // theirs included.
+  let acceptHandles: Promise<AcceptHandles | null> = Promise.resolve(null);
+  const closingAcceptHandles = new AbortController();
+  app.addHook('preClose', (done) => {
+    closingAcceptHandles.abort();
+    done();
+  });
   app.addHook('onClose', async () => {
+    await (await acceptHandles)?.closed();
     ctx.forwarder.close();
     if (ownsDomain) {
       await domain.ops.quiesce(0, 1_000);
@@ -301,7 +343,41 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   const routes = (): RegisteredRoute[] =>
     [...registered.entries()].map(([url, methods]) => ({ url, methods: [...methods].sort(), enforced: ctx.accessEnforced.get(url) }));
-  return { app, gate, metricsRegistry, services: ctx.services, routes };
+  const listen = async (address: { readonly host: string; readonly port: number }, accept: AcceptHandlesPlan = { handles: 1 }): Promise<void> => {
+    try {
+      await app.listen({ host: address.host, port: address.port });
+    } catch (error) {
+      await accept.copier?.end(0);
+      throw error;
+    }
+    const bound = app.server.address();
+    if (bound !== null && typeof bound === 'object') ctx.metrics.watchAcceptQueue(() => acceptQueueLength(bound));
+    if (accept.handles <= 1) {
+      await accept.copier?.end(0);
+      return;
+    }
+    const signal = closingAcceptHandles.signal;
+    acceptHandles = (async (): Promise<AcceptHandles | null> => {
+      try {
+        await sleep(accept.afterMs ?? ACCEPT_HANDLES_AFTER_MS, undefined, { signal });
+      } catch {
+        await accept.copier?.end(0);
+        return null;
+      }
+      try {
+        const handles = await AcceptHandles.open(app.server, { count: accept.handles, timeoutMs: ACCEPT_HANDLES_TIMEOUT_MS, signal, copier: accept.copier, logger: options.logger });
+        options.logger?.debug({ handles: handles.count }, 'http: accepting on extra listening handles');
+        if (signal.aborted) handles.stopListening();
+        else signal.addEventListener('abort', () => handles.stopListening(), { once: true });
+        return handles;
+      } catch (err) {
+        if (!signal.aborted) options.logger?.warn({ err }, 'http: no extra listening handles; new connections are accepted one per event-loop turn');
+        return null;
+      }
+    })();
+  };
+  const acceptHandleCount = async (): Promise<number> => (await acceptHandles)?.count ?? 1;
+  return { app, gate, metricsRegistry, services: ctx.services, routes, listen, acceptHandleCount };
 }
 
 /** Answers a request refused by a limit (limits.ts) and counts it. */

@@ -8,6 +8,7 @@
 // are marked `cubefs`; CubeFS reads some as strings and some as numbers and silently ignores a
 // value of the other type: we accept either and reject what does not parse, naming the key.
 
+import { ACCEPT_HANDLES_MAX } from '../api/accept-handles.js';
 import { ACCESS_MODES } from '../api/access-rules.js';
 import type { ApiLimits } from '../api/limits.js';
 
@@ -181,6 +182,13 @@ export const CONFIG_KEYS = {
   raftTlsCertFile: { kind: 'file', default: null, doc: "peer TLS: this member's certificate (PEM), naming it `cubemaster://<clusterName>/member/<id>` (`cubemaster certs`)" },
   raftTlsKeyFile: { kind: 'file', default: null, doc: "peer TLS: this member's private key (PEM)" },
   raftSecretFile: { kind: 'file', default: null, doc: 'without peer TLS: a file holding the secret every member proves when it connects (at least 16 bytes); excludes raftTls*' },
+  httpAcceptHandles: {
+    kind: 'int',
+    default: 32,
+    min: 1,
+    max: ACCEPT_HANDLES_MAX,
+    doc: 'listening handles on the HTTP socket: a busy event loop accepts up to this many new connections per turn (one per handle); with 1, 256 clients connecting to a busy leader waited up to seconds for their first reply',
+  },
   httpTlsCertFile: { kind: 'file', default: null, doc: "HTTPS for the API: this member's certificate (PEM); with httpTlsKeyFile" },
   httpTlsKeyFile: { kind: 'file', default: null, doc: "HTTPS for the API: this member's private key (PEM)" },
   httpTlsCaFile: { kind: 'file', default: null, doc: "the CA of the members' HTTPS certificates (forwarding verifies the leader) and of client certificates; needs HTTPS on" },

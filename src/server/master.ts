@@ -11,6 +11,7 @@
 // A second stop request (second signal) skips the waits of 2-3, never the order of 5-6.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { HandleCopier } from '../api/accept-handles.js';
 import { createApiServer, type ApiServer } from '../api/server.js';
 import { ClusterService } from '../cluster/cluster.js';
 import { DomainOps } from '../cluster/domain-ops.js';
@@ -85,6 +86,10 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   // First in, last out: no second process may open these directories while we hold them.
   const dirLock = DirLock.acquire(config.walDir);
   stack.defer('data dir lock', () => Promise.resolve(dirLock.release()));
+  // The helper process that copies the HTTP listening handle (api/accept-handles.ts) starts
+  // beside the opening of the stores: its start costs CPU that the serving need not share.
+  const acceptCopier = config.httpAcceptHandles > 1 ? HandleCopier.start() : null;
+  stack.defer('http accept handle helper', () => acceptCopier?.end(0) ?? Promise.resolve());
 
   const fsm = await MetadataFsm.open({
     storeDir: config.storeDir,
@@ -237,7 +242,7 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   );
   node.onLeaderChange((leader) => leaderDomain.onLeaderChange(leader === config.id));
   stack.defer('leader domain', () => leaderDomain.stop());
-  await api.app.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen });
+  await api.listen({ host: config.bindIp ? config.ip : '0.0.0.0', port: config.listen }, { handles: config.httpAcceptHandles, copier: acceptCopier ?? undefined });
   stack.defer('http listener', () => api.app.close());
   logger.info(
     { id: config.id, http: `${config.bindIp ? config.ip : '0.0.0.0'}:${config.listen}`, https: security.https !== undefined, raft: `${config.ip}:${self.raftPort}`, peerAuth: transport.peerAuthMode, peers: config.peers.map((p) => p.id) },
