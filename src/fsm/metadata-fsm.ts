@@ -7,6 +7,7 @@
 //   is fatal (the member stops and replays from its durable applied index on restart).
 // - snapshots are a consistent RocksDB view streamed in chunks; a received snapshot is built in
 //   a new database beside the live one and swapped in (store-dir.ts).
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import {
   apply as applyCommand,
@@ -285,8 +286,10 @@ export class MetadataFsm implements StateMachine {
           batch = store.batch();
         }
       }
-    } finally {
+    } catch (error) {
+      // The staged store is closed by the caller's discard: no write may still be going on.
       await writing?.catch(() => undefined);
+      throw error;
     }
     await writing;
     await batch.commit();
@@ -416,8 +419,11 @@ export class MetadataFsm implements StateMachine {
     } finally {
       // Used once at most: no later state of the store may ever meet this image.
       if (tokenValue !== null) await this.store.batch().delete(IMAGE_KEY).commit();
-      await rm(file, { force: true });
-      this.dir.syncRoot();
+      // Most starts find no image: no unlink and no directory fsync for them.
+      if (existsSync(file)) {
+        await rm(file, { force: true });
+        this.dir.syncRoot();
+      }
     }
   }
 

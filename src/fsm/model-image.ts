@@ -114,23 +114,6 @@ export async function writeModelImage(
   return size + HASH_BYTES;
 }
 
-/** The header alone (cheap checks before the whole file is read and hashed). */
-export async function readModelImageHeader(file: string): Promise<ModelImageHeader> {
-  const handle = await fsp.open(file, 'r');
-  try {
-    const head = Buffer.alloc(MAGIC.byteLength + 4);
-    const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
-    if (bytesRead !== head.byteLength || !head.subarray(0, MAGIC.byteLength).equals(MAGIC)) throw new ModelImageError('not a model image');
-    const length = head.readUInt32BE(MAGIC.byteLength);
-    if (length > HEADER_MAX_BYTES) throw new ModelImageError(`header length ${length}`);
-    const bytes = Buffer.alloc(length);
-    if ((await handle.read(bytes, 0, length, head.byteLength)).bytesRead !== length) throw new ModelImageError('truncated header');
-    return parseHeader(bytes);
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Every put of the image, in chunks, after the whole file's checksum held. Throws
  * ModelImageError for a file that is not a whole image written by this model code.
