@@ -148,6 +148,11 @@ export const CONFIG_KEYS = {
   legacyDataMediaType: { kind: 'int', default: 0, min: 0, max: 2, cubefs: true, doc: 'media of data nodes that register without one: 0 none, 1 SSD, 2 HDD' },
   singleNodeMode: { kind: 'bool', default: false, cubefs: true, doc: 'as in CubeFS: vols get one meta partition replica (a one-node test cluster)' },
   shutdownTimeoutMs: { kind: 'int', default: 10_000, min: 0, max: 600_000, flag: '--shutdown-timeout-ms', doc: 'bound on waiting for proposals and requests in flight at stop' },
+  walPreallocate: {
+    kind: 'bool',
+    default: true,
+    doc: 'write each next Raft log segment ahead as a 64 MiB file of zeros, in the background once the log has written 1 MiB, so that the fdatasync of every Ready overwrites allocated blocks instead of growing the file (3 members on one disk: fdatasync p99 3.1-3.6 ms -> 1.2-1.75 ms); needs 1 GiB free besides the spare',
+  },
   modelImageMinRecords: {
     kind: 'int',
     default: 20_000,

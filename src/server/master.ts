@@ -103,7 +103,12 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   });
   stack.defer('state store', () => fsm.close());
 
-  const log = await RaftLogStore.open(config.walDir, { logger: storeLogger, diskSpace, faults: chaos?.disk });
+  const log = await RaftLogStore.open(config.walDir, {
+    logger: storeLogger,
+    diskSpace,
+    faults: chaos?.disk,
+    preallocate: config.walPreallocate,
+  });
   stack.defer('raft log', () => log.close());
 
   const security = loadTransportSecurity(config, logger);

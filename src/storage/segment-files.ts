@@ -15,6 +15,16 @@ export function segmentPath(dir: string, segment: number): string {
   return join(dir, segmentFileName(segment));
 }
 
+/** The next segment, being written ahead (segment-spare.ts): never a segment name. */
+export function spareTmpPath(dir: string): string {
+  return join(dir, 'spare.tmp');
+}
+
+/** The next segment, written and synced, waiting to be renamed into place. */
+export function spareReadyPath(dir: string): string {
+  return join(dir, 'spare.ready');
+}
+
 /** Segment numbers present in `dir`, ascending. Other files are ignored. */
 export function listSegmentNumbers(dir: string): number[] {
   const numbers: number[] = [];
@@ -66,6 +76,19 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
 export function createFileAsync(path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.open(path, 'wx', (err, fd) => (err === null ? resolve(fd) : reject(err)));
+  });
+}
+
+/** Cuts the file to `sizeBytes` and makes that durable (fsync: the size is metadata). */
+export function truncateAndSyncAsync(fd: number, sizeBytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.ftruncate(fd, sizeBytes, (err) => {
+      if (err !== null) {
+        reject(err);
+        return;
+      }
+      fs.fsync(fd, (syncErr) => (syncErr === null ? resolve() : reject(syncErr)));
+    });
   });
 }
 

@@ -9,6 +9,16 @@
 // - open() reads every segment in order, hands each record to a callback, cuts a torn or
 //   corrupt tail of the LAST segment (truncate + fsync, reported in openReport.tailCut), and
 //   refuses (SegmentCorruptError) a bad record in any other segment or a gap in the numbers.
+// - With `preallocate`, the next segment is written ahead as a file of zeros (segment-spare.ts:
+//   why, and what it measured) and renamed into place when the log starts a new segment; a log
+//   still in a segment that was not prepared (a new log, or one opened after a tail cut) moves to
+//   the spare as soon as it is ready. The first spare is small (FIRST_SPARE_BYTES, written in
+//   milliseconds) so that even a lightly written log reaches a prepared segment within seconds,
+//   the later ones segment-sized; a write that would grow a prepared file past its zeros moves
+//   to the next spare, if one is ready, the same way. A segment's file can therefore be longer than its records,
+//   with zeros after them; the log cuts a finished segment to its records before the next one
+//   exists, so only the last segment ever has such a tail, and open() reads an all-zero tail
+//   there as free space, not damage (anything else after the last record is still cut).
 // - deleteSegmentsBefore(n) removes whole old segments, oldest first (so what remains is always
 //   contiguous); the caller decides which, from the records it saw in each segment.
 // - A failed fdatasync is sticky (FsyncFailedError, then StoreFailedError until reopened):
@@ -67,8 +77,10 @@ import {
   fsyncDirAsync,
   listSegmentNumbers,
   segmentPath,
+  truncateAndSyncAsync,
   writeAllAtSync,
 } from './segment-files.js';
+import { SegmentSpare } from './segment-spare.js';
 
 export interface SegmentLogOptions {
   readonly logger: StoreLogger;
@@ -86,6 +98,10 @@ export interface SegmentLogOptions {
   readonly diskSpace?: DiskSpaceReporter;
   /** Chaos runs and tests only: injected slow, full or failing disk calls. */
   readonly faults?: DiskFaults;
+  /** Prepare each next segment ahead as a synced file of zeros (see the header). */
+  readonly preallocate?: boolean;
+  /** With preallocate: free space the file system must keep besides a spare (SegmentSpare). */
+  readonly spareMinFreeBytes?: number;
 }
 
 export interface LogRecord {
@@ -122,6 +138,8 @@ export interface SegmentLogOpenReport {
   readonly segments: readonly SegmentInfo[];
   readonly recordCount: number;
   readonly tailCut: TailCut | null;
+  /** Zeros after the last segment's last record: space prepared ahead, kept as it is. */
+  readonly zeroTailBytes: number;
   readonly openMs: number;
 }
 
@@ -130,6 +148,13 @@ const MAX_PENDING_BYTES_DEFAULT = 64 * 1024 * 1024;
 const MAX_RECORD_BYTES_DEFAULT = 16 * 1024 * 1024;
 const CLOSE_WARN_AFTER_MS_DEFAULT = 5_000;
 const FIRST_SEGMENT = 1;
+/**
+ * A log writes this much into a segment that was not prepared before it prepares a spare: a log
+ * that is hardly written (most tests, an idle member) never writes zeros.
+ */
+const FIRST_SPARE_DUE_BYTES = 64 * 1024;
+/** The size of the spare that follows a segment that was not prepared (at most a segment). */
+const FIRST_SPARE_BYTES = 4 * 1024 * 1024;
 
 interface Limits {
   readonly segmentSizeBytes: number;
@@ -153,6 +178,15 @@ export class SegmentLog implements AsyncDisposable {
   readonly openReport: SegmentLogOpenReport;
   /** The last segment's file, open for writing. */
   #fd: number;
+  /** Its length: its records, then zeros if it was prepared ahead (or left by a torn write). */
+  #fileBytes: number;
+  /** How long its file was when it started (prepared ahead), or 0 if it was not prepared. */
+  #preparedBytes: number;
+  /** The next segment, prepared ahead; null without the preallocate option. */
+  readonly #spare: SegmentSpare | null;
+  /** Bytes written since open, up to FIRST_SPARE_DUE_BYTES (when to prepare a first spare). */
+  #writtenBytes = 0;
+  #preparedSegmentCount = 0;
   /**
    * The segment append() puts records in: the last segment, or the next one once a running
    * step has decided to start it (pending records then belong to that next segment).
@@ -210,6 +244,8 @@ export class SegmentLog implements AsyncDisposable {
 
     const segments: MutableSegmentInfo[] = [];
     let tailCut: TailCut | null = null;
+    let zeroTailBytes = 0;
+    let lastFileBytes = 0;
     let recordCount = 0;
     for (const [i, segment] of numbers.entries()) {
       const path = segmentPath(dir, segment);
@@ -221,7 +257,10 @@ export class SegmentLog implements AsyncDisposable {
         const decoded = decodeRecordAt(data, offsetBytes, limits.maxRecordBytes);
         if (!decoded.ok) {
           if (i !== numbers.length - 1) throw new SegmentCorruptError(name, path, offsetBytes, decoded.reason);
-          tailCut = { segment, offsetBytes, bytesCut: data.length - offsetBytes, reason: decoded.reason };
+          // Zeros to the end: space written ahead, or a file extended whose data never reached
+          // the disk; nothing in it can read as a record, so it stays for the next writes.
+          if (decoded.reason === 'zero-filled') zeroTailBytes = data.length - offsetBytes;
+          else tailCut = { segment, offsetBytes, bytesCut: data.length - offsetBytes, reason: decoded.reason };
           break;
         }
         onRecord({ segment, offsetBytes, type: decoded.type, payload: Buffer.from(decoded.payload) });
@@ -230,6 +269,7 @@ export class SegmentLog implements AsyncDisposable {
       }
       segments.push({ segment, sizeBytes: offsetBytes, recordCount: segmentRecordCount });
       recordCount += segmentRecordCount;
+      lastFileBytes = tailCut === null ? data.length : offsetBytes;
     }
 
     let fd: number;
@@ -260,6 +300,7 @@ export class SegmentLog implements AsyncDisposable {
       segments: segments.map((info) => ({ ...info })),
       recordCount,
       tailCut,
+      zeroTailBytes,
       openMs: performance.now() - startedMs,
     };
     options.logger.info(
@@ -269,11 +310,20 @@ export class SegmentLog implements AsyncDisposable {
         segmentCount: segments.length,
         recordCount,
         tailCutBytes: tailCut?.bytesCut ?? 0,
+        zeroTailBytes,
         openMs: Math.round(openReport.openMs),
       },
       'segment log opened',
     );
-    return new SegmentLog(dir, name, options, limits, segments, fd, openReport);
+    const spare = options.preallocate === true
+      ? io(name, `open the spare segment in ${dir}`, () =>
+          SegmentSpare.open({ dir, name, maxBytes: limits.segmentSizeBytes, logger: options.logger, minFreeBytes: options.spareMinFreeBytes }),
+        )
+      : null;
+    // A zero tail is space prepared ahead (or left by a write that never reached the disk: the
+    // same for what follows).
+    const preparedBytes = zeroTailBytes > 0 ? lastFileBytes : 0;
+    return new SegmentLog(dir, name, options, limits, segments, { fd, fileBytes: lastFileBytes, preparedBytes, spare }, openReport);
   }
 
   private constructor(
@@ -282,7 +332,7 @@ export class SegmentLog implements AsyncDisposable {
     options: SegmentLogOptions,
     limits: Limits,
     segments: MutableSegmentInfo[],
-    fd: number,
+    files: { readonly fd: number; readonly fileBytes: number; readonly preparedBytes: number; readonly spare: SegmentSpare | null },
     openReport: SegmentLogOpenReport,
   ) {
     this.#dir = dir;
@@ -290,7 +340,10 @@ export class SegmentLog implements AsyncDisposable {
     this.#logger = options.logger;
     this.#limits = limits;
     this.#segments = segments;
-    this.#fd = fd;
+    this.#fd = files.fd;
+    this.#fileBytes = files.fileBytes;
+    this.#preparedBytes = files.preparedBytes;
+    this.#spare = files.spare;
     this.#appendSegment = segments[segments.length - 1].segment;
     this.openReport = openReport;
     this.#diskSpace = options.diskSpace;
@@ -300,7 +353,10 @@ export class SegmentLog implements AsyncDisposable {
       logger: options.logger,
       closeWarnAfterMs: options.closeWarnAfterMs ?? CLOSE_WARN_AFTER_MS_DEFAULT,
       closeTimeoutMs: options.closeTimeoutMs,
-      finalize: () => settle(() => this.#closeFile()),
+      finalize: async () => {
+        await this.#spare?.close();
+        this.#closeFile();
+      },
     });
     this.#gate.markOpen();
   }
@@ -315,6 +371,11 @@ export class SegmentLog implements AsyncDisposable {
 
   get state(): GateState {
     return this.#gate.state;
+  }
+
+  /** Segments started since open from a file prepared ahead (option preallocate). */
+  get preparedSegmentCount(): number {
+    return this.#preparedSegmentCount;
   }
 
   /** The segment appends go to. */
@@ -454,7 +515,12 @@ export class SegmentLog implements AsyncDisposable {
     this.#pendingBytes = 0;
     this.#pendingRecordCount = 0;
     const sizeAfterBytes = target.sizeBytes + pendingBytes;
-    const startNext = sizeAfterBytes >= this.#limits.segmentSizeBytes || (rotate && sizeAfterBytes > 0);
+    const startNext =
+      sizeAfterBytes >= this.#limits.segmentSizeBytes ||
+      (rotate && sizeAfterBytes > 0) ||
+      // A write that grows the file (a segment not prepared, or past its zeros) is the last one
+      // there once a spare is ready.
+      (sizeAfterBytes > this.#fileBytes && this.#spare?.ready === true);
     if (startNext) this.#appendSegment = target.segment + 1;
     if (data !== null) {
       try {
@@ -463,6 +529,7 @@ export class SegmentLog implements AsyncDisposable {
         const injected = this.#faults?.writeError(this.#name) ?? null;
         if (injected !== null) throw injected;
         writeAllAtSync(this.#fd, data, target.sizeBytes);
+        this.#fileBytes = Math.max(this.#fileBytes, sizeAfterBytes);
       } catch (err) {
         if (!isNoSpaceError(err)) {
           this.#fail(err);
@@ -489,8 +556,26 @@ export class SegmentLog implements AsyncDisposable {
       target.sizeBytes = sizeAfterBytes;
       target.recordCount += pendingRecordCount;
       this.#spaceAvailable();
+      this.#prepareSpareIfDue(pendingBytes);
     }
     if (startNext) await this.#startNextSegment();
+  }
+
+  /**
+   * A spare is due in a prepared segment once half its zeros are used (it is needed only when
+   * they all are, and writing it competes with the log's own syncs for the disk); after a segment
+   * that was not prepared, once the log has written FIRST_SPARE_DUE_BYTES since open, and then
+   * a small one.
+   */
+  #prepareSpareIfDue(writtenBytes: number): void {
+    if (this.#spare === null) return;
+    const segmentSizeBytes = this.#limits.segmentSizeBytes;
+    this.#writtenBytes = Math.min(FIRST_SPARE_DUE_BYTES, this.#writtenBytes + writtenBytes);
+    if (this.#preparedBytes > 0) {
+      if (this.#current().sizeBytes >= this.#preparedBytes / 2) this.#spare.prepare(segmentSizeBytes);
+    } else if (this.#writtenBytes >= FIRST_SPARE_DUE_BYTES) {
+      this.#spare.prepare(Math.min(FIRST_SPARE_BYTES, segmentSizeBytes));
+    }
   }
 
   /** A write found no space: the error to throw, reported to the monitor once per episode. */
@@ -510,12 +595,29 @@ export class SegmentLog implements AsyncDisposable {
     this.#diskSpace?.available(this.#name);
   }
 
-  /** The current segment is synced; create the next one and switch the file to it. */
+  /**
+   * The current segment is synced; cut it to its records, then create the next one (or move the
+   * spare into place) and switch the file to it.
+   */
   async #startNextSegment(): Promise<void> {
-    const next = this.#current().segment + 1;
+    const current = this.#current();
+    const next = current.segment + 1;
+    if (this.#fileBytes > current.sizeBytes) {
+      // Before the next segment exists: only the last segment may end in anything but records.
+      try {
+        await truncateAndSyncAsync(this.#fd, current.sizeBytes);
+      } catch (err) {
+        this.#fail(err);
+        throw new FsyncFailedError(this.#name, `cut segment ${current.segment} to its records`, err);
+      }
+      this.#fileBytes = current.sizeBytes;
+    }
     let fd: number;
+    let preparedBytes = 0;
     try {
-      fd = await createSegmentAsync(this.#name, this.#dir, next);
+      const moved = await this.#moveSpareTo(next);
+      if (moved !== null) preparedBytes = moved.sizeBytes;
+      fd = moved?.fd ?? (await createSegmentAsync(this.#name, this.#dir, next));
     } catch (err) {
       // No room for the new file: appends keep going to `next` (#appendSegment), and the next
       // step creates it first. Any other failure (the directory fsync included) is sticky.
@@ -526,12 +628,42 @@ export class SegmentLog implements AsyncDisposable {
     this.#spaceAvailable();
     const previousFd = this.#fd;
     this.#fd = fd;
+    this.#fileBytes = preparedBytes;
+    this.#preparedBytes = preparedBytes;
+    if (preparedBytes > 0) this.#preparedSegmentCount++;
+    // A new segment clears a failed preparation.
+    this.#spare?.retry();
     this.#segments.push({ segment: next, sizeBytes: 0, recordCount: 0 });
     try {
       await closeFileAsync(previousFd);
     } catch (err) {
       // Its records were fdatasync'd before; a failed close cannot lose them.
       this.#logger.warn({ store: this.#name, segment: next - 1, err }, 'segment log: closing a full segment failed');
+    }
+  }
+
+  /**
+   * Renames a ready spare to segment `next` and makes its entry durable; null (nothing done)
+   * when none is ready or the rename fails, and the caller creates the segment empty.
+   */
+  async #moveSpareTo(next: number): Promise<{ readonly fd: number; readonly sizeBytes: number } | null> {
+    if (this.#spare?.ready !== true) return null;
+    const path = segmentPath(this.#dir, next);
+    const sizeBytes = this.#spare.sizeBytes;
+    let fd: number;
+    try {
+      fd = await this.#spare.moveTo(path);
+    } catch (err) {
+      this.#logger.warn({ store: this.#name, segment: next, err }, 'segment log: the prepared segment could not be moved into place; creating it empty');
+      if (!fs.existsSync(path)) return null;
+      throw new StoreIoError(this.#name, `move the spare to segment ${next}`, err);
+    }
+    try {
+      await fsyncDirAsync(this.#dir);
+      return { fd, sizeBytes };
+    } catch (err) {
+      await closeFileAsync(fd).catch(() => undefined);
+      throw new FsyncFailedError(this.#name, `move the spare to segment ${next}`, err);
     }
   }
 

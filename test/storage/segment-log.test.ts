@@ -193,12 +193,16 @@ void describe('SegmentLog', { timeout: TEST_TIMEOUT_MS }, () => {
       const tailCut = reopened.openReport.tailCut;
       if (damaged.length === boundaries[kept]) {
         assert.equal(tailCut, null, context);
+      } else if (zeroFill && cut === boundaries[kept]) {
+        // Zeros from a record boundary on: free space, kept for the next writes.
+        assert.equal(tailCut, null, context);
+        assert.equal(reopened.openReport.zeroTailBytes, damaged.length - boundaries[kept], context);
+        assert.equal(fs.statSync(lastPath).size, damaged.length, `${context}: zeros kept`);
       } else {
         assert.ok(tailCut !== null, context);
         assert.equal(tailCut.segment, 2);
         assert.equal(tailCut.offsetBytes, boundaries[kept], context);
         assert.equal(tailCut.bytesCut, damaged.length - boundaries[kept], context);
-        if (zeroFill && cut === boundaries[kept]) assert.equal(tailCut.reason, 'zero-filled', context);
         assert.equal(fs.statSync(lastPath).size, boundaries[kept], `${context}: file truncated`);
       }
       // Appending after the reopen lands right after the kept records.
@@ -217,7 +221,7 @@ void describe('SegmentLog', { timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 
-  void test('a zero-filled or garbage tail is cut and reported', async () => {
+  void test('a garbage tail is cut and reported; a zero-filled one is kept as free space', async () => {
     const dir = tempDir('seglog-tail');
     const prng = new Prng(7);
     const { log } = await openLog(dir);
@@ -227,9 +231,25 @@ void describe('SegmentLog', { timeout: TEST_TIMEOUT_MS }, () => {
     await log.close();
     const path = segmentPath(dir, 1);
     const original = fs.readFileSync(path);
+    for (const zeros of [4096, 3]) {
+      fs.writeFileSync(path, Buffer.concat([original, Buffer.alloc(zeros)]));
+      const { log: reopened, records: read, logger } = await openLog(dir);
+      assert.deepEqual(simplify(read), simplify(records));
+      assert.equal(reopened.openReport.tailCut, null);
+      assert.equal(reopened.openReport.zeroTailBytes, zeros);
+      assert.equal(fs.statSync(path).size, original.length + zeros, 'the zeros stay');
+      assert.equal(logger.at('warn').length, 0);
+      // Appends overwrite the zeros, and a later open reads them and the zeros after them.
+      const more = [randomRecord(prng, 64)];
+      reopened.append(more);
+      await reopened.sync();
+      await reopened.close();
+      const { log: again, records: readAgain } = await openLog(dir);
+      assert.deepEqual(simplify(readAgain), simplify([...records, ...more]));
+      await again.close();
+    }
     for (const [tail, reason] of [
-      [Buffer.alloc(4096), 'zero-filled'],
-      [Buffer.alloc(3), 'zero-filled'],
+      [Buffer.concat([Buffer.alloc(100), Buffer.from([1])]), 'bad-type'],
       [Buffer.from([0x05, 0, 0, 0, 0x01, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5]), 'bad-checksum'],
       [Buffer.from([0xff, 0xff, 0xff, 0x7f, 0x01, 0, 0, 0, 0]), 'too-large'],
     ] as const) {

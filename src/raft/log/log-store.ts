@@ -70,6 +70,8 @@ export interface RaftLogStoreOptions {
   readonly diskSpace?: DiskSpaceReporter;
   /** Chaos runs and tests only: injected slow, full or failing disk calls (SegmentLog). */
   readonly faults?: DiskFaults;
+  /** Prepare each next segment ahead as a synced file of zeros (SegmentLog, segment-spare.ts). */
+  readonly preallocate?: boolean;
 }
 
 /** One Ready's durable part; a Ready satisfies it. Missing fields mean "nothing". */
@@ -134,6 +136,7 @@ export class RaftLogStore implements RaftStorage, AsyncDisposable {
         closeWarnAfterMs: options.closeWarnAfterMs,
         diskSpace: options.diskSpace,
         faults: options.faults,
+        preallocate: options.preallocate,
       },
       (record) => {
         lastSegment = record.segment;

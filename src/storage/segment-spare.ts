@@ -1,0 +1,193 @@
+// The next segment file, prepared ahead: a file of zeros of the segment size, written and
+// fdatasync'd in the background, that the segment log renames into place when it starts a new
+// segment (segment-log.ts, option `preallocate`).
+//
+// Why: on ext4 an fdatasync after a write that extends a file (or fills a hole) must also commit
+// the new size and block allocation through the file system's journal, and every process on the
+// file system shares that journal: three members on one disk queue behind each other's journal
+// commits. Over blocks already written, fdatasync flushes only the data. Measured on this disk
+// (.bench-style micro-benchmark: three processes, each a 6 KB pwrite + fdatasync in a loop,
+// alternating runs): appending p50 0.57 ms, p99 3.1-3.6 ms, 1,420-1,480 syncs/s per process;
+// over a prepared file p50 0.36-0.42 ms, p99 1.2-1.75 ms, 1,990-2,260 syncs/s. etcd preallocates
+// its 64 MB WAL segments the same way from a goroutine. Node has no fallocate(2), and fallocate's
+// unwritten extents still need a journal commit on their first write: the zeros must be written.
+//
+// Files, beside the segments (segment-files.ts): `spare.tmp` while being written, renamed to
+// `spare.ready` once whole and fdatasync'd. A start removes a `spare.tmp` (a stop or crash cut its
+// preparation short) and keeps a `spare.ready` of the right size. Neither name is a segment, so a
+// lost rename or a leftover file can never be read as log records.
+//
+// Bounds: the zeros go out in CHUNK_BYTES writes, each fdatasync'd before the next, so at most
+// one chunk of dirty pages waits in front of the log's own fdatasync; close() stops between
+// chunks (it waits for at most one chunk's write and sync). A spare is written only while the
+// file system keeps MIN_FREE_BYTES free besides it, and a failed preparation is not retried
+// until the log starts its next segment (retry()): a full or failing disk costs one attempt per
+// segment, and the log itself never fails because of its spare.
+
+import fs from 'node:fs';
+import { closeFileAsync, fdatasyncAsync, spareReadyPath, spareTmpPath } from './segment-files.js';
+import type { StoreLogger } from './logger.js';
+
+export interface SegmentSpareOptions {
+  readonly dir: string;
+  /** The log's name, in logs. */
+  readonly name: string;
+  /** The largest spare (the segment size): a `spare.ready` found at open above it is removed. */
+  readonly maxBytes: number;
+  readonly logger: StoreLogger;
+  /** Free space the file system must keep besides the spare (default 1 GiB). */
+  readonly minFreeBytes?: number;
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+const MIN_FREE_BYTES_DEFAULT = 1024 * 1024 * 1024;
+
+type SpareState = 'none' | 'preparing' | 'ready' | 'failed' | 'closed';
+
+export class SegmentSpare {
+  readonly #dir: string;
+  readonly #name: string;
+  readonly #maxBytes: number;
+  /** The size of the spare ready or being written. */
+  #sizeBytes = 0;
+  readonly #logger: StoreLogger;
+  readonly #minFreeBytes: number;
+  #state: SpareState;
+  #preparation: Promise<void> = Promise.resolve();
+  #stopping = false;
+  /** Preparations finished since open (tests and logs). */
+  preparedCount = 0;
+
+  /**
+   * Removes a half-written spare and keeps a finished one of a size it could have written.
+   * Synchronous: it runs inside the log's open.
+   */
+  static open(options: SegmentSpareOptions): SegmentSpare {
+    fs.rmSync(spareTmpPath(options.dir), { force: true });
+    const ready = spareReadyPath(options.dir);
+    const spare = new SegmentSpare(options);
+    try {
+      const sizeBytes = fs.statSync(ready).size;
+      if (sizeBytes > 0 && sizeBytes <= options.maxBytes) {
+        spare.#state = 'ready';
+        spare.#sizeBytes = sizeBytes;
+      } else {
+        fs.rmSync(ready, { force: true });
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return spare;
+  }
+
+  private constructor(options: SegmentSpareOptions) {
+    this.#dir = options.dir;
+    this.#name = options.name;
+    this.#maxBytes = options.maxBytes;
+    this.#logger = options.logger;
+    this.#minFreeBytes = options.minFreeBytes ?? MIN_FREE_BYTES_DEFAULT;
+    this.#state = 'none';
+  }
+
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** The size of the spare that is ready (or being written). */
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
+  /** Starts writing a spare of `sizeBytes` in the background, unless one is ready, under way, or failed. */
+  prepare(sizeBytes: number): void {
+    if (this.#state !== 'none') return;
+    if (!(Number.isInteger(sizeBytes) && sizeBytes > 0 && sizeBytes <= this.#maxBytes)) throw new Error(`segment spare: size ${sizeBytes} out of range`);
+    this.#sizeBytes = sizeBytes;
+    this.#state = 'preparing';
+    this.#preparation = this.#write().then(
+      (done) => {
+        if (this.#state !== 'preparing') return;
+        this.#state = done ? 'ready' : 'failed';
+        if (done) this.preparedCount++;
+      },
+      (err: unknown) => {
+        if (this.#state === 'preparing') this.#state = 'failed';
+        this.#logger.warn({ store: this.#name, dir: this.#dir, err }, 'segment log: preparing the next segment failed; it will be created empty');
+      },
+    );
+  }
+
+  /** After a failed preparation: allow one more (called when the log starts a new segment). */
+  retry(): void {
+    if (this.#state === 'failed') this.#state = 'none';
+  }
+
+  /**
+   * Renames the ready spare to `path` (which must not exist) and returns it open for writing.
+   * The caller makes the directory entry durable. No spare is ready afterwards.
+   */
+  async moveTo(path: string): Promise<number> {
+    if (this.#state !== 'ready') throw new Error('segment spare: no spare is ready');
+    this.#state = 'none';
+    // rename(2) replaces an existing target silently; the log never reuses a number, so one here
+    // is a bug, and overwriting a segment would lose its records.
+    if (fs.existsSync(path)) throw new Error(`segment spare: ${path} exists`);
+    await fs.promises.rename(spareReadyPath(this.#dir), path);
+    return new Promise((resolve, reject) => {
+      fs.open(path, 'r+', (err, fd) => (err === null ? resolve(fd) : reject(err)));
+    });
+  }
+
+  /** Stops a preparation between two chunks and waits for it. Idempotent. */
+  async close(): Promise<void> {
+    this.#stopping = true;
+    await this.#preparation;
+    this.#state = 'closed';
+  }
+
+  /** Writes the spare; false when skipped (no room) or stopped. */
+  async #write(): Promise<boolean> {
+    const stats = await fs.promises.statfs(this.#dir);
+    const freeBytes = stats.bavail * stats.bsize;
+    if (freeBytes < this.#sizeBytes + this.#minFreeBytes) {
+      this.#logger.info(
+        { store: this.#name, dir: this.#dir, freeBytes, spareBytes: this.#sizeBytes, minFreeBytes: this.#minFreeBytes },
+        'segment log: too little free space to prepare the next segment; it will be created empty',
+      );
+      return false;
+    }
+    const tmp = spareTmpPath(this.#dir);
+    const fd = await new Promise<number>((resolve, reject) => {
+      fs.open(tmp, 'w', (err, opened) => (err === null ? resolve(opened) : reject(err)));
+    });
+    let finished = false;
+    try {
+      const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, this.#sizeBytes));
+      for (let offsetBytes = 0; offsetBytes < this.#sizeBytes; offsetBytes += zeros.length) {
+        if (this.#stopping) return false;
+        const lengthBytes = Math.min(zeros.length, this.#sizeBytes - offsetBytes);
+        await writeAllAt(fd, zeros.subarray(0, lengthBytes), offsetBytes);
+        await fdatasyncAsync(fd);
+      }
+      finished = true;
+    } finally {
+      await closeFileAsync(fd);
+      if (!finished) await fs.promises.rm(tmp, { force: true });
+    }
+    await fs.promises.rename(tmp, spareReadyPath(this.#dir));
+    return true;
+  }
+}
+
+async function writeAllAt(fd: number, data: Buffer, positionBytes: number): Promise<void> {
+  let doneBytes = 0;
+  while (doneBytes < data.length) {
+    const writtenBytes = await new Promise<number>((resolve, reject) => {
+      fs.write(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes, (err, written) =>
+        err === null ? resolve(written) : reject(err),
+      );
+    });
+    if (writtenBytes <= 0) throw new Error('pwrite wrote 0 bytes');
+    doneBytes += writtenBytes;
+  }
+}
