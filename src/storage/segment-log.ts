@@ -14,7 +14,8 @@
 //   still in a segment that was not prepared (a new log, or one opened after a tail cut) moves to
 //   the spare as soon as it is ready. The first spare is small (FIRST_SPARE_BYTES, written in
 //   milliseconds) so that even a lightly written log reaches a prepared segment within seconds,
-//   the later ones segment-sized; a write that would grow a prepared file past its zeros moves
+//   each later one twice the size of the last, up to the segment size (each is written while
+//   the second half of the last one's zeros fills, at a bounded rate); a write that would grow a prepared file past its zeros moves
 //   to the next spare, if one is ready, the same way. A segment's file can therefore be longer than its records,
 //   with zeros after them; the log cuts a finished segment to its records before the next one
 //   exists, so only the last segment ever has such a tail, and open() reads an all-zero tail
@@ -373,6 +374,11 @@ export class SegmentLog implements AsyncDisposable {
     return this.#gate.state;
   }
 
+  /** A prepared next segment is waiting (option preallocate). */
+  get spareReady(): boolean {
+    return this.#spare?.ready === true;
+  }
+
   /** Segments started since open from a file prepared ahead (option preallocate). */
   get preparedSegmentCount(): number {
     return this.#preparedSegmentCount;
@@ -565,14 +571,14 @@ export class SegmentLog implements AsyncDisposable {
    * A spare is due in a prepared segment once half its zeros are used (it is needed only when
    * they all are, and writing it competes with the log's own syncs for the disk); after a segment
    * that was not prepared, once the log has written FIRST_SPARE_DUE_BYTES since open, and then
-   * a small one.
+   * a small one; otherwise twice the current one's zeros, up to a segment.
    */
   #prepareSpareIfDue(writtenBytes: number): void {
     if (this.#spare === null) return;
     const segmentSizeBytes = this.#limits.segmentSizeBytes;
     this.#writtenBytes = Math.min(FIRST_SPARE_DUE_BYTES, this.#writtenBytes + writtenBytes);
     if (this.#preparedBytes > 0) {
-      if (this.#current().sizeBytes >= this.#preparedBytes / 2) this.#spare.prepare(segmentSizeBytes);
+      if (this.#current().sizeBytes >= this.#preparedBytes / 2) this.#spare.prepare(Math.min(segmentSizeBytes, 2 * this.#preparedBytes));
     } else if (this.#writtenBytes >= FIRST_SPARE_DUE_BYTES) {
       this.#spare.prepare(Math.min(FIRST_SPARE_BYTES, segmentSizeBytes));
     }

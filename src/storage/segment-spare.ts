@@ -18,13 +18,17 @@
 // lost rename or a leftover file can never be read as log records.
 //
 // Bounds: the zeros go out in CHUNK_BYTES writes, each fdatasync'd before the next, so at most
-// one chunk of dirty pages waits in front of the log's own fdatasync; close() stops between
-// chunks (it waits for at most one chunk's write and sync). A spare is written only while the
+// one chunk of dirty pages waits in front of the log's own fdatasync, and at most
+// MAX_BYTES_PER_SECOND, so that the spare takes a bounded share of the disk from the log (a
+// 64 MiB spare written at once cost a 3-member write benchmark a third of its throughput for the
+// run it fell into). close() stops between chunks, or cuts a pause short: it waits for at most
+// one chunk's write and sync. A spare is written only while the
 // file system keeps MIN_FREE_BYTES free besides it, and a failed preparation is not retried
 // until the log starts its next segment (retry()): a full or failing disk costs one attempt per
 // segment, and the log itself never fails because of its spare.
 
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { closeFileAsync, fdatasyncAsync, spareReadyPath, spareTmpPath } from './segment-files.js';
 import type { StoreLogger } from './logger.js';
 
@@ -40,6 +44,8 @@ export interface SegmentSpareOptions {
 }
 
 const CHUNK_BYTES = 1024 * 1024;
+const MAX_BYTES_PER_SECOND = 16 * 1024 * 1024;
+const CHUNK_MIN_MS = (CHUNK_BYTES / MAX_BYTES_PER_SECOND) * 1000;
 const MIN_FREE_BYTES_DEFAULT = 1024 * 1024 * 1024;
 
 type SpareState = 'none' | 'preparing' | 'ready' | 'failed' | 'closed';
@@ -55,6 +61,8 @@ export class SegmentSpare {
   #state: SpareState;
   #preparation: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** Ends the pause between two chunks early (close). */
+  #endPause: (() => void) | null = null;
   /** Preparations finished since open (tests and logs). */
   preparedCount = 0;
 
@@ -141,6 +149,7 @@ export class SegmentSpare {
   /** Stops a preparation between two chunks and waits for it. Idempotent. */
   async close(): Promise<void> {
     this.#stopping = true;
+    this.#endPause?.();
     await this.#preparation;
     this.#state = 'closed';
   }
@@ -165,9 +174,11 @@ export class SegmentSpare {
       const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, this.#sizeBytes));
       for (let offsetBytes = 0; offsetBytes < this.#sizeBytes; offsetBytes += zeros.length) {
         if (this.#stopping) return false;
+        const chunkStartedMs = performance.now();
         const lengthBytes = Math.min(zeros.length, this.#sizeBytes - offsetBytes);
         await writeAllAt(fd, zeros.subarray(0, lengthBytes), offsetBytes);
         await fdatasyncAsync(fd);
+        await this.#pause(CHUNK_MIN_MS - (performance.now() - chunkStartedMs));
       }
       finished = true;
     } finally {
@@ -176,6 +187,18 @@ export class SegmentSpare {
     }
     await fs.promises.rename(tmp, spareReadyPath(this.#dir));
     return true;
+  }
+
+  #pause(ms: number): Promise<void> {
+    if (ms <= 0 || this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.#endPause?.(), ms);
+      this.#endPause = () => {
+        clearTimeout(timer);
+        this.#endPause = null;
+        resolve();
+      };
+    });
   }
 }
 

@@ -56,7 +56,7 @@ void describe('SegmentLog with preallocate', { timeout: TEST_TIMEOUT_MS }, () =>
     await sleep(50);
     assert.ok(!fs.existsSync(spareReadyPath(dir)) && !fs.existsSync(spareTmpPath(dir)), 'no spare before 64 KiB');
     written.push(...(await write(log, prng, FIRST_SPARE_DUE_BYTES / 2 + 20_000)));
-    await waitFor('spare ready', () => fs.existsSync(spareReadyPath(dir)) || log.preparedSegmentCount > 0);
+    await waitFor('spare ready', () => log.spareReady || log.preparedSegmentCount > 0);
     // The next sync that writes moves to the spare (segment 1 was not prepared).
     written.push(...(await write(log, prng, 1)));
     assert.equal(log.currentSegment, 2);
@@ -117,7 +117,7 @@ void describe('SegmentLog with preallocate', { timeout: TEST_TIMEOUT_MS }, () =>
     const segmentSizeBytes = 2 * 1024 * 1024;
     const { log } = await openLog(dir, { segmentSizeBytes });
     const written = await write(log, prng, segmentSizeBytes / 4 + 20_000);
-    await waitFor('spare ready', () => fs.existsSync(spareReadyPath(dir)) || log.preparedSegmentCount > 0);
+    await waitFor('spare ready', () => log.spareReady || log.preparedSegmentCount > 0);
     written.push(...(await write(log, prng, 1)));
     assert.equal(log.currentSegment, 2);
     assert.equal(log.preparedSegmentCount, 1);
@@ -145,9 +145,9 @@ void describe('SegmentLog with preallocate', { timeout: TEST_TIMEOUT_MS }, () =>
     const segmentSizeBytes = 64 * 1024 * 1024;
     const { log } = await openLog(dir, { segmentSizeBytes });
     await write(log, prng, FIRST_SPARE_DUE_BYTES + 20_000);
-    await waitFor('a small spare', () => fs.existsSync(spareReadyPath(dir)) || log.preparedSegmentCount > 0);
+    await waitFor('a small spare', () => log.spareReady || log.preparedSegmentCount > 0);
     await write(log, prng, FIRST_SPARE_BYTES / 2 + 20_000);
-    // Segment-sized: 64 chunks, each written and synced.
+    // Twice the small one: 8 chunks, each written and synced, at most 16 MiB/s.
     await waitFor('preparation started', () => fs.existsSync(spareTmpPath(dir)));
     const startedMs = performance.now();
     await log.close();
