@@ -15,11 +15,12 @@
 //   the spare as soon as it is ready. The first spare is small (FIRST_SPARE_BYTES, written in
 //   milliseconds) so that even a lightly written log reaches a prepared segment within seconds,
 //   each later one twice the size of the last, up to the segment size (each is written while
-//   the second half of the last one's zeros fills, at a bounded rate); a write that would grow a prepared file past its zeros moves
-//   to the next spare, if one is ready, the same way. A segment's file can therefore be longer than its records,
-//   with zeros after them; the log cuts a finished segment to its records before the next one
-//   exists, so only the last segment ever has such a tail, and open() reads an all-zero tail
-//   there as free space, not damage (anything else after the last record is still cut).
+//   the second half of the last one's zeros fills, at a bounded rate); a write that would grow
+//   a prepared file past its zeros moves to the next spare, if one is ready, the same way. A
+//   segment's file can therefore be longer than its records, with zeros after them; the log
+//   cuts a finished segment to its records before the next one exists, so only the last
+//   segment ever has such a tail, and open() reads an all-zero tail there as free space, not
+//   damage (anything else after the last record is still cut).
 // - deleteSegmentsBefore(n) removes whole old segments, oldest first (so what remains is always
 //   contiguous); the caller decides which, from the records it saw in each segment.
 // - A failed fdatasync is sticky (FsyncFailedError, then StoreFailedError until reopened):
@@ -537,6 +538,8 @@ export class SegmentLog implements AsyncDisposable {
         writeAllAtSync(this.#fd, data, target.sizeBytes);
         this.#fileBytes = Math.max(this.#fileBytes, sizeAfterBytes);
       } catch (err) {
+        // Part of the data may have reached the file: count it, so that a rotation cuts it off.
+        this.#fileBytes = Math.max(this.#fileBytes, sizeAfterBytes);
         if (!isNoSpaceError(err)) {
           this.#fail(err);
           throw new StoreIoError(this.#name, `write segment ${target.segment}`, err);
