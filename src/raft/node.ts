@@ -46,6 +46,7 @@ import {
   type HardState,
   type Message,
   type NodeId,
+  type RaftBasicStatus,
   type RaftStatus,
   type RaftStorage,
   type Ready,
@@ -224,6 +225,11 @@ export class RaftNode {
 
   status(): RaftStatus {
     return this.raw.status();
+  }
+
+  /** status() without the per-member progress: cheap enough for every HTTP request. */
+  basicStatus(): RaftBasicStatus {
+    return this.raw.basicStatus();
   }
 
   isLeader(): boolean {

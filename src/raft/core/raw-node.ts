@@ -22,7 +22,8 @@ export interface ProgressStatus {
   readonly inflightMsgs: number;
 }
 
-export interface RaftStatus {
+/** RaftStatus without the per-member progress (etcd's BasicStatus): cheap, nothing copied. */
+export interface RaftBasicStatus {
   readonly id: NodeId;
   readonly term: number;
   readonly vote: NodeId;
@@ -33,6 +34,9 @@ export interface RaftStatus {
   readonly role: StateRole;
   readonly conf: ConfState;
   readonly leadTransferee: NodeId;
+}
+
+export interface RaftStatus extends RaftBasicStatus {
   /** Leader only: each member's replication progress. */
   readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
 }
@@ -200,6 +204,11 @@ export class RawNode {
     for (const [id, pr] of r.progress) {
       progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, inflightMsgs: pr.inflights.size });
     }
+    return { ...this.basicStatus(), progress };
+  }
+
+  basicStatus(): RaftBasicStatus {
+    const r = this.raft;
     return {
       id: r.id,
       term: r.term,
@@ -211,7 +220,6 @@ export class RawNode {
       role: r.role,
       conf: r.conf,
       leadTransferee: r.leadTransferee,
-      progress,
     };
   }
 }
