@@ -105,7 +105,8 @@ export class ApiLimitError extends ParamError {
 /** Target, query keys, headers: the shape checks that need no route. Null when within limits. */
 export function checkRequestShape(request: FastifyRequest, limits: ApiLimits): ApiLimitError | null {
   const url = request.raw.url ?? '';
-  const urlBytes = Buffer.byteLength(url, 'utf8');
+  // Cheap first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
+  const urlBytes = url.length * 3 <= limits.maxUrlBytes ? 0 : Buffer.byteLength(url, 'utf8');
   if (urlBytes > limits.maxUrlBytes) return new ApiLimitError('url', 'url_bytes', `request target of ${urlBytes} bytes exceeds the limit of ${limits.maxUrlBytes} (maxUrlBytes)`);
   const keys = queryKeyCount(url);
   if (keys > limits.maxQueryKeys) return new ApiLimitError('query', 'query_keys', `${keys} query keys exceed the limit of ${limits.maxQueryKeys} (maxQueryKeys)`);

@@ -273,7 +273,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const raw = request.headers['content-type'];
     const state = initRequestState(request, raw);
     if (raw !== undefined && !VALID_CONTENT_TYPE.test(raw)) request.headers['content-type'] = 'application/octet-stream';
-    reply.raw.once('close', () => finishRequest(ctx, gate, request, reply));
+    // 'close' comes once per response: `on`, not `once` (no wrapper, no removal per request).
+    reply.raw.on('close', () => finishRequest(ctx, gate, request, reply));
     if (!gate.tryEnter()) {
       // Answered here: fastify runs no further hook and no handler for a sent reply.
       sendShuttingDown(request, reply);
