@@ -121,7 +121,7 @@ async function serve(ctx: ApiContext, plan: RoutePlan, request: FastifyRequest, 
   try {
     const call = new Call(ctx, request);
     if (plan.rule !== 'open') checkRouteAccess(ctx, plan, request, call);
-    if (plan.leaderOnly && ctx.raft.info().role !== 'leader') {
+    if (plan.leaderOnly && !ctx.raft.isLeader()) {
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
     }

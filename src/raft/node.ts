@@ -46,7 +46,6 @@ import {
   type HardState,
   type Message,
   type NodeId,
-  type RaftBasicStatus,
   type RaftStatus,
   type RaftStorage,
   type Ready,
@@ -225,11 +224,6 @@ export class RaftNode {
 
   status(): RaftStatus {
     return this.raw.status();
-  }
-
-  /** status() without the per-member progress: cheap enough for every HTTP request. */
-  basicStatus(): RaftBasicStatus {
-    return this.raw.basicStatus();
   }
 
   isLeader(): boolean {

@@ -1,11 +1,11 @@
 // The replicated core as the cluster services and the HTTP layer see it (src/cluster/ports.ts):
 // commands encoded and proposed through the Raft node, results unwrapped, reads through ReadIndex.
 import { createHash } from 'node:crypto';
-import type { AuditReport, Auditor, CallOptions, LogDigest, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, ReplicaProgress, Replicator } from '../cluster/ports.js';
+import type { AuditReport, Auditor, CallOptions, LogDigest, MasterPeerInfo, MemberStatus, RaftControl, RaftInfo, Replicator } from '../cluster/ports.js';
 import type { RaftStorage } from '../raft/core/index.js';
 import type { MetadataFsm, EntryResult } from '../fsm/metadata-fsm.js';
 import { checkModel, encodeCommand, type Command, type ModelView, type ResultOf } from '../model/index.js';
-import { NONE, type ConfState, type NodeId } from '../raft/core/index.js';
+import { NONE, type NodeId } from '../raft/core/index.js';
 import type { MemberAddress } from '../raft/member-context.js';
 import type { RaftNode } from '../raft/node.js';
 import { assert } from '../util/assert.js';
@@ -46,17 +46,13 @@ export class NodeRaftControl implements RaftControl {
     private readonly options: RaftControlOptions,
   ) {}
 
-  /**
-   * The status fields at once; `peers` and `replicas` (arrays built from the membership and the
-   * progress map) when first read. The API asks for info() on every request to a leader route
-   * (is this member the leader?), which reads neither (issue 10).
-   */
   info(): RaftInfo {
-    const s = this.node.basicStatus();
-    const peersOf = (): MasterPeerInfo[] => this.peersOf(s.conf);
-    const replicasNow = (): ReplicaProgress[] => this.replicas();
-    let peers: readonly MasterPeerInfo[] | undefined;
-    let replicas: readonly ReplicaProgress[] | undefined;
+    const s = this.node.status();
+    const conf = s.conf;
+    const peers: MasterPeerInfo[] = [...conf.voters, ...conf.learners].map((id) => {
+      const address = this.addressOf(id);
+      return { id, httpAddr: address?.httpAddr ?? '', raftAddr: address?.raftAddr ?? '', isLearner: conf.learners.includes(id) };
+    });
     return {
       nodeId: s.id,
       term: s.term,
@@ -67,27 +63,14 @@ export class NodeRaftControl implements RaftControl {
       leaderId: s.lead,
       leaderHttpAddr: s.lead === NONE ? '' : (this.addressOf(s.lead)?.httpAddr ?? ''),
       role: s.role,
-      get peers() {
-        peers ??= peersOf();
-        return peers;
-      },
-      get replicas() {
-        replicas ??= replicasNow();
-        return replicas;
-      },
+      peers,
+      replicas: [...s.progress].map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state, active: p.recentActive })),
       stopping: this.node.stopping,
     };
   }
 
-  private peersOf(conf: ConfState): MasterPeerInfo[] {
-    return [...conf.voters, ...conf.learners].map((id) => {
-      const address = this.addressOf(id);
-      return { id, httpAddr: address?.httpAddr ?? '', raftAddr: address?.raftAddr ?? '', isLearner: conf.learners.includes(id) };
-    });
-  }
-
-  private replicas(): ReplicaProgress[] {
-    return [...this.node.status().progress].map(([id, p]) => ({ id, match: p.match, next: p.next, state: p.state, active: p.recentActive }));
+  isLeader(): boolean {
+    return this.node.isLeader();
   }
 
   async addMember(id: number, httpAddr: string, options: CallOptions = {}): Promise<void> {

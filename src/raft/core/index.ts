@@ -2,7 +2,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './conf-change.js';
-export { RawNode, type RaftBasicStatus, type RaftStatus, type ProgressStatus } from './raw-node.js';
+export { RawNode, type RaftStatus, type ProgressStatus } from './raw-node.js';
 export { Raft, DEFAULT_LIMITS, type RaftConfig, type RaftLimits, type ProposalPosition } from './raft.js';
 export { RaftLog } from './log.js';
 export { MemoryStorage, CompactedError, UnavailableError, entrySizeBytes, type RaftStorage } from './storage.js';

@@ -22,8 +22,7 @@ export interface ProgressStatus {
   readonly inflightMsgs: number;
 }
 
-/** RaftStatus without the per-member progress (etcd's BasicStatus): cheap, nothing copied. */
-export interface RaftBasicStatus {
+export interface RaftStatus {
   readonly id: NodeId;
   readonly term: number;
   readonly vote: NodeId;
@@ -34,9 +33,6 @@ export interface RaftBasicStatus {
   readonly role: StateRole;
   readonly conf: ConfState;
   readonly leadTransferee: NodeId;
-}
-
-export interface RaftStatus extends RaftBasicStatus {
   /** Leader only: each member's replication progress. */
   readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
 }
@@ -204,11 +200,6 @@ export class RawNode {
     for (const [id, pr] of r.progress) {
       progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, inflightMsgs: pr.inflights.size });
     }
-    return { ...this.basicStatus(), progress };
-  }
-
-  basicStatus(): RaftBasicStatus {
-    const r = this.raft;
     return {
       id: r.id,
       term: r.term,
@@ -220,6 +211,7 @@ export class RawNode {
       role: r.role,
       conf: r.conf,
       leadTransferee: r.leadTransferee,
+      progress,
     };
   }
 }
