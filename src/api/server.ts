@@ -39,6 +39,7 @@ import { RequestGate } from './gate.js';
 import { ApiMetrics } from './metrics.js';
 import { pathOf, queryRecord } from './params.js';
 import { rawUrlClientErrorHandler } from './raw-url.js';
+import { LazyRequestLogger } from './request-logger.js';
 import { declareRequestState, initRequestState, requestState } from './request-state.js';
 import { adminRoutes } from './routes/admin.js';
 import { consoleRoutes } from './routes/console.js';
@@ -175,7 +176,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   let replayTarget: FastifyInstance | null = null;
   const app = Fastify({
-    ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger !== undefined ? { loggerInstance: options.logger, childLoggerFactory: LazyRequestLogger.factory } : { logger: false }),
     // One log line per request, written when it closes (finishRequest), not fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
