@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { printProfile, summarizeProfile } from './cpu-profile.js';
 import { fillKeys } from './compare/recovery.js';
 import { wrkLoop } from './compare/wrk-load.js';
-import { CUBEFS_WORKLOAD } from './compare/workloads.js';
+import { CUBEFS_WORKLOAD, HOT_PATH_WRK_KINDS, hotPathWorkloads } from './compare/workloads.js';
 import { processCpuSeconds, startCubemaster } from './systems.js';
 import { median, sleep } from './write-load.js';
 
@@ -37,9 +37,7 @@ const MEMBERS = Number(values.members);
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const WRK_KIND: Readonly<Record<string, string>> = { info: 'cubefs-read', cluster: 'cubefs-get:/admin/getCluster', create: 'cubefs-write' };
-const workloads = values.workloads.split(',').filter((w) => w !== '');
-for (const w of workloads) if (WRK_KIND[w] === undefined) throw new Error(`unknown workload ${w} (${Object.keys(WRK_KIND).join(', ')})`);
+const workloads = hotPathWorkloads(values.workloads);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const profDir = values.prof === undefined ? undefined : path.resolve(values.prof);
@@ -59,7 +57,7 @@ try {
     for (const w of workloads) {
       let cpuBefore = 0;
       let cpuAfter = 0;
-      const figures = await wrkLoop([url], CLIENTS, SECONDS, WRK_KIND[w], `ac${process.pid}r${round}`, 1, {
+      const figures = await wrkLoop([url], CLIENTS, SECONDS, HOT_PATH_WRK_KINDS[w], `ac${process.pid}r${round}`, 1, {
         onStart: () => {
           if (profDir !== undefined) system.masters[leader].signal('SIGUSR2');
           cpuBefore = processCpuSeconds(pid);

@@ -20,6 +20,7 @@ import { pino } from 'pino';
 import { createApiServer } from '../src/api/server.js';
 import { FakeGroup } from '../test/cluster/fakes.js';
 import { wrkLoop } from './compare/wrk-load.js';
+import { HOT_PATH_WRK_KINDS, hotPathWorkloads } from './compare/workloads.js';
 import { median } from './write-load.js';
 
 const { values } = parseArgs({
@@ -33,9 +34,7 @@ const { values } = parseArgs({
     prof: { type: 'string' },
   },
 });
-const WRK_KIND: Readonly<Record<string, string>> = { info: 'cubefs-read', cluster: 'cubefs-get:/admin/getCluster', create: 'cubefs-write' };
-const workloads = values.workloads.split(',').filter((w) => w !== '');
-for (const w of workloads) if (WRK_KIND[w] === undefined) throw new Error(`unknown workload ${w} (${Object.keys(WRK_KIND).join(', ')})`);
+const workloads = hotPathWorkloads(values.workloads);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const label = values.label !== '' ? values.label : path.resolve(here, '..', '..');
 
@@ -134,7 +133,7 @@ try {
       const figures =
         values.client === 'inject'
           ? await injectLoop(w, Number(values.clients), Number(values.seconds), tag, window)
-          : await wrkLoop([url], Number(values.clients), Number(values.seconds), WRK_KIND[w], tag, 1, window);
+          : await wrkLoop([url], Number(values.clients), Number(values.seconds), HOT_PATH_WRK_KINDS[w], tag, 1, window);
       const cpuUs = (after.user - before.user + after.system - before.system) / Math.max(1, figures.ops);
       if (figures.errors > 0) console.log(`${label} ${w}: ${figures.errors} errors`);
       results.set(w, [...(results.get(w) ?? []), cpuUs]);
