@@ -95,7 +95,8 @@ export function queryRecord(raw: string): Record<string, string> {
   const parsed = parseQuery(raw);
   const out = Object.create(null) as Record<string, string> & { [PARSED]?: ParsedQuery };
   for (const [k, v] of parsed.values) out[k] = v[0];
-  out[PARSED] = parsed;
+  // Not enumerable: a copy of request.query ({...query}) holds the values only.
+  Object.defineProperty(out, PARSED, { value: parsed });
   return out;
 }
 
