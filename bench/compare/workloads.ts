@@ -62,3 +62,16 @@ export const CLUSTER_VIEW_READ: RequestSpec = { method: 'GET', path: '/admin/get
 export function workloadOf(kind: SystemKind): Workload {
   return kind === 'etcd' ? ETCD_WORKLOAD : kind === 'go' ? GO_WORKLOAD : CUBEFS_WORKLOAD;
 }
+
+/**
+ * The leader's hot paths that api-cost.ts and api-pipeline.ts measure, as bench/wrk/workload.lua
+ * KINDs: a linearizable /user/info of a seeded user, /admin/getCluster, /user/create.
+ */
+export const HOT_PATH_WRK_KINDS: Readonly<Record<string, string>> = { info: 'cubefs-read', cluster: 'cubefs-get:/admin/getCluster', create: 'cubefs-write' };
+
+/** A --workloads list (comma-separated names of HOT_PATH_WRK_KINDS); throws on an unknown name. */
+export function hotPathWorkloads(list: string): string[] {
+  const names = list.split(',').filter((w) => w !== '');
+  for (const w of names) if (HOT_PATH_WRK_KINDS[w] === undefined) throw new Error(`unknown workload ${w} (${Object.keys(HOT_PATH_WRK_KINDS).join(', ')})`);
+  return names;
+}

@@ -97,17 +97,24 @@ export class OkEnvelopeTemplate {
 /** Stands for `data` in the envelope's text while the template cuts it out. */
 const HOLE = '\u0000hole';
 
-/** `{"code":0,"msg":"success","data":...}`, gzipped on request; an OkBody as it is. */
-export async function sendOk(request: FastifyRequest, reply: FastifyReply, data: unknown): Promise<void> {
+/**
+ * `{"code":0,"msg":"success","data":...}`, gzipped on request; an OkBody as it is. Returns a
+ * promise only when it gzips (the caller awaits it then): a plain reply is sent at once.
+ */
+export function sendOk(request: FastifyRequest, reply: FastifyReply, data: unknown): Promise<void> | undefined {
   const state = requestState(request);
   state.code = 0;
   state.outcome = 'envelope';
-  let body: Buffer = data instanceof OkBody ? data.bytes : okEnvelopeBytes(data);
-  if (wantsGzip(request)) {
-    body = await gzipAsync(body);
-    void reply.header(CFS_CONTENT_ENCODING, 'gzip');
-  }
+  const body: Buffer = data instanceof OkBody ? data.bytes : okEnvelopeBytes(data);
+  if (wantsGzip(request)) return sendGzipped(reply, body);
   void reply.code(200).type(JSON_TYPE).send(body);
+  return undefined;
+}
+
+async function sendGzipped(reply: FastifyReply, body: Buffer): Promise<void> {
+  const zipped = await gzipAsync(body);
+  void reply.header(CFS_CONTENT_ENCODING, 'gzip');
+  void reply.code(200).type(JSON_TYPE).send(zipped);
 }
 
 /** An error envelope: HTTP 200, `code != 0`, `data: null` (spec 1.1). */

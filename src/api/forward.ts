@@ -111,14 +111,14 @@ export class LeaderForwarder {
    */
   async forward(request: FastifyRequest, leaderAddr: string, extraHeaders: Readonly<Record<string, string>> = {}): Promise<ForwardedReply> {
     const state = requestState(request);
-    const signal = AbortSignal.any([state.abort.signal, AbortSignal.timeout(this.timeoutMs)]);
+    const signal = AbortSignal.any([state.signal, AbortSignal.timeout(this.timeoutMs)]);
     const body = Buffer.isBuffer(request.body) ? request.body : undefined;
     const headers = this.headersFor(request, state.originalContentType, body, extraHeaders);
     try {
       return await this.send(leaderAddr, request.method, request.raw.url ?? '/', headers, body, signal, true);
     } catch (e) {
       if (e instanceof ForwardError) throw e;
-      const detail = signal.aborted && !state.abort.signal.aborted ? `no reply within ${this.timeoutMs} ms` : errorText(e);
+      const detail = signal.aborted && !state.signal.aborted ? `no reply within ${this.timeoutMs} ms` : errorText(e);
       throw new ForwardError(leaderAddr, detail);
     }
   }

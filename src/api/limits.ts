@@ -18,6 +18,7 @@ import type { FastifyRequest } from 'fastify';
 import { CubeCode, OperatingError, ParamError } from '../util/errors.js';
 import { FORWARDED_BY_HEADER } from './forward.js';
 import type { Params } from './params.js';
+import { pathOf } from './params.js';
 import { abortableSleep } from '../util/sleep.js';
 
 export interface ApiLimits {
@@ -104,7 +105,8 @@ export class ApiLimitError extends ParamError {
 /** Target, query keys, headers: the shape checks that need no route. Null when within limits. */
 export function checkRequestShape(request: FastifyRequest, limits: ApiLimits): ApiLimitError | null {
   const url = request.raw.url ?? '';
-  const urlBytes = Buffer.byteLength(url, 'utf8');
+  // Cheap first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
+  const urlBytes = url.length * 3 <= limits.maxUrlBytes ? 0 : Buffer.byteLength(url, 'utf8');
   if (urlBytes > limits.maxUrlBytes) return new ApiLimitError('url', 'url_bytes', `request target of ${urlBytes} bytes exceeds the limit of ${limits.maxUrlBytes} (maxUrlBytes)`);
   const keys = queryKeyCount(url);
   if (keys > limits.maxQueryKeys) return new ApiLimitError('query', 'query_keys', `${keys} query keys exceed the limit of ${limits.maxQueryKeys} (maxQueryKeys)`);
@@ -173,21 +175,24 @@ export class InFlightLimiter {
 
   constructor(private readonly limits: ApiLimits) {}
 
-  /** Takes a slot, or returns the error that refuses the request (nothing taken then). */
-  acquire(client: string, route: string | null, path: string): { slot: InFlightSlot } | { refused: ApiBusyError } {
+  /**
+   * Takes a slot, or returns the error that refuses the request (nothing taken then). `target`:
+   * the request target, whose path the refusal names (cut out only on refusal).
+   */
+  acquire(client: string, route: string | null, target: string): InFlightSlot | ApiBusyError {
     const clientCount = this.byClient.get(client) ?? 0;
     if (clientCount >= this.limits.maxInFlightPerClient) {
-      return { refused: new ApiBusyError(path, 'client_in_flight', `${clientCount} requests of client ${client} in flight (maxInFlightPerClient)`) };
+      return new ApiBusyError(pathOf(target), 'client_in_flight', `${clientCount} requests of client ${client} in flight (maxInFlightPerClient)`);
     }
     if (route !== null) {
       const routeCount = this.byRoute.get(route) ?? 0;
       if (routeCount >= this.limits.maxInFlightPerRoute) {
-        return { refused: new ApiBusyError(path, 'route_in_flight', `${routeCount} requests of ${route} in flight (maxInFlightPerRoute)`) };
+        return new ApiBusyError(pathOf(target), 'route_in_flight', `${routeCount} requests of ${route} in flight (maxInFlightPerRoute)`);
       }
       this.byRoute.set(route, routeCount + 1);
     }
     this.byClient.set(client, clientCount + 1);
-    return { slot: { client, route } };
+    return { client, route };
   }
 
   release(slot: InFlightSlot): void {
@@ -259,6 +264,11 @@ export class RouteQpsLimiter {
 
   set(path: string, limit: QpsLimit): void {
     this.buckets.set(path, { limit, nextFreeMs: Number.NEGATIVE_INFINITY });
+  }
+
+  /** Whether `path` has a limit (wait() would look it up; a request on a path without one need not wait). */
+  limits(path: string): boolean {
+    return this.buckets.has(path);
   }
 
   remove(path: string): boolean {

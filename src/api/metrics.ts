@@ -4,7 +4,8 @@
 // or "none" for plain-text replies, `status` an HTTP status, `reason` one of limits.ts's
 // RefusalReason values.
 
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { SeriesHistogram } from './series-histogram.js';
 import type { RequestGate } from './gate.js';
 import type { RefusalReason } from './limits.js';
 
@@ -18,9 +19,23 @@ export interface ApiRequestSample {
 
 export type ForwardResult = 'ok' | 'failed' | 'refused';
 
+/** A request series: its counter labels, its running total and how much of it the counter holds. */
+interface RequestSeries {
+  readonly labels: Readonly<Record<'route' | 'method' | 'status' | 'code', string>>;
+  /** Key and labels of its latency series (route, code). */
+  readonly latencyKey: string;
+  readonly latencyLabels: Readonly<Record<'route' | 'code', string>>;
+  total: number;
+  counted: number;
+}
+
 export class ApiMetrics {
-  private readonly requests: Counter<'route' | 'method' | 'status' | 'code'>;
-  private readonly latency: Histogram<'route' | 'code'>;
+  // Every request is observed on the leader's one thread (issue 10): it adds to a running
+  // total found by a key (cubemaster_api_requests_total takes what grew at each scrape, as the
+  // transport counters do) and to a SeriesHistogram, without prom-client's per-call label
+  // hashing.
+  private readonly requestSeries = new Map<string, RequestSeries>();
+  private readonly latency: SeriesHistogram<'route' | 'code'>;
   private readonly forwards: Counter<'route' | 'result'>;
   private readonly refusals: Counter<'reason' | 'route'>;
   private acceptQueue: () => number | null = () => null;
@@ -29,13 +44,20 @@ export class ApiMetrics {
     readonly registry: Registry,
     gate: RequestGate,
   ) {
-    this.requests = new Counter({
+    const requestSeries = this.requestSeries;
+    new Counter({
       name: 'cubemaster_api_requests_total',
       help: 'HTTP API requests answered, by route, method, HTTP status and envelope code.',
       labelNames: ['route', 'method', 'status', 'code'],
       registers: [registry],
+      collect() {
+        for (const s of requestSeries.values()) {
+          if (s.total > s.counted) this.inc(s.labels, s.total - s.counted);
+          s.counted = s.total;
+        }
+      },
     });
-    this.latency = new Histogram({
+    this.latency = new SeriesHistogram({
       name: 'cubemaster_api_request_duration_seconds',
       help: 'HTTP API request latency, from the first hook to the end of the response.',
       labelNames: ['route', 'code'],
@@ -87,8 +109,14 @@ export class ApiMetrics {
   }
 
   observe(sample: ApiRequestSample): void {
-    this.requests.inc({ route: sample.route, method: sample.method, status: String(sample.status), code: sample.code });
-    this.latency.observe({ route: sample.route, code: sample.code }, sample.seconds);
+    const key = `${sample.route}\u0000${sample.method}\u0000${sample.status}\u0000${sample.code}`;
+    let s = this.requestSeries.get(key);
+    if (s === undefined) {
+      s = { labels: { route: sample.route, method: sample.method, status: String(sample.status), code: sample.code }, latencyKey: `${sample.route}\u0000${sample.code}`, latencyLabels: { route: sample.route, code: sample.code }, total: 0, counted: 0 };
+      this.requestSeries.set(key, s);
+    }
+    s.total += 1;
+    this.latency.observe(s.latencyKey, s.latencyLabels, sample.seconds);
   }
 
   forwarded(route: string, result: ForwardResult): void {

@@ -64,6 +64,53 @@ export function parseQueryInto(raw: string, into: Map<string, string[]>): number
   return pairs;
 }
 
+/**
+ * A query string parsed once: fastify's querystringParser hook (server.ts) parses every routed
+ * request's query for `request.query`; route.ts hands the same parse to Params rather than
+ * parsing it a second time (issue 10: the parse was ~3% of the leader's CPU on reads).
+ */
+export interface ParsedQuery {
+  /** The text parsed (after the first `?`). */
+  readonly raw: string;
+  /** Values by key, first-seen order, repeats kept. Never mutated once parsed. */
+  readonly values: ReadonlyMap<string, readonly string[]>;
+  /** key=value pairs read, repeats included. */
+  readonly pairs: number;
+}
+
+export function parseQuery(raw: string): ParsedQuery {
+  const values = new Map<string, string[]>();
+  const pairs = parseQueryInto(raw, values);
+  return { raw, values, pairs };
+}
+
+/** Where queryRecord keeps its parse (a symbol: not a key of the record). */
+const PARSED = Symbol('parsed query');
+
+/**
+ * fastify's querystringParser hook (`request.query`): the first value per key, like Go's
+ * FormValue, with the whole parse kept on the record for parsedQueryOf.
+ */
+export function queryRecord(raw: string): Record<string, string> {
+  const parsed = parseQuery(raw);
+  const out = Object.create(null) as Record<string, string> & { [PARSED]?: ParsedQuery };
+  for (const [k, v] of parsed.values) out[k] = v[0];
+  // Not enumerable: a copy of request.query ({...query}) holds the values only.
+  Object.defineProperty(out, PARSED, { value: parsed });
+  return out;
+}
+
+/**
+ * The query of `target` parsed: the parse queryRecord kept on `query` (request.query) when it
+ * is of the same text (the router splits the target at a `#` before a `?`, Go does not), else
+ * parsed now.
+ */
+export function parsedQueryOf(query: unknown, target: string): ParsedQuery {
+  const raw = rawQueryOf(target);
+  const kept = typeof query === 'object' && query !== null ? (query as { [PARSED]?: ParsedQuery })[PARSED] : undefined;
+  return kept !== undefined && kept.raw === raw ? kept : parseQuery(raw);
+}
+
 /** The raw query of a request target: everything after the first `?`, fragment included. */
 export function rawQueryOf(url: string): string {
   const q = url.indexOf('?');
@@ -81,14 +128,30 @@ const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** Form values of one request, read like Go's `r.FormValue`. */
 export class Params {
-  private readonly values = new Map<string, string[]>();
+  private readonly values: ReadonlyMap<string, readonly string[]>;
   /** key=value pairs in the query and the form body, repeats included (limits.ts). */
   readonly pairCount: number;
 
-  /** `formBody`: the raw x-www-form-urlencoded POST body, whose values come first (Go r.Form). */
-  constructor(url: string, formBody?: string) {
-    const formPairs = formBody === undefined ? 0 : parseQueryInto(formBody, this.values);
-    this.pairCount = formPairs + parseQueryInto(rawQueryOf(url), this.values);
+  /**
+   * `url`: the request target, or its query parsed already (parseQuery of rawQueryOf(target)).
+   * `formBody`: the raw x-www-form-urlencoded POST body, whose values come first (Go r.Form).
+   */
+  constructor(url: string | ParsedQuery, formBody?: string) {
+    const query = typeof url === 'string' ? parseQuery(rawQueryOf(url)) : url;
+    if (formBody === undefined) {
+      this.values = query.values;
+      this.pairCount = query.pairs;
+      return;
+    }
+    const values = new Map<string, string[]>();
+    const formPairs = parseQueryInto(formBody, values);
+    for (const [key, queryValues] of query.values) {
+      const formValues = values.get(key);
+      if (formValues === undefined) values.set(key, [...queryValues]);
+      else formValues.push(...queryValues);
+    }
+    this.values = values;
+    this.pairCount = formPairs + query.pairs;
   }
 
   /** Every key with all its values, in first-seen order. */

@@ -26,11 +26,12 @@ import { sendOk } from './envelope.js';
 import { sendFailure, sendNoLeader } from './errors.js';
 import { FORWARDED_BY_HEADER } from './forward.js';
 import type { JsonObject } from './params.js';
-import { jsonObject, Params } from './params.js';
+import { jsonObject, Params, parsedQueryOf } from './params.js';
 import { ApiBusyError, ApiLimitError, checkJsonStrings, checkParamLimits } from './limits.js';
+import type { RequestState } from './request-state.js';
 import { requestState } from './request-state.js';
 import { checkAccess } from './access-check.js';
-import type { AccessRule } from './access-rules.js';
+import type { AccessRule, SelfParam } from './access-rules.js';
 import { accessRowOf, ruleIn } from './access-rules.js';
 import { assert } from '../util/assert.js';
 
@@ -76,17 +77,35 @@ export function defineRoute(app: FastifyInstance, ctx: ApiContext, spec: RouteSp
   const methods = ctx.methodsByPath.get(spec.url) ?? new Set<string>();
   for (const m of spec.methods) methods.add(m);
   ctx.methodsByPath.set(spec.url, methods);
-  const rule = accessRuleOf(ctx, spec);
-  ctx.accessEnforced.set(spec.url, rule);
+  const plan = routePlan(ctx, spec);
+  ctx.accessEnforced.set(spec.url, plan.rule);
   app.route({
     method: [...spec.methods],
     url: spec.url,
     handler: async (request, reply) => {
       requestState(request).route = spec.url;
-      await serve(ctx, spec, rule, request, reply);
+      await serve(ctx, plan, request, reply);
       return reply;
     },
   });
+}
+
+/** What serve() decides per request, decided once per route when it is defined. */
+interface RoutePlan {
+  readonly spec: RouteSpec;
+  readonly rule: AccessRule;
+  /** The access row's `self` parameter (self-or-admin routes). */
+  readonly self: SelfParam | undefined;
+  /** Answered by the leader only: a follower forwards. */
+  readonly leaderOnly: boolean;
+  /** When the read barrier runs before the handler. */
+  readonly barrier: 'always' | 'unless-serializable' | 'never';
+}
+
+function routePlan(ctx: ApiContext, spec: RouteSpec): RoutePlan {
+  const leaderOnly = spec.access === 'leader' || spec.access === 'leader-read';
+  const barrier = spec.access === 'leader-read' ? 'always' : spec.access === 'read' ? 'unless-serializable' : 'never';
+  return { spec, rule: accessRuleOf(ctx, spec), self: accessRowOf(spec.url)?.self, leaderOnly, barrier };
 }
 
 /** The rule of the route's row in this mode; a route without a row: its `auth`, else open. */
@@ -97,20 +116,25 @@ function accessRuleOf(ctx: ApiContext, spec: RouteSpec): AccessRule {
   return ruleIn(row, ctx.accessMode);
 }
 
-async function serve(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function serve(ctx: ApiContext, plan: RoutePlan, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { spec } = plan;
   try {
-    const call = routeCall(ctx, request);
-    if (rule !== 'open') checkRouteAccess(ctx, spec, rule, request, call);
-    if ((spec.access === 'leader' || spec.access === 'leader-read') && ctx.raft.info().role !== 'leader') {
+    const call = new Call(ctx, request);
+    if (plan.rule !== 'open') checkRouteAccess(ctx, plan, request, call);
+    if (plan.leaderOnly && !ctx.raft.isLeader()) {
       await forwardToLeader(ctx, spec, request, reply, 0);
       return;
     }
-    await waitForQps(ctx, spec.url, request);
-    if (spec.access === 'leader-read' || (spec.access === 'read' && !wantsSerializable(request))) {
+    // Most routes have no QPS limit: no promise to wait on then.
+    if (ctx.qps.limits(spec.url)) await ctx.qps.wait(spec.url, () => requestState(request).signal);
+    if (plan.barrier === 'always' || (plan.barrier === 'unless-serializable' && !wantsSerializable(request))) {
       await ctx.replicator.readBarrier(callOptions(request, ctx.timeouts.proposeMs));
     }
-    const data: unknown = await spec.handle(call);
-    await sendOk(request, reply, data);
+    // A handler that answers synchronously costs no extra turn of the microtask queue.
+    const answer: unknown = spec.handle(call);
+    const data: unknown = isThenable(answer) ? await answer : answer;
+    const sending = sendOk(request, reply, data);
+    if (sending !== undefined) await sending;
   } catch (e) {
     if (e instanceof NotLeaderError && !reply.sent) {
       await forwardToLeader(ctx, spec, request, reply, e.leaderHint);
@@ -121,16 +145,11 @@ async function serve(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request
   }
 }
 
-/** The route's QPS limit (Go's API limiter), for a request this member answers itself. */
-function waitForQps(ctx: ApiContext, url: string, request: FastifyRequest): Promise<void> {
-  return ctx.qps.wait(url, () => requestState(request).abort.signal);
-}
-
-function checkRouteAccess(ctx: ApiContext, spec: RouteSpec, rule: AccessRule, request: FastifyRequest, call: RouteCall): void {
+function checkRouteAccess(ctx: ApiContext, plan: RoutePlan, request: FastifyRequest, call: RouteCall): void {
   try {
-    checkAccess({ route: spec.url, rule, self: accessRowOf(spec.url)?.self, request, params: call.params, model: ctx.replicator.model, nowMs: ctx.clock.nowMs() });
+    checkAccess({ route: plan.spec.url, rule: plan.rule, self: plan.self, request, params: call.params, model: ctx.replicator.model, nowMs: ctx.clock.nowMs() });
   } catch (e) {
-    ctx.metrics.refused('access', spec.url);
+    ctx.metrics.refused('access', plan.spec.url);
     throw e;
   }
 }
@@ -187,40 +206,73 @@ export function isForwarded(request: FastifyRequest): boolean {
 }
 
 export function callOptions(request: FastifyRequest, timeoutMs: number): CallOptions {
-  const abort = requestState(request).abort;
-  // The signal is made on first use: most calls (a proposal, a read barrier) never look at it,
-  // and creating an AbortSignal per request cost the leader 2.4% of its CPU (bench:profile).
-  return {
-    timeoutMs,
-    get signal() {
-      return abort.signal;
-    },
-  };
+  return new RequestCallOptions(requestState(request), timeoutMs);
 }
 
-function routeCall(ctx: ApiContext, request: FastifyRequest): RouteCall {
-  const state = requestState(request);
-  const body = Buffer.isBuffer(request.body) ? request.body : undefined;
-  const isForm =
-    request.method === 'POST' && (state.originalContentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
-  const params = new Params(request.raw.url ?? '', isForm && body !== undefined ? body.toString('utf8') : undefined);
-  checkParamLimits(params, ctx.limits);
-  return {
-    params,
-    body,
-    json: () => {
-      const object = jsonObject(body);
-      checkJsonStrings(object, ctx.limits);
-      return object;
-    },
-    get signal() {
-      return state.abort.signal;
-    },
-    options: (timeoutMs) => callOptions(request, timeoutMs),
-    clientIp: clientIp(request),
-    forwarded: isForwarded(request),
-    request,
-  };
+/**
+ * CallOptions whose signal is made on first use: most calls (a proposal, a read barrier) never
+ * look at it, and creating an AbortSignal per request cost the leader 2.4% of its CPU
+ * (bench:profile).
+ */
+class RequestCallOptions implements CallOptions {
+  constructor(
+    private readonly state: RequestState,
+    readonly timeoutMs: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.state.signal;
+  }
+}
+
+/**
+ * A request as its handler sees it. Issue 10: one object per request whose parts are worked out
+ * when a handler asks for them (client IP, forwarded mark, the Raft view), not up front.
+ */
+class Call implements RouteCall {
+  readonly params: Params;
+  readonly body: Buffer | undefined;
+
+  constructor(
+    private readonly ctx: ApiContext,
+    readonly request: FastifyRequest,
+  ) {
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+    this.body = body;
+    const isForm = body !== undefined && request.method === 'POST' && isFormType(requestState(request).originalContentType);
+    this.params = new Params(parsedQueryOf(request.query, request.raw.url ?? ''), isForm ? body.toString('utf8') : undefined);
+    checkParamLimits(this.params, ctx.limits);
+  }
+
+  json(): JsonObject {
+    const object = jsonObject(this.body);
+    checkJsonStrings(object, this.ctx.limits);
+    return object;
+  }
+
+  get signal(): AbortSignal {
+    return requestState(this.request).signal;
+  }
+
+  options(timeoutMs: number): CallOptions {
+    return callOptions(this.request, timeoutMs);
+  }
+
+  get clientIp(): string {
+    return clientIp(this.request);
+  }
+
+  get forwarded(): boolean {
+    return isForwarded(this.request);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isFormType(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
 
 /** X-Real-IP, then the first X-Forwarded-For entry, then the peer address (CubeFS iputil.RealIP). */

@@ -31,15 +31,16 @@ import { sendFailure, sendShuttingDown } from './errors.js';
 import type { AccessMode, AccessRule } from './access-rules.js';
 import type { ForwardOptions } from './forward.js';
 import { LeaderForwarder, splitHostPort } from './forward.js';
-import type { ApiBusyError, ApiLimits } from './limits.js';
-import { ApiLimitError, checkRequestShape, clientKeyOf, DEFAULT_API_LIMITS, InFlightLimiter, RouteQpsLimiter } from './limits.js';
+import type { ApiLimits } from './limits.js';
+import { ApiBusyError, ApiLimitError, checkRequestShape, clientKeyOf, DEFAULT_API_LIMITS, InFlightLimiter, RouteQpsLimiter } from './limits.js';
 import { AcceptHandles, type HandleCopier } from './accept-handles.js';
 import { acceptQueueLength } from './accept-queue.js';
 import { RequestGate } from './gate.js';
 import { ApiMetrics } from './metrics.js';
-import { parseQueryInto, pathOf } from './params.js';
+import { pathOf, queryRecord } from './params.js';
 import { rawUrlClientErrorHandler } from './raw-url.js';
-import { initRequestState, requestState } from './request-state.js';
+import { LazyRequestLogger } from './request-logger.js';
+import { declareRequestState, initRequestState, requestState } from './request-state.js';
 import { adminRoutes } from './routes/admin.js';
 import { consoleRoutes } from './routes/console.js';
 import { apiLimitRoutes } from './routes/api-limits.js';
@@ -175,7 +176,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   let replayTarget: FastifyInstance | null = null;
   const app = Fastify({
-    ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger !== undefined ? { loggerInstance: options.logger, childLoggerFactory: LazyRequestLogger.factory } : { logger: false }),
     // One log line per request, written when it closes (finishRequest), not fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
@@ -190,7 +191,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       ignoreDuplicateSlashes: false,
       caseSensitive: true,
       // The Go SDK's unencoded query strings: parsed by our own Go-like parser (params.ts).
-      querystringParser: rawQueryToRecord,
+      querystringParser: queryRecord,
     },
     return503OnClosing: true,
     // Stop drains the gate first; whatever connection is left then (idle keep-alive, or a
@@ -268,11 +269,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
 
+  declareRequestState(app);
   app.addHook('onRequest', (request, reply, done) => {
     const raw = request.headers['content-type'];
     const state = initRequestState(request, raw);
     if (raw !== undefined && !VALID_CONTENT_TYPE.test(raw)) request.headers['content-type'] = 'application/octet-stream';
-    reply.raw.once('close', () => finishRequest(ctx, gate, request, reply));
+    // 'close' comes once per response: `on`, not `once` (no wrapper, no removal per request).
+    reply.raw.on('close', () => finishRequest(ctx, gate, request, reply));
     if (!gate.tryEnter()) {
       // Answered here: fastify runs no further hook and no handler for a sent reply.
       sendShuttingDown(request, reply);
@@ -285,12 +288,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       refuse(ctx, request, reply, route, shape);
       return;
     }
-    const slot = ctx.inFlight.acquire(clientKeyOf(request, isMemberHost), route, pathOf(request.raw.url ?? ''));
-    if ('refused' in slot) {
-      refuse(ctx, request, reply, route, slot.refused);
+    const slot = ctx.inFlight.acquire(clientKeyOf(request, isMemberHost), route, request.raw.url ?? '');
+    if (slot instanceof ApiBusyError) {
+      refuse(ctx, request, reply, route, slot);
       return;
     }
-    state.inFlightSlot = slot.slot;
+    state.inFlightSlot = slot;
     done();
   });
 
@@ -396,24 +399,24 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 function finishRequest(ctx: ApiContext, gate: RequestGate, request: FastifyRequest, reply: FastifyReply): void {
   const state = requestState(request);
   const finished = reply.raw.writableEnded;
-  if (!finished) state.abort.abort(new Error('client closed the connection'));
+  if (!finished) state.clientGone();
   if (state.admitted) gate.leave();
   if (state.inFlightSlot !== null) ctx.inFlight.release(state.inFlightSlot);
   state.inFlightSlot = null;
-  const seconds = Number(process.hrtime.bigint() - state.startNs) / 1e9;
+  const seconds = state.elapsedSeconds();
   const code = !finished ? 'aborted' : state.outcome === 'forwarded' ? 'forwarded' : state.code === null ? 'none' : String(state.code);
   ctx.metrics.observe({ route: state.route, method: request.method, status: reply.raw.statusCode, code, seconds });
-  request.log.debug(
-    { reqId: request.id, method: request.method, url: request.raw.url, status: reply.raw.statusCode, code, ms: Math.round(seconds * 1000) },
-    'request',
-  );
+  // The line's object is built only when it is written (debug is off in production).
+  if (debugEnabled(request.log)) {
+    request.log.debug(
+      { reqId: request.id, method: request.method, url: request.raw.url, status: reply.raw.statusCode, code, ms: Math.round(seconds * 1000) },
+      'request',
+    );
+  }
 }
 
-/** fastify's querystringParser hook (request.query): first value per key, like Go's FormValue. */
-function rawQueryToRecord(raw: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const values = new Map<string, string[]>();
-  parseQueryInto(raw, values);
-  for (const [k, v] of values) out[k] = v[0];
-  return out;
+/** Whether a debug line would be written (pino's isLevelEnabled; a logger without it: assume so). */
+function debugEnabled(log: FastifyBaseLogger): boolean {
+  const { isLevelEnabled } = log as { isLevelEnabled?: (level: string) => boolean };
+  return isLevelEnabled === undefined || isLevelEnabled.call(log, 'debug');
 }

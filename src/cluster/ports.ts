@@ -61,6 +61,11 @@ export interface RaftInfo {
 /** Membership and leadership operations (leader only unless noted). */
 export interface RaftControl {
   info(): RaftInfo;
+  /**
+   * Whether this member leads now: info().role === 'leader' without building the rest of the
+   * view (the API asks on every request to a leader route).
+   */
+  isLeader(): boolean;
   /** Adds a master as a learner, waits until it caught up (bounded), then promotes it to voter. */
   addMember(id: number, httpAddr: string, options?: CallOptions): Promise<void>;
   /**

@@ -69,6 +69,10 @@ export class NodeRaftControl implements RaftControl {
     };
   }
 
+  isLeader(): boolean {
+    return this.node.isLeader();
+  }
+
   async addMember(id: number, httpAddr: string, options: CallOptions = {}): Promise<void> {
     const address: MemberAddress = { httpAddr, raftAddr: this.options.raftAddrFor(httpAddr) };
     await this.node.addMember(id, address, { catchUpTimeoutMs: options.timeoutMs ?? this.options.memberCatchUpTimeoutMs });

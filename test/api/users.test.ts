@@ -63,11 +63,15 @@ void describe('/user/info, /user/update, /user/delete', () => {
   void it('updates the type as cfs-cli does (wire: user update alice --user-type admin)', async () => {
     const { app } = singleMaster();
     const created = (await ok(app, postJson('/user/create', ALICE))) as Record<string, unknown>;
+    // read before the update too: the reply kept for alice's record must not outlive it
+    assert.deepEqual(await ok(app, '/user/info?user=alice'), created);
+    assert.deepEqual(await ok(app, `/user/akInfo?ak=${String(created.access_key)}`), created);
     const body = { user_id: 'alice', access_key: '', secret_key: '', type: 2, password: '', description: '' };
     const updated = (await ok(app, postJson('/user/update?clientIDKey=', body))) as Record<string, unknown>;
     assertSameShape(updated, wireData(userUpdateAlice));
     assert.deepEqual(updated, { ...created, user_type: 2 });
     assert.deepEqual(await ok(app, '/user/info?user=alice'), updated);
+    assert.deepEqual(await ok(app, `/user/akInfo?ak=${String(created.access_key)}`), updated);
   });
 
   void it('refuses updates of unknown users (46), bad keys (59), root type (57), missing user_id (2)', async () => {

@@ -147,6 +147,10 @@ export class FakeRaftControl implements RaftControl {
     readonly memberId: number,
   ) {}
 
+  isLeader(): boolean {
+    return this.info().role === 'leader';
+  }
+
   info(): RaftInfo {
     const g = this.group;
     const leaderId = this.believedLeader ?? g.leaderId;

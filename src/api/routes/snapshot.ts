@@ -23,7 +23,7 @@ export const snapshotRoutes: FastifyPluginCallback<{ ctx: ApiContext; exporter: 
     let backup;
     try {
       verifySignedRequest(ctx.replicator.model, request.headers, { method: request.method, pathAndQuery: request.raw.url ?? '', body: undefined }, ctx.clock.nowMs());
-      backup = await exporter.open(state.abort.signal);
+      backup = await exporter.open(state.signal);
     } catch (error) {
       return sendFailure(request, reply, error);
     }

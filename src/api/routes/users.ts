@@ -6,15 +6,22 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { CallOptions } from '../../cluster/ports.js';
 import type { CreateUserRequest, UpdateUserRequest } from '../../cluster/users.js';
-import { checkVolName, userInfo, userInfoByAccessKey, userInfoById, userList, usersOfVol, volByName, VolNotFoundError } from '../../model/index.js';
+import type { UserRecord } from '../../model/index.js';
+import { checkVolName, userByAccessKey, userInfo, userInfoByAccessKey, userInfoById, userList, usersOfVol, volByName, VolNotFoundError } from '../../model/index.js';
 import { ParamError } from '../../util/errors.js';
 import type { ApiContext } from '../context.js';
+import { RecordBodyCache } from '../record-body-cache.js';
 import type { JsonObject } from '../params.js';
 import { jsonBool, jsonInt, jsonString, jsonStrings, keyNotFound } from '../params.js';
 import type { RouteCall } from '../route.js';
 import { defineRoute } from '../route.js';
 
+/** proto.UserInfo bodies kept (record-body-cache.ts): ~0.5 KiB each. */
+const USER_INFO_BODIES_MAX = 10_000;
+
 export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ctx }, done) => {
+  // /user/info and /user/akInfo: userInfoById / userInfoByAccessKey, the body kept while the user is unchanged.
+  const infoBodies = new RecordBodyCache((user: UserRecord) => userInfo(user, ctx.viewOptions), USER_INFO_BODIES_MAX);
   const existingVol = (name: string, call: RouteCall): Promise<string> => existingVolIn(ctx, name, call.options(ctx.timeouts.proposeMs));
   // Body {id, pwd, ak, sk, type, description}, as cfs-cli sends it (wire: cli-vs-single-master).
   defineRoute(app, ctx, {
@@ -52,7 +59,12 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     url: '/user/info',
     methods: ['GET'],
     access: 'read',
-    handle: (call) => userInfoById(ctx.replicator.model, call.params.require('user'), ctx.viewOptions),
+    handle: (call) => {
+      const model = ctx.replicator.model;
+      const userId = call.params.require('user');
+      const user = model.users.get(userId);
+      return user === undefined ? userInfoById(model, userId, ctx.viewOptions) : infoBodies.body(user.userId, user);
+    },
   });
 
   // The S3 gateway's key lookup. Code 2 for a missing or malformed key (Go's parse errors).
@@ -63,7 +75,9 @@ export const userRoutes: FastifyPluginCallback<{ ctx: ApiContext }> = (app, { ct
     handle: (call) => {
       const ak = call.params.require('ak');
       if (!/^[a-zA-Z0-9]{16}$/.test(ak)) throw new ParamError('ak', 'accesskey can only be number and letters');
-      return userInfoByAccessKey(ctx.replicator.model, ak, ctx.viewOptions);
+      const model = ctx.replicator.model;
+      const user = userByAccessKey(model, ak);
+      return user === undefined ? userInfoByAccessKey(model, ak, ctx.viewOptions) : infoBodies.body(user.userId, user);
     },
   });
 
