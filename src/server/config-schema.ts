@@ -150,8 +150,8 @@ export const CONFIG_KEYS = {
   shutdownTimeoutMs: { kind: 'int', default: 10_000, min: 0, max: 600_000, flag: '--shutdown-timeout-ms', doc: 'bound on waiting for proposals and requests in flight at stop' },
   walPreallocate: {
     kind: 'bool',
-    default: true,
-    doc: 'prepare each next Raft log segment ahead, in the background, as a synced file of zeros (a 4 MiB one once the log has written 64 KiB, then each twice the last, up to 64 MiB, at most 16 MiB/s), so that the fdatasync of a Ready overwrites allocated blocks instead of growing the file (3 processes on one disk: fdatasync p99 3.1-3.6 ms -> 1.2-1.75 ms); walDir then holds up to two 64 MiB files of zeros (the current segment\'s tail and `spare.ready`); skipped while less than 1 GiB would stay free',
+    default: false,
+    doc: 'off by default: no end-to-end gain measured on the reference machine (bench/results/notes.md). Prepare each next Raft log segment ahead, in the background, as a synced file of zeros (a 4 MiB one once the log has written 64 KiB, then each twice the last, up to 64 MiB, at most 16 MiB/s), so that the fdatasync of a Ready overwrites allocated blocks instead of growing the file (3 processes on one disk: fdatasync p99 3.1-3.6 ms -> 1.2-1.75 ms); walDir then holds up to two 64 MiB files of zeros (the current segment\'s tail and `spare.ready`); skipped while less than 1 GiB would stay free',
   },
   modelImageMinRecords: {
     kind: 'int',
