@@ -663,6 +663,7 @@ export class SegmentLog implements AsyncDisposable {
     try {
       fd = await this.#spare.moveTo(path);
     } catch (err) {
+      if (err instanceof AssertionError) throw err;
       this.#logger.warn({ store: this.#name, segment: next, err }, 'segment log: the prepared segment could not be moved into place; creating it empty');
       if (!fs.existsSync(path)) return null;
       throw new StoreIoError(this.#name, `move the spare to segment ${next}`, err);

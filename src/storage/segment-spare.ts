@@ -29,6 +29,7 @@
 
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { assert } from '../util/assert.js';
 import { closeFileAsync, fdatasyncAsync, spareReadyPath, spareTmpPath } from './segment-files.js';
 import type { StoreLogger } from './logger.js';
 
@@ -63,8 +64,6 @@ export class SegmentSpare {
   #stopping = false;
   /** Ends the pause between two chunks early (close). */
   #endPause: (() => void) | null = null;
-  /** Preparations finished since open (tests and logs). */
-  preparedCount = 0;
 
   /**
    * Removes a half-written spare and keeps a finished one of a size it could have written.
@@ -109,14 +108,13 @@ export class SegmentSpare {
   /** Starts writing a spare of `sizeBytes` in the background, unless one is ready, under way, or failed. */
   prepare(sizeBytes: number): void {
     if (this.#state !== 'none') return;
-    if (!(Number.isInteger(sizeBytes) && sizeBytes > 0 && sizeBytes <= this.#maxBytes)) throw new Error(`segment spare: size ${sizeBytes} out of range`);
+    assert(Number.isInteger(sizeBytes) && sizeBytes > 0 && sizeBytes <= this.#maxBytes, () => `segment spare: size ${sizeBytes} out of range`);
     this.#sizeBytes = sizeBytes;
     this.#state = 'preparing';
     this.#preparation = this.#write().then(
       (done) => {
         if (this.#state !== 'preparing') return;
         this.#state = done ? 'ready' : 'failed';
-        if (done) this.preparedCount++;
       },
       (err: unknown) => {
         if (this.#state === 'preparing') this.#state = 'failed';
@@ -135,11 +133,11 @@ export class SegmentSpare {
    * The caller makes the directory entry durable. No spare is ready afterwards.
    */
   async moveTo(path: string): Promise<number> {
-    if (this.#state !== 'ready') throw new Error('segment spare: no spare is ready');
+    assert(this.#state === 'ready', 'segment spare: no spare is ready');
     this.#state = 'none';
     // rename(2) replaces an existing target silently; the log never reuses a number, so one here
     // is a bug, and overwriting a segment would lose its records.
-    if (fs.existsSync(path)) throw new Error(`segment spare: ${path} exists`);
+    assert(!fs.existsSync(path), () => `segment spare: ${path} exists`);
     await fs.promises.rename(spareReadyPath(this.#dir), path);
     return new Promise((resolve, reject) => {
       fs.open(path, 'r+', (err, fd) => (err === null ? resolve(fd) : reject(err)));
