@@ -57,6 +57,20 @@ export function writeAllAtSync(fd: number, data: Buffer, positionBytes: number):
   }
 }
 
+/** writeAllAtSync through the thread pool (background writes that must not hold the thread). */
+export async function writeAllAtAsync(fd: number, data: Buffer, positionBytes: number): Promise<void> {
+  let doneBytes = 0;
+  while (doneBytes < data.length) {
+    const writtenBytes = await new Promise<number>((resolve, reject) => {
+      fs.write(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes, (err, written) =>
+        err === null ? resolve(written) : reject(err),
+      );
+    });
+    if (writtenBytes <= 0) throw new Error('pwrite wrote 0 bytes');
+    doneBytes += writtenBytes;
+  }
+}
+
 export function fdatasyncAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     fs.fdatasync(fd, (err) => (err === null ? resolve() : reject(err)));
@@ -72,11 +86,16 @@ export async function fsyncDirAsync(dir: string): Promise<void> {
   }
 }
 
+/** Opens `path` with fs.open's `flags`; returns its fd. */
+export function openFileAsync(path: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.open(path, flags, (err, fd) => (err === null ? resolve(fd) : reject(err)));
+  });
+}
+
 /** Creates `path` exclusively; returns its fd, open for writing. */
 export function createFileAsync(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.open(path, 'wx', (err, fd) => (err === null ? resolve(fd) : reject(err)));
-  });
+  return openFileAsync(path, 'wx');
 }
 
 /** Cuts the file to `sizeBytes` and makes that durable (fsync: the size is metadata). */

@@ -30,7 +30,7 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { assert } from '../util/assert.js';
-import { closeFileAsync, fdatasyncAsync, spareReadyPath, spareTmpPath } from './segment-files.js';
+import { closeFileAsync, fdatasyncAsync, openFileAsync, spareReadyPath, spareTmpPath, writeAllAtAsync } from './segment-files.js';
 import type { StoreLogger } from './logger.js';
 
 export interface SegmentSpareOptions {
@@ -139,9 +139,7 @@ export class SegmentSpare {
     // is a bug, and overwriting a segment would lose its records.
     assert(!fs.existsSync(path), () => `segment spare: ${path} exists`);
     await fs.promises.rename(spareReadyPath(this.#dir), path);
-    return new Promise((resolve, reject) => {
-      fs.open(path, 'r+', (err, fd) => (err === null ? resolve(fd) : reject(err)));
-    });
+    return openFileAsync(path, 'r+');
   }
 
   /** Stops a preparation between two chunks and waits for it. Idempotent. */
@@ -164,9 +162,7 @@ export class SegmentSpare {
       return false;
     }
     const tmp = spareTmpPath(this.#dir);
-    const fd = await new Promise<number>((resolve, reject) => {
-      fs.open(tmp, 'w', (err, opened) => (err === null ? resolve(opened) : reject(err)));
-    });
+    const fd = await openFileAsync(tmp, 'w');
     let finished = false;
     try {
       const zeros = Buffer.alloc(Math.min(CHUNK_BYTES, this.#sizeBytes));
@@ -174,7 +170,7 @@ export class SegmentSpare {
         if (this.#stopping) return false;
         const chunkStartedMs = performance.now();
         const lengthBytes = Math.min(zeros.length, this.#sizeBytes - offsetBytes);
-        await writeAllAt(fd, zeros.subarray(0, lengthBytes), offsetBytes);
+        await writeAllAtAsync(fd, zeros.subarray(0, lengthBytes), offsetBytes);
         await fdatasyncAsync(fd);
         await this.#pause(CHUNK_MIN_MS - (performance.now() - chunkStartedMs));
       }
@@ -197,18 +193,5 @@ export class SegmentSpare {
         resolve();
       };
     });
-  }
-}
-
-async function writeAllAt(fd: number, data: Buffer, positionBytes: number): Promise<void> {
-  let doneBytes = 0;
-  while (doneBytes < data.length) {
-    const writtenBytes = await new Promise<number>((resolve, reject) => {
-      fs.write(fd, data, doneBytes, data.length - doneBytes, positionBytes + doneBytes, (err, written) =>
-        err === null ? resolve(written) : reject(err),
-      );
-    });
-    if (writtenBytes <= 0) throw new Error('pwrite wrote 0 bytes');
-    doneBytes += writtenBytes;
   }
 }
