@@ -21,6 +21,7 @@ import {
   loadRecord,
   modelDigest,
   recordCount,
+  unpackUsers,
   type ApplyResult,
   type Change,
   type ModelState,
@@ -404,7 +405,7 @@ export class MetadataFsm implements StateMachine {
       if (header.token !== expect.token || header.store !== expect.store || header.applied.index !== expect.applied?.index || header.applied.term !== expect.applied.term) {
         throw new ModelImageError(`does not match the store (image ${header.store} at ${header.applied.index}, store ${expect.store} at ${expect.applied?.index ?? 0})`);
       }
-      const loader = new ModelLoader();
+      const loader = new ModelLoader(unpackUsers(image.packed));
       loader.add(APPLIED_KEY, appliedValue!);
       if (membersValue !== null) loader.add(MEMBERS_KEY, membersValue);
       for (const chunk of image.chunks) for (const change of chunk) loader.addChange(change);
@@ -471,9 +472,14 @@ interface LoadedState {
 
 /** Builds the model, applied index and membership from a store's pairs, in any order. */
 class ModelLoader {
-  private readonly model = emptyState();
+  private readonly model: ModelState;
   private applied = { index: 0, term: 0 };
   private membership = EMPTY_MEMBERSHIP;
+
+  /** `tables`: the maps of users and access keys to start from (a model image's packed tables). */
+  constructor(tables?: Parameters<typeof emptyState>[0]) {
+    this.model = emptyState(tables);
+  }
 
   add(key: Uint8Array, value: Uint8Array): void {
     if (isFsmKey(key)) {

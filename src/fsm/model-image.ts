@@ -14,24 +14,33 @@
 //   before anything is applied, so no later state of the store can meet an image again.
 // Anything else falls back to the scan, which is always correct.
 //
-// File: [magic 8][u32 header length][header JSON][chunks: u32 length + msgpack array of puts]...
-//       [sha256 of all the bytes before it, 32].
+// File: [magic 8][u32 header length][header JSON][users table][access keys table]
+//       [chunks: u32 length + msgpack array of puts]...[crc32 of all the bytes before it, u32].
+// A table (packed-users.ts: the users with no policy, and their keys) is [u32 count]
+// [u32 rows bytes][count + 1 row starts, u32][count key hashes, u32][rows]; the typed arrays are
+// little-endian, as the machines this runs on. Integers of the frame are big-endian.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
+import { endianness } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { Packr } from 'msgpackr';
-import { putChangesOf, RECORD_VERSION, recordCount, type Change, type ModelView } from '../model/index.js';
+import { packUsers, putChangesOf, RECORD_VERSION, recordCount, type Change, type ModelView, type PackedTable, type PackedUsers } from '../model/index.js';
+import { assert } from '../util/assert.js';
 import type { AppliedPosition } from './fsm-keys.js';
 
-const MAGIC = Buffer.from('CMIMAGE1', 'latin1');
-const FORMAT = 1;
-const HASH_BYTES = 32;
+const MAGIC = Buffer.from('CMIMAGE2', 'latin1');
+const FORMAT = 2;
+const CHECKSUM_BYTES = 4;
 /** Puts per msgpack chunk: bounds the memory of one encode or decode step. */
 const CHUNK_CHANGES = 8192;
 /** A header is a few hundred bytes; anything larger is a corrupt length. */
 const HEADER_MAX_BYTES = 64 * 1024;
+const U32_BYTES = 4;
+
+assert(endianness() === 'LE', 'model images store typed arrays little-endian');
 
 // Records keep their shapes (record extension), Maps stay Maps, Sets stay Sets, bigints are
 // int64/uint64 and come back as bigints; numbers above 32 bits are float64 and stay numbers.
@@ -76,24 +85,29 @@ export async function writeModelImage(
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
   const tmp = `${file}.tmp`;
   const handle = await fsp.open(tmp, 'w');
-  const hash = createHash('sha256');
+  let checksum = 0;
   let size = 0;
-  const write = async (bytes: Buffer): Promise<void> => {
-    hash.update(bytes);
+  const write = async (bytes: Uint8Array): Promise<void> => {
+    checksum = zlib.crc32(bytes, checksum);
     size += bytes.byteLength;
     await handle.write(bytes);
   };
   try {
     await write(Buffer.concat([MAGIC, u32(headerBytes.byteLength), headerBytes]));
+    const { packed, puts: userPuts } = packUsers(model);
+    for (const table of [packed.users, packed.accessKeys]) {
+      signal?.throwIfAborted();
+      for (const part of tableParts(table)) await write(part);
+    }
+    let written = packed.users.count + packed.accessKeys.count;
     let chunk: Change[] = [];
-    let written = 0;
     const flushChunk = async (): Promise<void> => {
-      const packed = packr.pack(chunk);
-      await write(Buffer.concat([u32(packed.byteLength), packed]));
+      const bytes = packr.pack(chunk);
+      await write(Buffer.concat([u32(bytes.byteLength), bytes]));
       written += chunk.length;
       chunk = [];
     };
-    for (const change of putChangesOf(model)) {
+    for (const change of concat<Change>(putChangesOf(model, { users: false }), userPuts)) {
       chunk.push(change);
       if (chunk.length >= CHUNK_CHANGES) {
         signal?.throwIfAborted();
@@ -102,7 +116,7 @@ export async function writeModelImage(
     }
     if (chunk.length > 0) await flushChunk();
     if (written !== full.records) throw new Error(`model image: wrote ${written} records, counted ${full.records}`);
-    await handle.write(hash.digest());
+    await handle.write(u32(checksum));
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -111,42 +125,84 @@ export async function writeModelImage(
   }
   await handle.close();
   await fsp.rename(tmp, file);
-  return size + HASH_BYTES;
+  return size + CHECKSUM_BYTES;
+}
+
+function* concat<T>(...sources: Iterable<T>[]): Generator<T> {
+  for (const source of sources) yield* source;
+}
+
+function tableParts(table: PackedTable): Uint8Array[] {
+  return [u32(table.count), u32(table.rows.byteLength), bytesOf(table.starts), bytesOf(table.hashes), table.rows];
+}
+
+function bytesOf(array: Uint32Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+export interface ModelImage {
+  readonly header: ModelImageHeader;
+  /** The users with no policy and their access keys (packed-users.ts unpackUsers). */
+  readonly packed: PackedUsers;
+  /** Every other record, as puts. */
+  readonly chunks: Iterable<readonly Change[]>;
 }
 
 /**
- * Every put of the image, in chunks, after the whole file's checksum held. Throws
- * ModelImageError for a file that is not a whole image written by this model code.
+ * The image's contents, after the whole file's checksum held. Throws ModelImageError for a file
+ * that is not a whole image written by this model code.
  */
-export async function readModelImage(file: string): Promise<{ header: ModelImageHeader; chunks: Iterable<readonly Change[]> }> {
+export async function readModelImage(file: string): Promise<ModelImage> {
   const bytes = await fsp.readFile(file);
-  if (bytes.byteLength < MAGIC.byteLength + 4 + HASH_BYTES || !bytes.subarray(0, MAGIC.byteLength).equals(MAGIC)) throw new ModelImageError('not a model image');
-  const end = bytes.byteLength - HASH_BYTES;
-  if (!createHash('sha256').update(bytes.subarray(0, end)).digest().equals(bytes.subarray(end))) throw new ModelImageError('checksum mismatch');
+  if (bytes.byteLength < MAGIC.byteLength + U32_BYTES + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.byteLength).equals(MAGIC)) throw new ModelImageError('not a model image');
+  const end = bytes.byteLength - CHECKSUM_BYTES;
+  if (zlib.crc32(bytes.subarray(0, end)) !== bytes.readUInt32BE(end)) throw new ModelImageError('checksum mismatch');
   const headerLength = bytes.readUInt32BE(MAGIC.byteLength);
-  const bodyStart = MAGIC.byteLength + 4 + headerLength;
+  const bodyStart = MAGIC.byteLength + U32_BYTES + headerLength;
   if (headerLength > HEADER_MAX_BYTES || bodyStart > end) throw new ModelImageError(`header length ${headerLength}`);
-  const header = parseHeader(bytes.subarray(MAGIC.byteLength + 4, bodyStart));
-  return { header, chunks: chunksOf(bytes, bodyStart, end, header.records) };
+  const header = parseHeader(bytes.subarray(MAGIC.byteLength + U32_BYTES, bodyStart));
+  const reader = { at: bodyStart };
+  const users = readTable(bytes, reader, end);
+  const accessKeys = readTable(bytes, reader, end);
+  return { header, packed: { users, accessKeys }, chunks: chunksOf(bytes, reader.at, end, header.records - users.count - accessKeys.count) };
+}
+
+/** A table at `reader.at`, its typed arrays copied out (aligned), its rows a view of `bytes`. */
+function readTable(bytes: Buffer, reader: { at: number }, end: number): PackedTable {
+  const take = (n: number, what: string): Buffer => {
+    if (reader.at + n > end) throw new ModelImageError(`truncated ${what}`);
+    const part = bytes.subarray(reader.at, reader.at + n);
+    reader.at += n;
+    return part;
+  };
+  const count = take(U32_BYTES, 'table count').readUInt32BE(0);
+  const rowsBytes = take(U32_BYTES, 'table rows length').readUInt32BE(0);
+  const starts = new Uint32Array(count + 1);
+  bytesOf(starts).set(take(starts.byteLength, 'table row starts'));
+  const hashes = new Uint32Array(count);
+  bytesOf(hashes).set(take(hashes.byteLength, 'table key hashes'));
+  const rows = take(rowsBytes, 'table rows');
+  if (starts[0] !== 0 || starts[count] !== rowsBytes) throw new ModelImageError('table row starts do not span its rows');
+  return { count, rows, starts, hashes };
 }
 
 function* chunksOf(bytes: Buffer, start: number, end: number, records: number): Generator<readonly Change[]> {
   let at = start;
   let seen = 0;
   while (at < end) {
-    if (at + 4 > end) throw new ModelImageError('truncated chunk length');
+    if (at + U32_BYTES > end) throw new ModelImageError('truncated chunk length');
     const length = bytes.readUInt32BE(at);
-    if (at + 4 + length > end) throw new ModelImageError('truncated chunk');
-    const chunk = packr.unpack(bytes.subarray(at + 4, at + 4 + length)) as unknown;
+    if (at + U32_BYTES + length > end) throw new ModelImageError('truncated chunk');
+    const chunk = packr.unpack(bytes.subarray(at + U32_BYTES, at + U32_BYTES + length)) as unknown;
     if (!Array.isArray(chunk)) throw new ModelImageError('a chunk is not a list of records');
     for (const change of chunk as unknown[]) {
       if (typeof change !== 'object' || change === null || (change as { op?: unknown }).op !== 'put') throw new ModelImageError('a chunk holds something other than a put');
     }
     seen += chunk.length;
-    at += 4 + length;
+    at += U32_BYTES + length;
     yield chunk as Change[];
   }
-  if (seen !== records) throw new ModelImageError(`holds ${seen} records, header says ${records}`);
+  if (seen !== records) throw new ModelImageError(`holds ${seen} records besides its tables, header says ${records}`);
 }
 
 function parseHeader(bytes: Buffer): ModelImageHeader {

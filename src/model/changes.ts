@@ -16,6 +16,7 @@ import type {
   UserRecord,
   ZoneRecord,
 } from './state.js';
+import { isEmptyPolicy } from './state.js';
 import type { RecoveryRecord } from './recovery-state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from './vol-state.js';
 
@@ -91,8 +92,14 @@ export function applyChange(state: ModelState, change: Change): void {
       else delPartition(state, 'data', change.id);
       return;
     case 'user':
-      if (change.op === 'put') state.users.set(change.record.userId, change.record);
-      else state.users.delete(change.userId);
+      if (change.op === 'put') {
+        state.users.set(change.record.userId, change.record);
+        if (isEmptyPolicy(change.record.policy)) state.index.usersWithPolicy.delete(change.record.userId);
+        else state.index.usersWithPolicy.add(change.record.userId);
+      } else {
+        state.users.delete(change.userId);
+        state.index.usersWithPolicy.delete(change.userId);
+      }
       return;
     case 'accessKey':
       if (change.op === 'put') state.accessKeys.set(change.record.accessKey, change.record);

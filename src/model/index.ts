@@ -22,3 +22,5 @@ export * from './topology-views.js';
 export * from './diagnosis-views.js';
 export * from './time-format.js';
 export * from './errors.js';
+export * from './packed-map.js';
+export * from './packed-users.js';

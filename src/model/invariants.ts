@@ -25,6 +25,7 @@
 
 import { assert } from '../util/assert.js';
 import type { ModelView } from './state.js';
+import { isEmptyPolicy } from './state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord } from './vol-state.js';
 import { INODE_ID_MAX, VolStatus } from './vol-state.js';
 
@@ -125,8 +126,13 @@ function commonIdUsers(model: ModelView): Map<number, string[]> {
 }
 
 function checkUsers(model: ModelView, problems: string[]): void {
+  let withPolicy = 0;
   for (const user of model.users.values()) {
     const what = `user ${user.userId}`;
+    if (!isEmptyPolicy(user.policy)) {
+      withPolicy++;
+      if (!model.index.usersWithPolicy.has(user.userId)) problems.push(`${what}: has a policy, missing from the policy index`);
+    }
     const ak = model.accessKeys.get(user.accessKey);
     if (ak === undefined) problems.push(`${what}: access key record missing`);
     else if (ak.userId !== user.userId) problems.push(`${what}: access key held by ${ak.userId}`);
@@ -148,6 +154,7 @@ function checkUsers(model: ModelView, problems: string[]): void {
       if (owned.has(name)) problems.push(`${what}: grant on vol ${name} it owns`);
     }
   }
+  if (withPolicy !== model.index.usersWithPolicy.size) problems.push(`policy index has ${model.index.usersWithPolicy.size} users for ${withPolicy} with a policy`);
   for (const ak of model.accessKeys.values()) {
     const user = model.users.get(ak.userId);
     if (user === undefined || user.accessKey !== ak.accessKey) {

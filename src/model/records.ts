@@ -178,7 +178,7 @@ export function* recordsOf(model: ModelView): Generator<StoredRecord> {
  * Every record of the model as the put that recreates it (loading them all into an empty state
  * rebuilds the model): what recordsOf encodes, and what a model image (fsm/model-image.ts) holds.
  */
-export function* putChangesOf(model: ModelView): Generator<Change> {
+export function* putChangesOf(model: ModelView, options: { users?: boolean } = {}): Generator<Change> {
   if (model.cluster !== null) yield { kind: 'cluster', op: 'put', record: model.cluster };
   // A counter key is first written when the counter first moves; 0 means "never stored".
   for (const counter of COUNTER_NAMES) {
@@ -189,8 +189,10 @@ export function* putChangesOf(model: ModelView): Generator<Change> {
   for (const record of model.nodeSets.values()) yield { kind: 'nodeSet', op: 'put', record };
   for (const record of model.metaNodes.values()) yield { kind: 'metaNode', op: 'put', record };
   for (const record of model.dataNodes.values()) yield { kind: 'dataNode', op: 'put', record };
-  for (const record of model.users.values()) yield { kind: 'user', op: 'put', record };
-  for (const record of model.accessKeys.values()) yield { kind: 'accessKey', op: 'put', record };
+  if (options.users !== false) {
+    for (const record of model.users.values()) yield { kind: 'user', op: 'put', record };
+    for (const record of model.accessKeys.values()) yield { kind: 'accessKey', op: 'put', record };
+  }
   for (const record of model.vols.values()) yield { kind: 'vol', op: 'put', record };
   for (const record of model.volIntents.values()) yield { kind: 'volIntent', op: 'put', record };
   for (const record of model.metaPartitions.values()) yield { kind: 'metaPartition', op: 'put', record };

@@ -7,6 +7,7 @@
 // `index` is rebuilt from the records; `live` holds heartbeat-derived fields that are neither
 // replicated nor persisted (see live.ts).
 
+import { assert } from '../util/assert.js';
 import type { LiveState } from './live-state.js';
 import { emptyLiveState } from './live-state.js';
 import type { RecoveryRecord } from './recovery-state.js';
@@ -173,6 +174,11 @@ export interface ModelIndex {
   /** How many partition replicas each node holds (node id -> count), for placement. */
   readonly replicasByMetaNode: Map<number, number>;
   readonly replicasByDataNode: Map<number, number>;
+  /**
+   * Ids of the users who own or were granted some vol: what a vol's removal or its user list
+   * visits, instead of every user (a million, nearly all with no claim).
+   */
+  readonly usersWithPolicy: Set<string>;
 }
 
 export interface ModelIndexView {
@@ -187,6 +193,7 @@ export interface ModelIndexView {
   readonly dataPartitionsByVol: ReadonlyMap<number, readonly number[]>;
   readonly replicasByMetaNode: ReadonlyMap<number, number>;
   readonly replicasByDataNode: ReadonlyMap<number, number>;
+  readonly usersWithPolicy: ReadonlySet<string>;
 }
 
 /** The model as `apply` and the views see it: nothing here may be changed. */
@@ -236,7 +243,11 @@ export interface ModelState extends ModelView {
   version: number;
 }
 
-export function emptyState(): ModelState {
+/**
+ * An empty model; `tables` gives the maps of users and access keys to start from (a model image's
+ * packed tables, packed-users.ts), which must hold no user with a policy.
+ */
+export function emptyState(tables?: { users: Map<string, UserRecord>; accessKeys: Map<string, AccessKeyRecord> }): ModelState {
   return {
     cluster: null,
     counters: { common: 0, metaPartition: 0, dataPartition: 0 },
@@ -244,8 +255,8 @@ export function emptyState(): ModelState {
     nodeSets: new Map(),
     metaNodes: new Map(),
     dataNodes: new Map(),
-    users: new Map(),
-    accessKeys: new Map(),
+    users: tables?.users ?? new Map<string, UserRecord>(),
+    accessKeys: tables?.accessKeys ?? new Map<string, AccessKeyRecord>(),
     vols: new Map(),
     metaPartitions: new Map(),
     dataPartitions: new Map(),
@@ -263,6 +274,7 @@ export function emptyState(): ModelState {
       dataPartitionsByVol: new Map(),
       replicasByMetaNode: new Map(),
       replicasByDataNode: new Map(),
+      usersWithPolicy: new Set(),
     },
     live: emptyLiveState(),
     version: 0,
@@ -308,7 +320,6 @@ export function newNodeSetRecord(id: number, zoneName: string, capacity: number)
   };
 }
 
-/** A new user's policy: no vols. A fresh Map each time, so no two users share one. */
 /**
  * The policy of a user who owns and was granted nothing: most users, so one shared object (a
  * million users at start-up would otherwise be three million objects). Safe to share: policies
@@ -320,9 +331,14 @@ export function emptyPolicy(): UserPolicy {
   return EMPTY_POLICY;
 }
 
+/** Whether the policy owns or was granted nothing. */
+export function isEmptyPolicy(policy: UserPolicy): boolean {
+  return policy.ownVols.length === 0 && policy.authorizedVols.size === 0;
+}
+
 /** `policy`, or the shared empty one when it holds nothing (records loaded at start-up). */
 export function sharedIfEmpty(policy: UserPolicy): UserPolicy {
-  return policy.ownVols.length === 0 && policy.authorizedVols.size === 0 ? EMPTY_POLICY : policy;
+  return isEmptyPolicy(policy) ? EMPTY_POLICY : policy;
 }
 
 // O(1) lookups, the only way routes should reach records.
@@ -335,6 +351,16 @@ export function metaNodeByAddr(model: ModelView, addr: string): MetaNodeRecord |
 export function dataNodeByAddr(model: ModelView, addr: string): DataNodeRecord | undefined {
   const id = model.index.dataNodeIdByAddr.get(addr);
   return id === undefined ? undefined : model.dataNodes.get(id);
+}
+
+/** The users who own or were granted some vol (index.usersWithPolicy), in no set order. */
+export function* usersWithPolicy(model: ModelView): Generator<UserRecord, undefined, unknown> {
+  for (const userId of model.index.usersWithPolicy) {
+    const user = model.users.get(userId);
+    assert(user !== undefined, () => `policy index names user ${userId}, who does not exist`);
+    yield user;
+  }
+  return undefined;
 }
 
 export function userByAccessKey(model: ModelView, accessKey: string): UserRecord | undefined {

@@ -9,7 +9,7 @@ import { ClusterNotBootstrappedError, DataNodeNotFoundError, MetaNodeNotFoundErr
 import { AccessKeyNotFoundError, HaveNoPolicyError } from './errors.js';
 import { dataNodeLive, metaNodeLive } from './live.js';
 import type { ClusterRecord, DataNodeRecord, MetaNodeRecord, ModelView, UserRecord } from './state.js';
-import { dataNodeByAddr, metaNodeByAddr, userByAccessKey } from './state.js';
+import { dataNodeByAddr, metaNodeByAddr, userByAccessKey, usersWithPolicy } from './state.js';
 import type { ViewOptions } from './time-format.js';
 import { formatDateTime, formatGoTime } from './time-format.js';
 import { clusterVolStatInfos } from './vol-views.js';
@@ -468,7 +468,7 @@ export type ClusterInfo = ReturnType<typeof clusterInfo>;
  * has one (Go: no index entry for the vol).
  */
 export function usersOfVol(model: ModelView, volName: string): string[] {
-  const users = [...model.users.values()];
+  const users = [...usersWithPolicy(model)];
   const owners = users.filter((u) => u.policy.ownVols.includes(volName)).map((u) => u.userId);
   const granted = users
     .filter((u) => u.policy.authorizedVols.has(volName) && !owners.includes(u.userId))

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { IMAGE_KEY, APPLIED_KEY, encodeApplied } from '../../src/fsm/fsm-keys.js';
 import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
-import { ModelImageError, readModelImage, writeModelImage } from '../../src/fsm/model-image.js';
-import { assertModel, loadPut, DEFAULT_MP_INODE_STEP, emptyState, encodeCommand, INODE_ID_MAX, makeCommand, modelDigest, passwordSha1, type ModelState } from '../../src/model/index.js';
+import { ModelImageError, readModelImage, writeModelImage, type ModelImage } from '../../src/fsm/model-image.js';
+import { assertModel, loadPut, DEFAULT_MP_INODE_STEP, emptyState, PackedMap, unpackUsers, type Command, encodeCommand, INODE_ID_MAX, makeCommand, modelDigest, passwordSha1, type ModelState } from '../../src/model/index.js';
 import { bootstrapLog, EntryType, type Entry } from '../../src/raft/core/index.js';
 import { encodeMemberContext } from '../../src/raft/member-context.js';
 import { StateStore } from '../../src/storage/state-store.js';
-import { bootstrapped, createVol, okChecked, replicated, run, scenarioCommands, volCreateBeginCmd, withNodesN } from '../model/helpers.js';
+import { ak, bootstrapped, createVol, okChecked, replicated, run, scenarioCommands, sk, userCreateCmd, userUpdateCmd, volCreateBeginCmd, withNodesN } from '../model/helpers.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -42,9 +42,9 @@ function richModel(): ModelState {
   return state;
 }
 
-function loadImageInto(chunks: Iterable<readonly Parameters<typeof loadPut>[1][]>): ModelState {
-  const state = emptyState();
-  for (const chunk of chunks) for (const change of chunk) loadPut(state, change);
+function loadImageInto(image: ModelImage): ModelState {
+  const state = emptyState(unpackUsers(image.packed));
+  for (const chunk of image.chunks) for (const change of chunk) loadPut(state, change);
   return state;
 }
 
@@ -56,15 +56,53 @@ void describe('model image file', () => {
     const model = richModel();
     const file = path.join(tempDir(), 'model.image');
     await writeModelImage(file, model, HEADER);
-    const { header, chunks } = await readModelImage(file);
-    assert.equal(header.token, HEADER.token);
-    assert.deepEqual(header.applied, HEADER.applied);
-    const loaded = loadImageInto(chunks);
+    const image = await readModelImage(file);
+    assert.equal(image.header.token, HEADER.token);
+    assert.deepEqual(image.header.applied, HEADER.applied);
+    const loaded = loadImageInto(image);
     assertModel(loaded, 'model from the image');
     assert.deepEqual(replicated(loaded), replicated(model));
     assert.equal(modelDigest(loaded), modelDigest(model));
     const split = [...loaded.metaPartitions.values()].find((p) => p.end === INODE_ID_MAX);
     assert.equal(typeof split?.start, 'bigint');
+  });
+
+  void it('packs the users with no policy and their keys; a model loaded from it changes as the original does', async () => {
+    const model = richModel();
+    for (const userId of ['p1', 'p2', 'p3', 'p4']) okChecked(model, userCreateCmd(userId));
+    const file = path.join(tempDir(), 'model.image');
+    await writeModelImage(file, model, HEADER);
+    const image = await readModelImage(file);
+    const plain = [...model.users.values()].filter((u) => u.policy.ownVols.length === 0 && u.policy.authorizedVols.size === 0);
+    assert.ok(plain.length >= 5 && plain.length < model.users.size, 'some users have a policy, most do not');
+    assert.equal(image.packed.users.count, plain.length);
+    assert.equal(image.packed.accessKeys.count, plain.length);
+    const loaded = loadImageInto(image);
+    assert.ok([loaded.users, loaded.accessKeys].every((m) => m instanceof PackedMap));
+    // Each command built once and applied to both: packed users change keys, gain and lose
+    // grants, go and come back under the same id; a vol's removal visits the users with a policy.
+    const commands: Command[] = [
+      userUpdateCmd('p1', { accessKey: ak(901), description: 'new key' }),
+      makeCommand('user.updatePolicy', { userId: 'p2', volume: 'big', actions: ['perm:builtin:ReadOnly'] }),
+      makeCommand('user.delete', { userId: 'p3' }),
+      userCreateCmd('p3', { accessKey: ak(903), secretKey: sk(903) }),
+      userCreateCmd('p5'),
+      userCreateCmd('p1'), // duplicate id
+      userCreateCmd('p6', { accessKey: ak(901) }), // p1's new key: taken
+      makeCommand('user.removePolicy', { userId: 'carol', volume: 'big' }),
+      makeCommand('vol.setDeleted', { name: 'big', deleted: true, timeUnixSec: 1_800_000_000 }),
+      makeCommand('user.delete', { userId: 'p2' }),
+      makeCommand('user.delete', { userId: 'p4' }),
+    ];
+    for (const command of commands) {
+      const want = run(model, command);
+      const got = run(loaded, command);
+      assert.deepEqual(got.result, want.result, command.type);
+      assert.deepEqual(replicated(loaded), replicated(model), `after ${command.type}`);
+      assert.equal(modelDigest(loaded), modelDigest(model), `after ${command.type}`);
+      assertModel(loaded, `loaded model after ${command.type}`);
+    }
+    assert.ok(!loaded.index.usersWithPolicy.has('p2') && loaded.users.get('p1')?.accessKey === ak(901));
   });
 
   void it('refuses a file with a flipped byte, a truncated file and a file that is not an image', async () => {

@@ -191,7 +191,8 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
 /** The model without its live (heartbeat) part and change counter, for deep comparisons. */
 export function replicated(state: ModelState): Omit<ModelState, 'live' | 'version'> {
   const { live: _live, version: _version, ...rest } = state;
-  return rest;
+  // A model loaded from an image holds its users in PackedMaps: compare entries, not classes.
+  return { ...rest, users: new Map(rest.users), accessKeys: new Map(rest.accessKeys) };
 }
 
 /** A mixed sequence touching every record kind, with failures in between. */

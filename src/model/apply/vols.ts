@@ -23,7 +23,7 @@ import {
   ZoneNotFoundError,
 } from '../errors.js';
 import type { ClusterRecord, ModelView, UserRecord } from '../state.js';
-import { emptyPolicy, UserType, volByName } from '../state.js';
+import { emptyPolicy, UserType, usersWithPolicy, volByName } from '../state.js';
 import { checkAccessKey, checkCapacityChange, checkOwner, checkPasswordSha1, checkSecretKey, checkVolName } from '../validate.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord, VolRecord } from '../vol-state.js';
 import { INODE_ID_MAX, PartitionStatus, VolStatus } from '../vol-state.js';
@@ -238,7 +238,7 @@ export function applyVolSetDeleted(model: ModelView, cmd: CommandOf<'vol.setDele
   // Go's /vol/delete runs deleteVolPolicy at the mark: the owner's claim and every grant go
   // now, so the owner can be deleted before the background removal (cfs-cli: delete a vol,
   // then its owner).
-  for (const user of model.users.values()) {
+  for (const user of usersWithPolicy(model)) {
     const owns = user.policy.ownVols.includes(vol.name);
     const granted = user.policy.authorizedVols.has(vol.name);
     if (!owns && !granted) continue;
@@ -259,8 +259,8 @@ export function applyVolRemove(model: ModelView, cmd: CommandOf<'vol.remove'>): 
   for (const id of model.index.dataPartitionsByVol.get(vol.id) ?? []) changes.push({ kind: 'dataPartition', op: 'del', id, volId: vol.id });
   // Every claim on the name goes with the vol (Go: deleteVolPolicy drops own_vols and grants
   // of every user of the vol); grants made after the mark would otherwise name a vol that is
-  // gone, or one created later under the same name. O(users), as in applyVolSetDeleted.
-  for (const user of model.users.values()) {
+  // gone, or one created later under the same name. O(users with a policy), as in applyVolSetDeleted.
+  for (const user of usersWithPolicy(model)) {
     const owns = user.userId === vol.owner && user.policy.ownVols.includes(vol.name);
     const granted = user.policy.authorizedVols.has(vol.name);
     if (!owns && !granted) continue;
