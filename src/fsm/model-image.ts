@@ -153,7 +153,11 @@ export interface ModelImage {
  * that is not a whole image written by this model code.
  */
 export async function readModelImage(file: string): Promise<ModelImage> {
-  const bytes = await fsp.readFile(file);
+  const bytes = await fsp.readFile(file).catch((error: unknown) => {
+    // Past 2 GiB (about 12M users) one read cannot hold the image: the start scans instead.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE') throw new ModelImageError((error as Error).message);
+    throw error;
+  });
   if (bytes.byteLength < MAGIC.byteLength + U32_BYTES + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.byteLength).equals(MAGIC)) throw new ModelImageError('not a model image');
   const end = bytes.byteLength - CHECKSUM_BYTES;
   if (zlib.crc32(bytes.subarray(0, end)) !== bytes.readUInt32BE(end)) throw new ModelImageError('checksum mismatch');
