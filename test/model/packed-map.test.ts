@@ -14,6 +14,7 @@ import {
   type PackedCodec,
   type UserRecord,
 } from '../../src/model/index.js';
+import { prng } from './helpers.js';
 
 interface Value {
   readonly n: number;
@@ -27,18 +28,6 @@ const valueCodec: PackedCodec<Value> = {
 
 function packed<V>(entries: Iterable<readonly [string, V]>, codec: PackedCodec<V>): PackedMap<V> {
   return new PackedMap(packEntries(new Map(entries), codec).table, codec);
-}
-
-/** mulberry32: small, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Keys of every sort the model meets: ASCII ids, keys of the same length, non-ASCII (2, 3 and
@@ -56,7 +45,7 @@ function sameAsMap(packed: PackedMap<Value>, map: Map<string, Value>, seed: numb
 void describe('PackedMap', () => {
   void it('answers as a Map under random sets, deletes, reads and re-sets, seed by seed', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const random = rng(seed);
+      const random = prng(seed);
       const pick = (): string => KEY_POOL[Math.floor(random() * KEY_POOL.length)];
       const base = new Map<string, Value>();
       const baseCount = Math.floor(random() * 40);
