@@ -405,7 +405,8 @@ export class MetadataFsm implements StateMachine {
       if (header.token !== expect.token || header.store !== expect.store || header.applied.index !== expect.applied?.index || header.applied.term !== expect.applied.term) {
         throw new ModelImageError(`does not match the store (image ${header.store} at ${header.applied.index}, store ${expect.store} at ${expect.applied?.index ?? 0})`);
       }
-      const loader = new ModelLoader(unpackUsers(image.packed));
+      // The stop that wrote the image checked this very model (writeImage).
+      const loader = new ModelLoader(unpackUsers(image.packed, { checked: true }));
       loader.add(APPLIED_KEY, appliedValue!);
       if (membersValue !== null) loader.add(MEMBERS_KEY, membersValue);
       for (const chunk of image.chunks) for (const change of chunk) loader.addChange(change);

@@ -24,7 +24,8 @@
 // - the partition indexes (by vol, replica counts by node) agree with the records.
 
 import { assert } from '../util/assert.js';
-import type { ModelView } from './state.js';
+import { PackedMap } from './packed-map.js';
+import type { AccessKeyRecord, ModelView, UserRecord } from './state.js';
 import { isEmptyPolicy } from './state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord } from './vol-state.js';
 import { INODE_ID_MAX, VolStatus } from './vol-state.js';
@@ -126,8 +127,9 @@ function commonIdUsers(model: ModelView): Map<number, string[]> {
 }
 
 function checkUsers(model: ModelView, problems: string[]): void {
+  const changed = changedSinceCheckedImage(model);
   let withPolicy = 0;
-  for (const user of model.users.values()) {
+  for (const user of changed?.users ?? model.users.values()) {
     const what = `user ${user.userId}`;
     if (!isEmptyPolicy(user.policy)) {
       withPolicy++;
@@ -154,8 +156,16 @@ function checkUsers(model: ModelView, problems: string[]): void {
       if (owned.has(name)) problems.push(`${what}: grant on vol ${name} it owns`);
     }
   }
-  if (withPolicy !== model.index.usersWithPolicy.size) problems.push(`policy index has ${model.index.usersWithPolicy.size} users for ${withPolicy} with a policy`);
-  for (const ak of model.accessKeys.values()) {
+  if (changed === null) {
+    if (withPolicy !== model.index.usersWithPolicy.size) problems.push(`policy index has ${model.index.usersWithPolicy.size} users for ${withPolicy} with a policy`);
+  } else {
+    // The users not visited are unchanged packed ones, who have no policy.
+    for (const userId of model.index.usersWithPolicy) {
+      const user = model.users.get(userId);
+      if (user === undefined || isEmptyPolicy(user.policy)) problems.push(`policy index lists user ${userId}, who has no policy`);
+    }
+  }
+  for (const ak of changed?.accessKeys ?? model.accessKeys.values()) {
     const user = model.users.get(ak.userId);
     if (user === undefined || user.accessKey !== ak.accessKey) {
       problems.push(`access key ${ak.accessKey}: no user ${ak.userId} holding it`);
@@ -164,6 +174,36 @@ function checkUsers(model: ModelView, problems: string[]): void {
 }
 
 const EMPTY_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * For a model loaded from a checked image (packed-users.ts) whose users and keys are still
+ * those packed maps: the users and keys a check must visit, which are those that changed since
+ * and their counterparts before the change. The others are as they were when the image's model
+ * passed this check; a packed key belongs to a packed user who holds it, so an unchanged user
+ * and an unchanged key can only lose their match through a change to the other, and each change
+ * brings in the counterpart it had. Null for any other model: check everything.
+ */
+function changedSinceCheckedImage(model: ModelView): { users: UserRecord[]; accessKeys: AccessKeyRecord[] } | null {
+  const users = model.users;
+  const keys = model.accessKeys;
+  if (!(users instanceof PackedMap && keys instanceof PackedMap && users.checkedBase && keys.checkedBase)) return null;
+  const packedUsers = users as PackedMap<UserRecord>;
+  const packedKeys = keys as PackedMap<AccessKeyRecord>;
+  const userIds = new Set<string>();
+  const accessKeys = new Set<string>();
+  for (const userId of packedUsers.changedKeys()) {
+    userIds.add(userId);
+    const before = packedUsers.baseGet(userId);
+    if (before !== undefined) accessKeys.add(before.accessKey);
+  }
+  for (const accessKey of packedKeys.changedKeys()) {
+    accessKeys.add(accessKey);
+    const before = packedKeys.baseGet(accessKey);
+    if (before !== undefined) userIds.add(before.userId);
+  }
+  const present = <V>(map: ReadonlyMap<string, V>, ids: Set<string>): V[] => [...ids].map((id) => map.get(id)).filter((v): v is V => v !== undefined);
+  return { users: present(packedUsers, userIds), accessKeys: present(packedKeys, accessKeys) };
+}
 
 function checkVols(model: ModelView, problems: string[]): void {
   const { counters, index } = model;

@@ -59,9 +59,14 @@ export function keyHash(key: string): number {
 /**
  * The entries of `map` packed, but those that `keep` refuses, which are handed back. Rows of a
  * PackedMap over the same codec that never changed are copied as they are, with no decoding
- * and no `keep`: what was packed once stays packable.
+ * and no `keep` (what was packed once stays packable), except those named in `recheck`.
  */
-export function packEntries<V>(map: ReadonlyMap<string, V>, codec: PackedCodec<V>, keep: (value: V) => boolean = () => true): { table: PackedTable; left: V[] } {
+export function packEntries<V>(
+  map: ReadonlyMap<string, V>,
+  codec: PackedCodec<V>,
+  keep: (value: V) => boolean = () => true,
+  recheck: Iterable<string> = [],
+): { table: PackedTable; left: V[] } {
   const out = new TableWriter();
   const left: V[] = [];
   const add = (key: string, value: V): void => {
@@ -70,9 +75,8 @@ export function packEntries<V>(map: ReadonlyMap<string, V>, codec: PackedCodec<V
   };
   if (map instanceof PackedMap && map.codec === codec) {
     out.reserve(map.packedBytes);
-    map.repackInto(out, add);
-  }
-  else for (const [key, value] of map) add(key, value);
+    map.repackInto(out, add, recheck);
+  } else for (const [key, value] of map) add(key, value);
   return { table: out.finish(), left };
 }
 
@@ -97,9 +101,14 @@ export class PackedMap<V> implements Map<string, V> {
   private entryCount: number;
   private readonly reader = new RowReader();
 
+  /**
+   * @param checkedBase the table comes from a model that passed its invariant checks (a model
+   *   image), so a check may trust the rows that did not change since (invariants.ts).
+   */
   constructor(
     table: PackedTable,
     readonly codec: PackedCodec<V>,
+    readonly checkedBase = false,
   ) {
     assert(table.starts.length === table.count + 1 && table.hashes.length === table.count, 'packed table shape');
     assert(table.starts[table.count] === table.rows.byteLength, 'packed rows length');
@@ -217,24 +226,42 @@ export class PackedMap<V> implements Map<string, V> {
   }
 
   /**
-   * For packEntries: Clean rows copied as they are, every other entry handed to `add`, in
-   * iteration order.
+   * For packEntries: Clean rows copied as they are, every other entry (and the Clean rows of
+   * the `recheck` keys) handed to `add`, in iteration order.
    */
-  repackInto(out: TableWriter, add: (key: string, value: V) => void): void {
+  repackInto(out: TableWriter, add: (key: string, value: V) => void, recheck: Iterable<string>): void {
     const { count } = this.table;
+    const rechecked = new Set<number>();
+    for (const key of recheck) {
+      const row = this.rowOf(key);
+      if (row >= 0 && this.rowStates[row] === RowState.Clean) rechecked.add(row);
+    }
     let cleanFrom = 0;
     for (let row = 0; row < count; row++) {
       const state = this.rowStates[row];
-      if (state === RowState.Clean) continue;
+      if (state === RowState.Clean && !rechecked.has(row)) continue;
       out.copyRows(this.table, cleanFrom, row);
       cleanFrom = row + 1;
-      if (state === RowState.Updated) {
-        const key = this.keyOf(row);
-        add(key, this.updated.get(key)!);
-      }
+      if (state === RowState.Removed) continue;
+      const key = this.keyOf(row);
+      add(key, state === RowState.Updated ? this.updated.get(key)! : this.decodeRow(key, row));
     }
     out.copyRows(this.table, cleanFrom, count);
     for (const [key, value] of this.added) add(key, value);
+  }
+
+  /** Keys whose entry may differ from the base: updated, removed (base keys), added. */
+  *changedKeys(): Generator<string, undefined, unknown> {
+    const { count } = this.table;
+    for (let row = 0; row < count; row++) if (this.rowStates[row] !== RowState.Clean) yield this.keyOf(row);
+    yield* this.added.keys();
+    return undefined;
+  }
+
+  /** The base's value for `key`, whatever happened to it since; undefined for a key not in the base. */
+  baseGet(key: string): V | undefined {
+    const row = this.rowOf(key);
+    return row < 0 ? undefined : this.decodeRow(key, row);
   }
 
   /** Base rows in their order (the updated ones with their new value), then the added keys. */

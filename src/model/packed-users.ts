@@ -2,6 +2,10 @@
 // own and were granted nothing go in (nearly all of a large cluster's users: the policy is the
 // one part of a user with a variable shape), with their access keys; every other user and key
 // stays an ordinary record of the image. A packed user decodes with the shared empty policy.
+//
+// Every packed access key belongs to a packed user of the same image, who holds it: the
+// invariant check of a loaded model relies on it to check only what changed since the image
+// (invariants.ts checkUsers).
 import { assert } from '../util/assert.js';
 import { packEntries, PackedMap, type PackedCodec, type PackedTable } from './packed-map.js';
 import type { AccessKeyRecord, ModelView, UserRecord, UserType } from './state.js';
@@ -57,7 +61,16 @@ function isPackableKey(model: ModelView, ak: AccessKeyRecord): boolean {
  */
 export function packUsers(model: ModelView): { packed: PackedUsers; puts: UserPut[] } {
   const users = packEntries(model.users, packedUserCodec, isPackable);
-  const accessKeys = packEntries(model.accessKeys, packedAccessKeyCodec, (ak) => isPackableKey(model, ak));
+  // An unchanged packed key whose owner changed (or went) is decided again, not copied.
+  const ownerChanged: string[] = [];
+  if (model.users instanceof PackedMap) {
+    const packedUsers = model.users as PackedMap<UserRecord>;
+    for (const userId of packedUsers.changedKeys()) {
+      const before = packedUsers.baseGet(userId);
+      if (before !== undefined) ownerChanged.push(before.accessKey);
+    }
+  }
+  const accessKeys = packEntries(model.accessKeys, packedAccessKeyCodec, (ak) => isPackableKey(model, ak), ownerChanged);
   const puts: UserPut[] = [
     ...users.left.map((record): UserPut => ({ kind: 'user', op: 'put', record })),
     ...accessKeys.left.map((record): UserPut => ({ kind: 'accessKey', op: 'put', record })),
@@ -67,7 +80,13 @@ export function packUsers(model: ModelView): { packed: PackedUsers; puts: UserPu
 
 type UserPut = { kind: 'user'; op: 'put'; record: UserRecord } | { kind: 'accessKey'; op: 'put'; record: AccessKeyRecord };
 
-/** Maps over packed tables, for a model loaded from an image (emptyState's `users` and `accessKeys`). */
-export function unpackUsers(packed: PackedUsers): { users: PackedMap<UserRecord>; accessKeys: PackedMap<AccessKeyRecord> } {
-  return { users: new PackedMap(packed.users, packedUserCodec), accessKeys: new PackedMap(packed.accessKeys, packedAccessKeyCodec) };
+/**
+ * Maps over packed tables, for a model loaded from an image (emptyState's `users` and
+ * `accessKeys`). `checked`: the image was written from a model that passed its invariant checks.
+ */
+export function unpackUsers(packed: PackedUsers, options: { checked: boolean }): { users: PackedMap<UserRecord>; accessKeys: PackedMap<AccessKeyRecord> } {
+  return {
+    users: new PackedMap(packed.users, packedUserCodec, options.checked),
+    accessKeys: new PackedMap(packed.accessKeys, packedAccessKeyCodec, options.checked),
+  };
 }
