@@ -102,13 +102,13 @@ export class PackedMap<V> implements Map<string, V> {
   private readonly reader = new RowReader();
 
   /**
-   * @param checkedBase the table comes from a model that passed its invariant checks (a model
+   * @param baseChecked the table comes from a model that passed its invariant checks (a model
    *   image), so a check may trust the rows that did not change since (invariants.ts).
    */
   constructor(
     table: PackedTable,
     readonly codec: PackedCodec<V>,
-    readonly checkedBase = false,
+    private baseChecked = false,
   ) {
     assert(table.starts.length === table.count + 1 && table.hashes.length === table.count, 'packed table shape');
     assert(table.starts[table.count] === table.rows.byteLength, 'packed rows length');
@@ -133,6 +133,11 @@ export class PackedMap<V> implements Map<string, V> {
 
   get [Symbol.toStringTag](): string {
     return 'PackedMap';
+  }
+
+  /** Whether the base came from a checked model (and was not cleared away since). */
+  get checkedBase(): boolean {
+    return this.baseChecked;
   }
 
   /** Bytes of the packed base. */
@@ -197,6 +202,7 @@ export class PackedMap<V> implements Map<string, V> {
 
   clear(): void {
     this.table = new TableWriter().finish();
+    this.baseChecked = false;
     this.slots = new Int32Array(2);
     this.mask = 1;
     this.rowStates = new Uint8Array(0);
