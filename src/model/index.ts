@@ -24,3 +24,4 @@ export * from './time-format.js';
 export * from './errors.js';
 export * from './packed-map.js';
 export * from './packed-users.js';
+export * from './packed-rows.js';

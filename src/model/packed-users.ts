@@ -7,7 +7,8 @@
 // invariant check of a loaded model relies on it to check only what changed since the image
 // (invariants.ts checkUsers).
 import { assert } from '../util/assert.js';
-import { packEntries, PackedMap, type PackedCodec, type PackedTable } from './packed-map.js';
+import { packEntries, PackedMap } from './packed-map.js';
+import type { PackedCodec, PackedTable } from './packed-rows.js';
 import type { AccessKeyRecord, ModelView, UserRecord, UserType } from './state.js';
 import { emptyPolicy, isEmptyPolicy } from './state.js';
 
