@@ -91,33 +91,25 @@ async function compose(config: MasterConfig, logger: Logger, stack: LifecycleSta
   const acceptCopier = config.httpAcceptHandles > 1 ? HandleCopier.start() : null;
   stack.defer('http accept handle helper', () => acceptCopier?.end(0) ?? Promise.resolve());
 
-  // The state store and the Raft log are independent, so they open together: the log's replay
-  // (synchronous reads and decoding) runs while RocksDB opens and the model image is read.
-  const [fsmOpened, logOpened] = await Promise.allSettled([
-    MetadataFsm.open({
-      storeDir: config.storeDir,
-      logger: storeLogger,
-      onInstallPoint: testCrashHook(),
-      onWriteFailure: onFatal,
-      onStoreWrite: (ops, bytes, seconds) => raftMetrics.storeWritten(ops, bytes, seconds),
-      diskSpace,
-      faults: chaos?.disk,
-      modelImageMinRecords: config.modelImageMinRecords,
-    }),
-    RaftLogStore.open(config.walDir, {
-      logger: storeLogger,
-      diskSpace,
-      faults: chaos?.disk,
-      preallocate: config.walPreallocate,
-    }),
-  ]);
-  // Whichever opened is closed on the way out, even if the other did not.
-  if (fsmOpened.status === 'fulfilled') stack.defer('state store', () => fsmOpened.value.close());
-  if (logOpened.status === 'fulfilled') stack.defer('raft log', () => logOpened.value.close());
-  if (fsmOpened.status === 'rejected') throw fsmOpened.reason;
-  if (logOpened.status === 'rejected') throw logOpened.reason;
-  const fsm = fsmOpened.value;
-  const log = logOpened.value;
+  const fsm = await MetadataFsm.open({
+    storeDir: config.storeDir,
+    logger: storeLogger,
+    onInstallPoint: testCrashHook(),
+    onWriteFailure: onFatal,
+    onStoreWrite: (ops, bytes, seconds) => raftMetrics.storeWritten(ops, bytes, seconds),
+    diskSpace,
+    faults: chaos?.disk,
+    modelImageMinRecords: config.modelImageMinRecords,
+  });
+  stack.defer('state store', () => fsm.close());
+
+  const log = await RaftLogStore.open(config.walDir, {
+    logger: storeLogger,
+    diskSpace,
+    faults: chaos?.disk,
+    preallocate: config.walPreallocate,
+  });
+  stack.defer('raft log', () => log.close());
 
   const security = loadTransportSecurity(config, logger);
   const transport = newTransport(config, self, security.peerAuth, logger.child({ component: 'transport' }));
