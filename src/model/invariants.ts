@@ -25,6 +25,7 @@
 
 import { assert } from '../util/assert.js';
 import { PackedMap } from './packed-map.js';
+import { touchedSinceImage } from './packed-users.js';
 import type { AccessKeyRecord, ModelView, UserRecord } from './state.js';
 import { isEmptyPolicy } from './state.js';
 import type { DataPartitionRecord, MetaPartitionRecord, PartitionPeer, VolIntentRecord } from './vol-state.js';
@@ -184,25 +185,11 @@ const EMPTY_NAMES: ReadonlySet<string> = new Set();
  * brings in the counterpart it had. Null for any other model: check everything.
  */
 function changedSinceCheckedImage(model: ModelView): { users: UserRecord[]; accessKeys: AccessKeyRecord[] } | null {
-  const users = model.users;
-  const keys = model.accessKeys;
+  const { users, accessKeys: keys } = model;
   if (!(users instanceof PackedMap && keys instanceof PackedMap && users.checkedBase && keys.checkedBase)) return null;
-  const packedUsers = users as PackedMap<UserRecord>;
-  const packedKeys = keys as PackedMap<AccessKeyRecord>;
-  const userIds = new Set<string>();
-  const accessKeys = new Set<string>();
-  for (const userId of packedUsers.changedKeys()) {
-    userIds.add(userId);
-    const before = packedUsers.baseGet(userId);
-    if (before !== undefined) accessKeys.add(before.accessKey);
-  }
-  for (const accessKey of packedKeys.changedKeys()) {
-    accessKeys.add(accessKey);
-    const before = packedKeys.baseGet(accessKey);
-    if (before !== undefined) userIds.add(before.userId);
-  }
+  const touched = touchedSinceImage(model)!;
   const present = <V>(map: ReadonlyMap<string, V>, ids: Set<string>): V[] => [...ids].map((id) => map.get(id)).filter((v): v is V => v !== undefined);
-  return { users: present(packedUsers, userIds), accessKeys: present(packedKeys, accessKeys) };
+  return { users: present(model.users, touched.userIds), accessKeys: present(model.accessKeys, touched.accessKeys) };
 }
 
 function checkVols(model: ModelView, problems: string[]): void {

@@ -63,20 +63,37 @@ function isPackableKey(model: ModelView, ak: AccessKeyRecord): boolean {
 export function packUsers(model: ModelView): { packed: PackedUsers; puts: UserPut[] } {
   const users = packEntries(model.users, packedUserCodec, isPackable);
   // An unchanged packed key whose owner changed (or went) is decided again, not copied.
-  const ownerChanged: string[] = [];
-  if (model.users instanceof PackedMap) {
-    const packedUsers = model.users as PackedMap<UserRecord>;
-    for (const userId of packedUsers.changedKeys()) {
-      const before = packedUsers.baseGet(userId);
-      if (before !== undefined) ownerChanged.push(before.accessKey);
-    }
-  }
-  const accessKeys = packEntries(model.accessKeys, packedAccessKeyCodec, (ak) => isPackableKey(model, ak), ownerChanged);
+  const recheck = touchedSinceImage(model)?.accessKeys ?? [];
+  const accessKeys = packEntries(model.accessKeys, packedAccessKeyCodec, (ak) => isPackableKey(model, ak), recheck);
   const puts: UserPut[] = [
     ...users.left.map((record): UserPut => ({ kind: 'user', op: 'put', record })),
     ...accessKeys.left.map((record): UserPut => ({ kind: 'accessKey', op: 'put', record })),
   ];
   return { packed: { users: users.table, accessKeys: accessKeys.table }, puts };
+}
+
+/**
+ * For a model whose users and keys are still the packed maps of one image: the user ids and
+ * access keys that changed since, each with the counterpart it had before its change (the key a
+ * changed user held, the owner of a changed key). Null for any other model.
+ */
+export function touchedSinceImage(model: ModelView): { userIds: Set<string>; accessKeys: Set<string> } | null {
+  if (!(model.users instanceof PackedMap && model.accessKeys instanceof PackedMap)) return null;
+  const users = model.users as PackedMap<UserRecord>;
+  const keys = model.accessKeys as PackedMap<AccessKeyRecord>;
+  const userIds = new Set<string>();
+  const accessKeys = new Set<string>();
+  for (const userId of users.changedKeys()) {
+    userIds.add(userId);
+    const before = users.baseGet(userId);
+    if (before !== undefined) accessKeys.add(before.accessKey);
+  }
+  for (const accessKey of keys.changedKeys()) {
+    accessKeys.add(accessKey);
+    const before = keys.baseGet(accessKey);
+    if (before !== undefined) userIds.add(before.userId);
+  }
+  return { userIds, accessKeys };
 }
 
 type UserPut = { kind: 'user'; op: 'put'; record: UserRecord } | { kind: 'accessKey'; op: 'put'; record: AccessKeyRecord };
