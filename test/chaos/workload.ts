@@ -235,7 +235,12 @@ export function startWorkload(options: WorkloadOptions): RunningWorkload {
 
 /**
  * The shared keys: user ids `<prefix>u<i>`, owners `<prefix>o<i>`, vol names `<prefix>v<i>`, meta node addrs
- * `10.77.<seed byte>.<i + 1>:<port from the seed>`, data node addrs the same in 10.78.
+ * `127.77.<seed byte>.<i + 1>:<port from the seed>`, data node addrs the same in 127.78.
+ *
+ * The node addrs are on loopback, where nothing listens on those ports: the masters' heartbeats
+ * and tasks to them are refused at once on every machine. Addresses off the machine made the
+ * suite depend on the network it ran in (one sandbox answered HTTP 400 on 10.77.x.x:20000, so
+ * heartbeats ended in protocol errors; another dropped the packets, so they ended in timeouts).
  */
 export function workloadKeys(options: Pick<WorkloadOptions, 'seed' | 'keys' | 'userIdPrefix'>): WorkloadKeys {
   const users = options.keys?.users ?? 8;
@@ -251,8 +256,8 @@ export function workloadKeys(options: Pick<WorkloadOptions, 'seed' | 'keys' | 'u
   const port = 20000 + ((seed >>> 8) % 20000);
   return {
     userIds: Array.from({ length: users }, (_, i) => `${prefix}u${i}`),
-    metaNodeAddrs: Array.from({ length: metaNodes }, (_, i) => `10.77.${seed & 255}.${i + 1}:${port}`),
-    dataNodeAddrs: Array.from({ length: dataNodes }, (_, i) => `10.78.${seed & 255}.${i + 1}:${port}`),
+    metaNodeAddrs: Array.from({ length: metaNodes }, (_, i) => `127.77.${seed & 255}.${i + 1}:${port}`),
+    dataNodeAddrs: Array.from({ length: dataNodes }, (_, i) => `127.78.${seed & 255}.${i + 1}:${port}`),
     volNames: Array.from({ length: vols }, (_, i) => `${prefix}v${i}`),
     owners: Array.from({ length: owners }, (_, i) => `${prefix}o${i}`),
   };
