@@ -1,5 +1,7 @@
-// Runs every compiled test file (dist/test/**/*.test.js) with node:test.
-// Node 20's `node --test` takes no globs, so the files are listed here.
+// Runs the compiled test files with node:test: by default every dist/test/**/*.test.js, two at a
+// time. Node 20's `node --test` takes no globs, so the files are listed here.
+//   node scripts/run-tests.mjs [--suffix .cubefs.js] [--concurrency 1] [part-of-a-path ...]
+// The opt-in suites (test:cubefs*, soak:crash) go through here too, for the lock below.
 //
 // One run at a time per machine: the integration tests listen on fixed loopback addresses
 // (127.0.0.22:17010 and others), so a second run at the same moment gets EADDRINUSE or, worse,
@@ -9,16 +11,17 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
 
 const LOCK_FILE = join(tmpdir(), 'cubemaster-tests.lock');
 const LOCK_WAIT_MS = 30 * 60_000;
 const LOCK_POLL_MS = 2_000;
 
-function collect(dir, out) {
+function collect(dir, suffix, out) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) collect(path, out);
-    else if (name.endsWith('.test.js')) out.push(path);
+    if (statSync(path).isDirectory()) collect(path, suffix, out);
+    else if (name.endsWith(suffix)) out.push(path);
   }
   return out;
 }
@@ -73,16 +76,25 @@ function unlock() {
   }
 }
 
-const filter = process.argv.slice(2);
-const files = collect('dist/test', []).filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
+const { values: options, positionals: filter } = parseArgs({
+  allowPositionals: true,
+  options: { suffix: { type: 'string', default: '.test.js' }, concurrency: { type: 'string', default: '2' } },
+});
+const concurrency = Number(options.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`run-tests: --concurrency must be a positive integer, not ${options.concurrency}`);
+  process.exit(2);
+}
+const files = collect('dist/test', options.suffix, []).filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));
 if (files.length === 0) {
-  console.error('run-tests: no test files found under dist/test');
+  console.error(`run-tests: no test files ending in ${options.suffix} found under dist/test${filter.length > 0 ? ` matching ${filter.join(', ')}` : ''}`);
   process.exit(1);
 }
 lock();
 process.on('exit', unlock);
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
-// Two files at a time: the machine has two cores; the simulator tests use worker threads too.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Two files at a time by default: the machine has two cores; the simulator tests use worker
+// threads too. The suites against real CubeFS binaries run one file at a time.
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
