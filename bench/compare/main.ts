@@ -5,9 +5,11 @@
 // Issue 10, point 1: cubemaster side by side with etcd 3.4 (Debian's etcd-server, started here on
 // loopback with its default durability) and the Go CubeFS master (where
 // ../shared/tools/build-cubefs-ref.sh built it), the same HTTP client for all, alternating
-// systems cell by cell. Writes a markdown table and an SVG chart under --out (compare.md,
-// compare.svg, and a dated copy of the table); --readme puts the table into README.md between
-// its compare markers. A cell prints as it finishes.
+// systems cell by cell. Writes a markdown table and an SVG chart under --out: a full run (every
+// section, default options) as compare.md and compare.svg with a dated copy of the table; any
+// other run under a name of its own (compare-<date>T<time>-<sections>.md and .svg), so that a
+// partial run never replaces the full table with "not measured" rows. --readme (full runs only)
+// puts the table into README.md between its compare markers. A cell prints as it finishes.
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,9 +27,11 @@ import { measureCell, type CellSide } from './throughput.js';
 import { wrkAvailable } from './wrk-load.js';
 import { CLUSTER_VIEW_READ, CUBEFS_WORKLOAD, ETCD_WORKLOAD, GO_WORKLOAD, isEnvelopeOk, type ReadMode, type Workload } from './workloads.js';
 
-const { values } = parseArgs({
+const ALL_SECTIONS = 'writes,reads,go,mixed,failover,recovery,memory';
+const { values, tokens } = parseArgs({
+  tokens: true,
   options: {
-    sections: { type: 'string', default: 'writes,reads,go,mixed,failover,recovery,memory' },
+    sections: { type: 'string', default: ALL_SECTIONS },
     members: { type: 'string', default: '1,3,5' },
     clients: { type: 'string', default: '1,16,64,256' },
     'read-clients': { type: 'string', default: '1,16,64' },
@@ -45,6 +49,12 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
   },
 });
+/** Only a run of every section with the default options stands for "the" table (compare.md). */
+const FULL_RUN = tokens.every((t) => t.kind !== 'option' || t.name === 'readme' || t.name === 'out' || t.name === 'client');
+if (values.readme === true && !FULL_RUN) {
+  console.error('bench:compare: --readme needs a full run (every section, default options): a partial table would replace the README\'s full one');
+  process.exit(2);
+}
 const list = (s: string): number[] => s.split(',').filter((x) => x.trim() !== '').map(Number);
 const quick = values.quick === true;
 const O = {
@@ -347,11 +357,12 @@ function report(startedAt: Date): string {
   section('Failover (lower is better)', timedTable(failoverRows));
   section('Restart and catch-up (lower is better)', timedTable(recoveryRows));
   section('Memory (lower is better)', timedTable(memoryRows));
-  lines.push('![ratios](compare.svg)', '');
+  lines.push(`![ratios](${outName}.svg)`, '');
   return lines.join('\n');
 }
 
 const startedAt = new Date();
+const outName = FULL_RUN ? 'compare' : `compare-${startedAt.toISOString().slice(0, 16).replace(':', '')}-${[...O.sections].join('-')}`;
 log(`bench:compare: sections ${[...O.sections].join(',')}; members ${O.members.join(',')}; client ${CLIENT}; ${HAVE_ETCD ? '' : 'etcd NOT installed (apt-get install etcd-server): no etcd column; '}${GO_BINARY === null ? 'Go master not built' : 'Go master found'}`);
 if (O.sections.has('writes') || O.sections.has('reads') || O.sections.has('mixed')) await throughputSections();
 if (O.sections.has('go')) await goSection();
@@ -361,10 +372,10 @@ if (O.sections.has('memory')) await memorySection();
 
 const markdown = report(startedAt);
 mkdirSync(values.out, { recursive: true });
-writeFileSync(path.join(values.out, 'compare.md'), markdown);
-writeFileSync(path.join(values.out, `compare-${startedAt.toISOString().slice(0, 10)}.md`), markdown);
-writeFileSync(path.join(values.out, 'compare.svg'), ratioChartSvg([...writeRows, ...readRows, ...mixedRows, ...goRows], `cubemaster throughput / peer's, ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} cores`));
-console.log(`\n${markdown}`);
+writeFileSync(path.join(values.out, `${outName}.md`), markdown);
+if (FULL_RUN) writeFileSync(path.join(values.out, `compare-${startedAt.toISOString().slice(0, 10)}.md`), markdown);
+writeFileSync(path.join(values.out, `${outName}.svg`), ratioChartSvg([...writeRows, ...readRows, ...mixedRows, ...goRows], `cubemaster throughput / peer's, ${startedAt.toISOString().slice(0, 10)}, ${os.cpus().length} cores`));
+console.log(`\n${markdown}\nwritten: ${path.join(values.out, `${outName}.md`)} and .svg`);
 if (values.readme) {
   const readme = readFileSync('README.md', 'utf8');
   const begin = '<!-- bench:compare begin -->';
