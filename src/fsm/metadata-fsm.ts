@@ -278,7 +278,8 @@ export class MetadataFsm implements StateMachine {
         for (const { key, value } of pairs) {
           if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
           loader.add(key, value);
-          batch.put(key, value);
+          // The decoder's pairs are views of chunks nobody writes again: no copies.
+          batch.putOwned(ownedBuffer(key), ownedBuffer(value));
         }
         if (batch.sizeBytes >= STAGE_BATCH_BYTES) {
           await writing;

@@ -17,27 +17,27 @@ export interface KeyValue {
 /** Bound on one key or value, so a corrupt length cannot make the decoder buffer without limit. */
 export const MAX_FIELD_BYTES = 64 * 1024 * 1024;
 
-/** Pairs come in batches (StateIterator.batches): one await per batch, not per pair. */
+/**
+ * Pairs come in batches (StateIterator.batches): one await per batch, not per pair. Each pair is
+ * framed straight into the chunk being filled (one copy of its bytes); a chunk is at most
+ * chunkSizeBytes, or one pair when a pair alone is larger.
+ */
 export async function* encodeSnapshotChunks(batches: AsyncIterable<readonly KeyValue[]>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
-  let parts: Uint8Array[] = [];
+  let chunk = Buffer.allocUnsafe(chunkSizeBytes);
   let size = 0;
   for await (const batch of batches) {
     for (const { key, value } of batch) {
-      const header = new Uint8Array(8);
-      const view = new DataView(header.buffer);
-      view.setUint32(0, key.byteLength);
-      parts.push(header.subarray(0, 4), key);
-      view.setUint32(4, value.byteLength);
-      parts.push(header.subarray(4, 8), value);
-      size += 8 + key.byteLength + value.byteLength;
-      if (size >= chunkSizeBytes) {
-        yield concat(parts, size);
-        parts = [];
+      const frameBytes = 8 + key.byteLength + value.byteLength;
+      if (size + frameBytes > chunk.byteLength) {
+        // A yielded chunk belongs to the consumer: the next one is a new buffer.
+        if (size > 0) yield chunk.subarray(0, size);
+        chunk = Buffer.allocUnsafe(Math.max(chunkSizeBytes, frameBytes));
         size = 0;
       }
+      size = writeFrame(chunk, size, key, value);
     }
   }
-  if (size > 0) yield concat(parts, size);
+  if (size > 0) yield chunk.subarray(0, size);
 }
 
 /** The pairs of each chunk as one batch (a chunk that ends inside a pair carries it over). */
@@ -82,13 +82,19 @@ export async function* decodeFramedPairs(chunks: AsyncIterable<Uint8Array>): Asy
 
 /** One pair as the stream frames it. */
 export function framePair(key: Uint8Array, value: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + key.byteLength + value.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, key.byteLength);
-  out.set(key, 4);
-  view.setUint32(4 + key.byteLength, value.byteLength);
-  out.set(value, 8 + key.byteLength);
+  const out = Buffer.allocUnsafe(8 + key.byteLength + value.byteLength);
+  writeFrame(out, 0, key, value);
   return out;
+}
+
+/** Frames the pair into `out` at `at`; returns where the frame ends. */
+function writeFrame(out: Buffer, at: number, key: Uint8Array, value: Uint8Array): number {
+  out.writeUInt32BE(key.byteLength, at);
+  out.set(key, at + 4);
+  const valueAt = at + 8 + key.byteLength;
+  out.writeUInt32BE(value.byteLength, valueAt - 4);
+  out.set(value, valueAt);
+  return valueAt + value.byteLength;
 }
 
 function readPair(buffer: Uint8Array, offset: number): { key: Uint8Array; value: Uint8Array; next: number } | null {
@@ -101,9 +107,11 @@ function readPair(buffer: Uint8Array, offset: number): { key: Uint8Array; value:
   if (valueLength > MAX_FIELD_BYTES) throw new SnapshotStreamError(`snapshot value length ${valueLength} exceeds the limit`);
   const end = offset + 8 + keyLength + valueLength;
   if (end > buffer.byteLength) return null;
+  // Views, not copies: a chunk is never written again once it is handed over (the transport
+  // and the file reader give fresh buffers), and readers copy what they keep.
   return {
-    key: buffer.slice(offset + 4, offset + 4 + keyLength),
-    value: buffer.slice(offset + 8 + keyLength, end),
+    key: buffer.subarray(offset + 4, offset + 4 + keyLength),
+    value: buffer.subarray(offset + 8 + keyLength, end),
     next: end,
   };
 }
