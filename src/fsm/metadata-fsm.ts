@@ -5,27 +5,34 @@
 //   ONE RocksDB write batch together with the applied index; the batch commits before any
 //   result is handed back, so no proposer hears "done" before the store has it. A failed commit
 //   is fatal (the member stops and replays from its durable applied index on restart).
-// - snapshots are a consistent RocksDB view streamed in chunks; a received snapshot is built in
-//   a new database beside the live one and swapped in (store-dir.ts).
+// - a follower's snapshot is the model's records frozen at the applied index, encoded as they
+//   stream (openSnapshot); a backup's is a consistent RocksDB view (openStoreSnapshot). A
+//   received snapshot is built in a new database beside the live one and swapped in
+//   (store-dir.ts).
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import {
   apply as applyCommand,
   applyChanges,
   changesToBatch,
+  changeToOp,
   checkModel,
   decodeCommand,
   digestRecords,
   emptyState,
+  freezeRecords,
   loadPut,
   loadRecord,
   modelDigest,
+  putChangesOf,
   recordCount,
   unpackUsers,
   type ApplyResult,
   type Change,
   type ModelState,
   type ModelView,
+  type RecordSource,
 } from '../model/index.js';
 import { applyConfChange, decodeConfChange, EntryType, type ConfState, type Entry, type NodeId, type SnapshotMeta } from '../raft/core/index.js';
 import { decodeMemberContext, type MemberAddress } from '../raft/member-context.js';
@@ -50,7 +57,7 @@ import {
 } from './fsm-keys.js';
 import { readAhead } from '../util/read-ahead.js';
 import { ModelImageError, newImageToken, readModelImage, writeModelImage } from './model-image.js';
-import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError } from './snapshot-codec.js';
+import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError, type KeyValue } from './snapshot-codec.js';
 import { StoreDir } from './store-dir.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -238,7 +245,38 @@ export class MetadataFsm implements StateMachine {
     return index;
   }
 
+  /**
+   * The snapshot a follower is sent: the model's records as of now (freezeRecords) with the
+   * applied index and the membership of this moment, encoded as the stream goes. The model is
+   * the store's exact content at its applied index, so the follower gets what a read of the
+   * store would give at that index (in another order), without iterating RocksDB: that costs
+   * ~7 µs per record in rocksdb-native (an external ArrayBuffer per key and per value), twice
+   * what encoding a record from the model costs, and it was most of the leader's work in a
+   * catch-up. Writes go on meanwhile; they change the model, never the frozen records.
+   */
   async openSnapshot(): Promise<SnapshotSource> {
+    // One synchronous turn: no apply can come between the records and the index they are at.
+    const frozen = freezeRecords(this.model);
+    const applied = this.applied;
+    const membership = this.membership;
+    assert(applied.index > 0, 'snapshot of a state that applied nothing');
+    const fsmPairs: KeyValue[] = [{ key: APPLIED_KEY, value: encodeApplied(applied) }];
+    // The store holds a membership once a configuration change was applied, as the model does.
+    if (membership !== EMPTY_MEMBERSHIP) fsmPairs.push({ key: MEMBERS_KEY, value: encodeMembership(membership) });
+    const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
+    return Promise.resolve({
+      meta: { index: applied.index, term: applied.term, conf: membership.conf },
+      chunks: (signal) => encodeSnapshotChunks(recordBatches(fsmPairs, frozen, signal), chunkSizeBytes),
+      release: () => Promise.resolve(),
+    });
+  }
+
+  /**
+   * The store's records in key order from one consistent RocksDB view, with the applied index and
+   * membership read inside that view: what a backup file holds (state-export.ts), where the
+   * order is part of the format.
+   */
+  async openStoreSnapshot(): Promise<SnapshotSource> {
     await this.writer.drain();
     const snapshot = this.store.snapshot();
     try {
@@ -453,6 +491,30 @@ async function* abortable<T>(source: AsyncIterable<T> & { release?: () => Promis
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('snapshot stream aborted');
     yield item;
   }
+}
+
+/** Records encoded per batch of a snapshot from the model (one await per batch, not per record). */
+const SNAPSHOT_BATCH_RECORDS = 4096;
+
+/**
+ * The FSM's pairs, then every frozen record as the key and value the store holds for it, in
+ * batches. Between batches the event loop gets a turn, so that the leader keeps serving while
+ * it encodes a large snapshot (a batch is a few ms of work).
+ */
+async function* recordBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, signal: AbortSignal): AsyncGenerator<readonly KeyValue[]> {
+  let batch: KeyValue[] = [...fsmPairs];
+  for (const change of putChangesOf(frozen)) {
+    const op = changeToOp(change);
+    assert(op.type === 'put', 'a record encodes as a put');
+    batch.push({ key: Buffer.from(op.key, 'utf8'), value: op.value });
+    if (batch.length >= SNAPSHOT_BATCH_RECORDS) {
+      yield batch;
+      batch = [];
+      await setImmediate();
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('snapshot stream aborted');
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** A Buffer over the same memory (records are Buffers already; a plain Uint8Array gets a view). */

@@ -228,6 +228,32 @@ export class PackedMap<V> implements Map<string, V> {
     for (const [key, value] of this.added) add(key, value);
   }
 
+  /**
+   * The values as they are now, in iteration order, to be read later while this map changes (a
+   * snapshot streamed from the model): the base is shared, since it never changes, and the row
+   * states and the changed entries are copied, so that freezing a million-row map costs a
+   * copy of a byte per row. Rows are decoded as the iteration reaches them.
+   */
+  frozenValues(): Iterable<V> {
+    const { table, codec } = this;
+    const states = this.rowStates.slice();
+    const updated = new Map(this.updated);
+    const added = [...this.added.values()];
+    return {
+      *[Symbol.iterator](): Generator<V, undefined, unknown> {
+        const reader = new RowReader();
+        for (let row = 0; row < table.count; row++) {
+          const state = states[row];
+          if (state === RowState.Removed) continue;
+          const key = rowKey(table, row);
+          yield state === RowState.Updated ? updated.get(key)! : decodeRow(table, codec, reader, key, row);
+        }
+        yield* added;
+        return undefined;
+      },
+    };
+  }
+
   /** Keys whose entry may differ from the base: updated, removed (base keys), added. */
   *changedKeys(): Generator<string, undefined, unknown> {
     const { count } = this.table;
@@ -277,9 +303,13 @@ export class PackedMap<V> implements Map<string, V> {
   }
 
   private decodeRow(key: string, row: number): V {
-    const reader = this.reader.over(this.table.rows, rowValueStart(this.table, row), this.table.starts[row + 1]);
-    const value = this.codec.decode(key, reader);
-    reader.end();
-    return value;
+    return decodeRow(this.table, this.codec, this.reader, key, row);
   }
+}
+
+function decodeRow<V>(table: PackedTable, codec: PackedCodec<V>, reader: RowReader, key: string, row: number): V {
+  const over = reader.over(table.rows, rowValueStart(table, row), table.starts[row + 1]);
+  const value = codec.decode(key, over);
+  over.end();
+  return value;
 }

@@ -1,6 +1,6 @@
-// Backups of this member's state (GET /cubemaster/snapshot): the same consistent RocksDB view a
-// follower's snapshot is streamed from (MetadataFsm.openSnapshot), written in the backup file
-// format (fsm/snapshot-file.ts). Writes go on meanwhile: the view pins the state as of one
+// Backups of this member's state (GET /cubemaster/snapshot): a consistent RocksDB view of the
+// state store, in key order (MetadataFsm.openStoreSnapshot), written in the backup file format
+// (fsm/snapshot-file.ts). Writes go on meanwhile: the view pins the state as of one
 // applied index. The master owns this exporter: stop aborts every export in flight before it
 // waits for the requests to drain, so a long download never holds up a stop.
 import type { StateExport, StateExporter } from '../cluster/ports.js';
@@ -39,7 +39,7 @@ export class StateExports implements StateExporter {
     };
     let source;
     try {
-      source = await this.fsm.openSnapshot();
+      source = await this.fsm.openStoreSnapshot();
     } catch (error) {
       forget();
       throw error;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { IMAGE_KEY, APPLIED_KEY, encodeApplied } from '../../src/fsm/fsm-keys.js';
+import { decodeSnapshotChunks } from '../../src/fsm/snapshot-codec.js';
 import { MetadataFsm } from '../../src/fsm/metadata-fsm.js';
 import { ModelImageError, readModelImage, writeModelImage, type ModelImage } from '../../src/fsm/model-image.js';
 import { applyChanges, assertModel, checkModel, loadPut, DEFAULT_MP_INODE_STEP, emptyState, PackedMap, unpackUsers, type Command, encodeCommand, INODE_ID_MAX, makeCommand, modelDigest, passwordSha1, type ModelState } from '../../src/model/index.js';
@@ -350,3 +351,93 @@ void describe('MetadataFsm with a model image', () => {
     assert.equal(await storeGet(storeDir, IMAGE_KEY), null);
   });
 });
+
+// --- a follower's snapshot, streamed from the model -----------------------------------------
+
+/** User changes from `from` on: updates (a new key for some), deletes, and new users. */
+function userChanges(from: number, existing: readonly string[], seed: number): Entry[] {
+  const random = prng(seed);
+  const out: Entry[] = [];
+  let index = from;
+  const push = (command: Command): void => void out.push({ index: index++, term: 2, type: EntryType.Normal, data: encodeCommand(command) });
+  for (const userId of existing) {
+    const roll = random();
+    if (roll < 0.2) push(makeCommand('user.delete', { userId }));
+    else if (roll < 0.35) push(userUpdateCmd(userId, { accessKey: `NK${String(index).padStart(14, '0')}`, description: `moved at ${index}` }));
+    else if (roll < 0.5) push(userUpdateCmd(userId, { description: `touched at ${index}` }));
+  }
+  for (let i = 0; i < 5; i++) push(makeCommand('user.create', { userId: `n${seed}_${i}`, accessKey: `CK${String(seed * 10 + i).padStart(14, '0')}`, secretKey: 'S'.repeat(32), passwordSha1: passwordSha1('pw'), userType: 2, description: '', createTimeUnixSec: 1_700_000_000 }));
+  return out;
+}
+
+async function pairsOf(source: { chunks: (signal: AbortSignal) => AsyncIterable<Uint8Array> }): Promise<Map<string, string>> {
+  const chunks = await collectChunks(source);
+  const pairs = new Map<string, string>();
+  for await (const batch of decodeSnapshotChunks(toAsyncIterable(chunks))) {
+    for (const { key, value } of batch) {
+      const k = Buffer.from(key).toString('latin1');
+      assert.ok(!pairs.has(k), `key ${k} twice in the stream`);
+      pairs.set(k, Buffer.from(value).toString('hex'));
+    }
+  }
+  return pairs;
+}
+
+function toAsyncIterable<T>(items: readonly T[]): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      let i = 0;
+      return { next: () => Promise.resolve(i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
+    },
+  };
+}
+
+void describe("a follower's snapshot, streamed from the model", () => {
+  for (const start of ['scan', 'image'] as const) {
+    void it(`holds exactly the store's records at its index while writes go on (a model from a ${start})`, async () => {
+      for (let seed = 1; seed <= 4; seed++) {
+        const storeDir = tempDir();
+        if (start === 'image') await stoppedWithImage(storeDir, 40);
+        else {
+          const first = await openFsm(storeDir, Number.MAX_SAFE_INTEGER);
+          await first.fsm.apply(entries(1, 40));
+          await first.fsm.close();
+        }
+        const { fsm } = await openFsm(storeDir, Number.MAX_SAFE_INTEGER);
+        assert.equal(fsm.view.users instanceof PackedMap, start === 'image', 'the users are packed after a start from an image');
+        // Changes before the snapshot (packed rows updated, removed, added).
+        await fsm.apply(userChanges(fsm.appliedIndex() + 1, [...fsm.view.users.keys()], seed));
+        const source = await fsm.openSnapshot();
+        const digestThen = fsm.digest();
+        // The store at the same index: nothing applied in between.
+        const store = await fsm.openStoreSnapshot();
+        assert.deepEqual(source.meta, store.meta);
+        assert.equal(source.meta.index, fsm.appliedIndex());
+        // Writes go on before the stream is read, changing and removing what it holds.
+        await fsm.apply(userChanges(fsm.appliedIndex() + 1, [...fsm.view.users.keys()], seed + 100));
+        assert.notEqual(fsm.digest(), digestThen);
+        const fromModel = await pairsOf(source);
+        const fromStore = await pairsOf(store);
+        await store.release();
+        assert.deepEqual([...fromModel].sort(), [...fromStore].sort(), `seed ${seed}: the model's stream is the store's records at the index`);
+
+        // And it installs on a follower as the state of that index.
+        const follower = await MetadataFsm.open({ storeDir: tempDir(), logger: recordingLogger().logger });
+        // (The same source streamed a second time, still at its index.)
+        await follower.stageSnapshot(source.meta, toAsyncIterable(await collectChunks(source)));
+        await follower.installStagedSnapshot(source.meta);
+        assert.equal(follower.digest(), digestThen, `seed ${seed}`);
+        assert.equal(follower.appliedIndex(), source.meta.index);
+        await source.release();
+        await follower.close();
+        await fsm.close();
+      }
+    });
+  }
+});
+
+async function collectChunks(source: { chunks: (signal: AbortSignal) => AsyncIterable<Uint8Array> }): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of source.chunks(new AbortController().signal)) chunks.push(c);
+  return chunks;
+}
