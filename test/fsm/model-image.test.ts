@@ -15,6 +15,7 @@ import { applyChanges, assertModel, checkModel, loadPut, DEFAULT_MP_INODE_STEP, 
 import { bootstrapLog, EntryType, type Entry } from '../../src/raft/core/index.js';
 import { encodeMemberContext } from '../../src/raft/member-context.js';
 import { StateStore } from '../../src/storage/state-store.js';
+import { asyncOf, collect } from './async-items.js';
 import { ak, bootstrapped, createVol, okChecked, prng, replicated, run, scenarioCommands, sk, userCreateCmd, userUpdateCmd, volCreateBeginCmd, withNodesN } from '../model/helpers.js';
 
 const dirs: string[] = [];
@@ -371,9 +372,9 @@ function userChanges(from: number, existing: readonly string[], seed: number): E
 }
 
 async function pairsOf(source: { chunks: (signal: AbortSignal) => AsyncIterable<Uint8Array> }): Promise<Map<string, string>> {
-  const chunks = await collectChunks(source);
+  const chunks = await collect(source.chunks(new AbortController().signal));
   const pairs = new Map<string, string>();
-  for await (const batch of decodeSnapshotChunks(toAsyncIterable(chunks))) {
+  for await (const batch of decodeSnapshotChunks(asyncOf(chunks))) {
     for (const { key, value } of batch) {
       const k = Buffer.from(key).toString('latin1');
       assert.ok(!pairs.has(k), `key ${k} twice in the stream`);
@@ -381,15 +382,6 @@ async function pairsOf(source: { chunks: (signal: AbortSignal) => AsyncIterable<
     }
   }
   return pairs;
-}
-
-function toAsyncIterable<T>(items: readonly T[]): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      let i = 0;
-      return { next: () => Promise.resolve(i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
-    },
-  };
 }
 
 void describe("a follower's snapshot, streamed from the model", () => {
@@ -424,7 +416,7 @@ void describe("a follower's snapshot, streamed from the model", () => {
         // And it installs on a follower as the state of that index.
         const follower = await MetadataFsm.open({ storeDir: tempDir(), logger: recordingLogger().logger });
         // (The same source streamed a second time, still at its index.)
-        await follower.stageSnapshot(source.meta, toAsyncIterable(await collectChunks(source)));
+        await follower.stageSnapshot(source.meta, asyncOf(await collect(source.chunks(new AbortController().signal))));
         await follower.installStagedSnapshot(source.meta);
         assert.equal(follower.digest(), digestThen, `seed ${seed}`);
         assert.equal(follower.appliedIndex(), source.meta.index);
@@ -435,9 +427,3 @@ void describe("a follower's snapshot, streamed from the model", () => {
     });
   }
 });
-
-async function collectChunks(source: { chunks: (signal: AbortSignal) => AsyncIterable<Uint8Array> }): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of source.chunks(new AbortController().signal)) chunks.push(c);
-  return chunks;
-}

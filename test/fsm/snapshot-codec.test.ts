@@ -4,26 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError, type KeyValue } from '../../src/fsm/snapshot-codec.js';
 import { prng } from '../model/helpers.js';
+import { asyncOf, collect } from './async-items.js';
 
 function batchesOf(pairs: readonly KeyValue[], batchSize: number): AsyncIterable<readonly KeyValue[]> {
   const batches: KeyValue[][] = [];
   for (let i = 0; i < pairs.length; i += batchSize) batches.push(pairs.slice(i, i + batchSize));
   return asyncOf(batches);
-}
-
-function asyncOf<T>(items: readonly T[]): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      let i = 0;
-      return { next: () => Promise.resolve(i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
-    },
-  };
-}
-
-async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of source) out.push(item);
-  return out;
 }
 
 function randomPairs(random: () => number, count: number, maxValueBytes: number): KeyValue[] {

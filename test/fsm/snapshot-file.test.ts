@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeSnapshotFile, readSnapshotFile, SnapshotFileError, verifySnapshotFile, type SnapshotFileHeader } from '../../src/fsm/snapshot-file.js';
 import { digestRecords } from '../../src/model/index.js';
+import { asyncOf } from './async-items.js';
 
 const enc = new TextEncoder();
 const HEADER: SnapshotFileHeader = {
@@ -33,15 +34,6 @@ function chunks(bytes: Uint8Array, size: number): AsyncIterable<Uint8Array> {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < bytes.byteLength; i += size) parts.push(bytes.subarray(i, i + size));
   return asyncOf(parts);
-}
-
-function asyncOf<T>(items: readonly T[]): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]: () => {
-      let i = 0;
-      return { next: () => Promise.resolve(i < items.length ? { value: items[i++], done: false } : { value: undefined, done: true }) };
-    },
-  } as AsyncIterable<T>;
 }
 
 async function refused(bytes: Uint8Array): Promise<string> {
