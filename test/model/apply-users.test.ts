@@ -167,3 +167,35 @@ void describe('apply: user.delete', () => {
     assert.equal(userByAccessKey(state, first.accessKey)?.userId, 'bob');
   });
 });
+
+void describe('invariants: users and their access keys', () => {
+  /** Root and three users, each holding its own key. */
+  function withUsers(): ReturnType<typeof bootstrapped> {
+    const state = bootstrapped();
+    for (const id of ['alice', 'bob', 'carol']) ok(state, userCreateCmd(id));
+    assert.deepEqual(checkModel(state), []);
+    return state;
+  }
+
+  void it('finds a key that no user holds, beside users who all hold theirs', () => {
+    const state = withUsers();
+    applyChanges(state, [{ kind: 'accessKey', op: 'put', record: { accessKey: ak(9001), userId: 'nobody', passwordSha1: PW } }]);
+    assert.deepEqual(checkModel(state), [`access key ${ak(9001)}: no user nobody holding it`]);
+  });
+
+  void it("finds a key naming a user who holds another, and a user whose key names someone else", () => {
+    const state = withUsers();
+    const bob = state.users.get('bob')!;
+    applyChanges(state, [{ kind: 'accessKey', op: 'put', record: { accessKey: ak(9002), userId: 'alice', passwordSha1: PW } }]);
+    assert.deepEqual(checkModel(state), [`access key ${ak(9002)}: no user alice holding it`]);
+    applyChanges(state, [{ kind: 'accessKey', op: 'put', record: { accessKey: bob.accessKey, userId: 'carol', passwordSha1: PW } }]);
+    assert.deepEqual(checkModel(state).sort(), [`access key ${ak(9002)}: no user alice holding it`, `access key ${bob.accessKey}: no user carol holding it`, 'user bob: access key held by carol'].sort());
+  });
+
+  void it('finds a user whose key record is missing', () => {
+    const state = withUsers();
+    const carol = state.users.get('carol')!;
+    applyChanges(state, [{ kind: 'accessKey', op: 'del', accessKey: carol.accessKey }]);
+    assert.deepEqual(checkModel(state), ['user carol: access key record missing']);
+  });
+});
