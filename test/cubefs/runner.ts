@@ -26,8 +26,9 @@ export interface CaseResult {
   readonly selfCheck: string;
 }
 
-/** Go proto.Unavailable, a partition's Status in the master's views. */
+/** Go proto.Unavailable and proto.ReadOnly, a partition's Status in the master's views. */
 const UNAVAILABLE = -1;
+const READ_ONLY = 1;
 
 interface MetaPartitionView {
   PartitionID: number;
@@ -35,7 +36,7 @@ interface MetaPartitionView {
   Status: number;
 }
 interface DataPartitionsView {
-  DataPartitions: { PartitionID: number; LeaderAddr: string }[] | null;
+  DataPartitions: { PartitionID: number; LeaderAddr: string; Status: number }[] | null;
 }
 interface UserInfo {
   user_id: string;
@@ -123,10 +124,12 @@ export class Runner {
             const timeout = isRef ? this.options.partitionWaitMs.reference : this.options.partitionWaitMs.other;
             // Every master lists every partition (a Go follower answers from its follower cache,
             // refreshed in the background), and some master's view has every leader (a Go
-            // follower's cache names none) and no meta partition Unavailable: a metanode reports a
-            // new partition Unavailable until its raft group has a leader, and the Go master keeps
-            // that status until its periodic checkStatus reads a later report, where cubemaster
-            // shows the latest report at once.
+            // follower's cache names none) and no meta partition Unavailable, and no master lists
+            // a data partition ReadOnly (cfs-cli asks a random master for them): a metanode
+            // reports a new partition Unavailable until its raft group has a leader, the Go master
+            // lists a new data partition ReadOnly until a datanode report says otherwise, and it
+            // keeps either status until its periodic checkStatus reads a later report, where
+            // cubemaster shows the latest report at once.
             for (const vol of step.action.vols) {
               await waitFor(`the partitions of ${vol} on ${t.label} to be listed and have leaders`, timeout, async () => {
                 const views = await Promise.all(
@@ -135,12 +138,13 @@ export class Runner {
                     const mps = (await cfsData<MetaPartitionView[] | null>(master, `/client/metaPartitions?name=${vol}`)) ?? [];
                     const dps = (await cfsData<DataPartitionsView>(master, `/client/partitions?name=${vol}`)).DataPartitions ?? [];
                     const unavailable = mps.filter((p) => p.Status === UNAVAILABLE).length;
-                    return { master, vv, mps: mps.length, dps: dps.length, leaderless: [...mps, ...dps].filter((p) => p.LeaderAddr === '').length, unavailable };
+                    const readOnly = dps.filter((p) => p.Status === READ_ONLY).length;
+                    return { master, vv, mps: mps.length, dps: dps.length, leaderless: [...mps, ...dps].filter((p) => p.LeaderAddr === '').length, unavailable, readOnly };
                   }),
                 );
-                if (views.every((v) => v.mps === v.vv.MpCnt && v.dps === v.vv.DpCnt) && views.some((v) => v.leaderless === 0 && v.unavailable === 0)) return true;
+                if (views.every((v) => v.mps === v.vv.MpCnt && v.dps === v.vv.DpCnt && v.readOnly === 0) && views.some((v) => v.leaderless === 0 && v.unavailable === 0)) return true;
                 // Not settled yet: the message is what the timeout error reports.
-                throw new Error(views.map((v) => `${v.master}: getVol MpCnt ${v.vv.MpCnt} DpCnt ${v.vv.DpCnt}; listed ${v.mps} mps, ${v.dps} dps; ${v.leaderless} without a leader, ${v.unavailable} mps unavailable`).join('; '));
+                throw new Error(views.map((v) => `${v.master}: getVol MpCnt ${v.vv.MpCnt} DpCnt ${v.vv.DpCnt}; listed ${v.mps} mps, ${v.dps} dps; ${v.leaderless} without a leader, ${v.unavailable} mps unavailable, ${v.readOnly} dps read-only`).join('; '));
               });
             }
           }
