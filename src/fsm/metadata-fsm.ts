@@ -266,7 +266,7 @@ export class MetadataFsm implements StateMachine {
     const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
     return Promise.resolve({
       meta: { index: applied.index, term: applied.term, conf: membership.conf },
-      chunks: (signal) => encodeSnapshotChunks(recordBatches(fsmPairs, frozen, signal), chunkSizeBytes),
+      chunks: (signal) => encodeSnapshotChunks(abortable(recordBatches(fsmPairs, frozen), signal), chunkSizeBytes),
       release: () => Promise.resolve(),
     });
   }
@@ -501,7 +501,7 @@ const SNAPSHOT_BATCH_RECORDS = 4096;
  * batches. Between batches the event loop gets a turn, so that the leader keeps serving while
  * it encodes a large snapshot (a batch is a few ms of work).
  */
-async function* recordBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, signal: AbortSignal): AsyncGenerator<readonly KeyValue[]> {
+async function* recordBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource): AsyncGenerator<readonly KeyValue[]> {
   let batch: KeyValue[] = [...fsmPairs];
   for (const change of putChangesOf(frozen)) {
     const op = changeToOp(change);
@@ -511,7 +511,6 @@ async function* recordBatches(fsmPairs: readonly KeyValue[], frozen: RecordSourc
       yield batch;
       batch = [];
       await setImmediate();
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('snapshot stream aborted');
     }
   }
   if (batch.length > 0) yield batch;

@@ -45,10 +45,11 @@ export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): 
   let buffer: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunks) {
     buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
+    const view = viewOf(buffer);
     let offset = 0;
     const pairs: KeyValue[] = [];
     for (;;) {
-      const pair = readPair(buffer, offset);
+      const pair = readPair(buffer, view, offset);
       if (pair === null) break;
       offset = pair.next;
       pairs.push({ key: pair.key, value: pair.value });
@@ -68,9 +69,10 @@ export async function* decodeFramedPairs(chunks: AsyncIterable<Uint8Array>): Asy
   let buffer: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunks) {
     buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
+    const view = viewOf(buffer);
     let offset = 0;
     for (;;) {
-      const pair = readPair(buffer, offset);
+      const pair = readPair(buffer, view, offset);
       if (pair === null) break;
       yield { key: pair.key, value: pair.value, frame: buffer.subarray(offset, pair.next) };
       offset = pair.next;
@@ -97,8 +99,13 @@ function writeFrame(out: Buffer, at: number, key: Uint8Array, value: Uint8Array)
   return valueAt + value.byteLength;
 }
 
-function readPair(buffer: Uint8Array, offset: number): { key: Uint8Array; value: Uint8Array; next: number } | null {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+/** One DataView per buffer, not per pair: the decoders read hundreds of thousands of pairs. */
+function viewOf(buffer: Uint8Array): DataView {
+  return new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** The pair at `offset` of `buffer` (`view` is viewOf(buffer)), or null when it is not whole yet. */
+function readPair(buffer: Uint8Array, view: DataView, offset: number): { key: Uint8Array; value: Uint8Array; next: number } | null {
   if (buffer.byteLength - offset < 4) return null;
   const keyLength = view.getUint32(offset);
   if (keyLength > MAX_FIELD_BYTES) throw new SnapshotStreamError(`snapshot key length ${keyLength} exceeds the limit`);
