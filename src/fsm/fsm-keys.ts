@@ -12,6 +12,12 @@ export const APPLIED_KEY = encoder.encode('\x00raft/applied');
 export const MEMBERS_KEY = encoder.encode('\x00raft/members');
 /** Only between a clean stop and the next start: the token of the model image (model-image.ts). */
 export const IMAGE_KEY = encoder.encode('\x00raft/image');
+/**
+ * Only in a snapshot stream, never in a store (snapshot-stream.ts): a packed table's header, then
+ * its bytes in parts.
+ */
+export const SNAPSHOT_TABLE_KEY = encoder.encode('\x00raft/snapshot-table');
+export const SNAPSHOT_TABLE_PART_KEY = encoder.encode('\x00raft/snapshot-table-part');
 
 export interface AppliedPosition {
   readonly index: number;

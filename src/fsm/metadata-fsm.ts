@@ -11,12 +11,10 @@
 //   (store-dir.ts).
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { setImmediate } from 'node:timers/promises';
 import {
   apply as applyCommand,
   applyChanges,
   changesToBatch,
-  changeToOp,
   checkModel,
   decodeCommand,
   digestRecords,
@@ -25,14 +23,13 @@ import {
   loadPut,
   loadRecord,
   modelDigest,
-  putChangesOf,
   recordCount,
   unpackUsers,
   type ApplyResult,
   type Change,
   type ModelState,
   type ModelView,
-  type RecordSource,
+  type PackedUsers,
 } from '../model/index.js';
 import { applyConfChange, decodeConfChange, EntryType, type ConfState, type Entry, type NodeId, type SnapshotMeta } from '../raft/core/index.js';
 import { decodeMemberContext, type MemberAddress } from '../raft/member-context.js';
@@ -58,6 +55,7 @@ import {
 import { readAhead } from '../util/read-ahead.js';
 import { ModelImageError, newImageToken, readModelImage, writeModelImage } from './model-image.js';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError, type KeyValue } from './snapshot-codec.js';
+import { modelSnapshotBatches, PackedIntake, PairUse } from './snapshot-stream.js';
 import { StoreDir } from './store-dir.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -257,6 +255,7 @@ export class MetadataFsm implements StateMachine {
   async openSnapshot(): Promise<SnapshotSource> {
     // One synchronous turn: no apply can come between the records and the index they are at.
     const frozen = freezeRecords(this.model);
+    const users = this.model.users.size;
     const applied = this.applied;
     const membership = this.membership;
     assert(applied.index > 0, 'snapshot of a state that applied nothing');
@@ -266,7 +265,7 @@ export class MetadataFsm implements StateMachine {
     const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
     return Promise.resolve({
       meta: { index: applied.index, term: applied.term, conf: membership.conf },
-      chunks: (signal) => encodeSnapshotChunks(abortable(recordBatches(fsmPairs, frozen), signal), chunkSizeBytes),
+      chunks: (signal) => encodeSnapshotChunks(abortable(modelSnapshotBatches(fsmPairs, frozen, users), signal), chunkSizeBytes),
       release: () => Promise.resolve(),
     });
   }
@@ -311,13 +310,25 @@ export class MetadataFsm implements StateMachine {
     let appliedSeen = null;
     // The model is built while the pairs stream in: the install then needs no second scan.
     const loader = new ModelLoader();
+    // The packed users of a stream from a leader's model (snapshot-stream.ts).
+    const intake = new PackedIntake();
     try {
       for await (const pairs of decodeSnapshotChunks(chunks)) {
-        for (const { key, value } of pairs) {
-          if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
-          loader.add(key, value);
+        for (const pair of pairs) {
           // The decoder's pairs are views of chunks nobody writes again: no copies.
-          batch.putOwned(ownedBuffer(key), ownedBuffer(value));
+          const key = ownedBuffer(pair.key);
+          const value = ownedBuffer(pair.value);
+          const use = intake.take(key, value);
+          if (use === PairUse.Table) {
+            const tables = intake.takeTables();
+            if (tables !== null) loader.useTables(tables);
+            continue;
+          }
+          if (use === PairUse.Record) {
+            if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
+            loader.add(key, value);
+          }
+          batch.putOwned(key, value);
         }
         if (batch.sizeBytes >= STAGE_BATCH_BYTES) {
           await writing;
@@ -333,6 +344,7 @@ export class MetadataFsm implements StateMachine {
     }
     await writing;
     await batch.commit();
+    intake.finish();
     if (appliedSeen === null || appliedSeen.index !== meta.index || appliedSeen.term !== meta.term) {
       throw new SnapshotStreamError(`snapshot stream holds applied ${JSON.stringify(appliedSeen)}, announced ${meta.term}/${meta.index}`);
     }
@@ -493,29 +505,6 @@ async function* abortable<T>(source: AsyncIterable<T> & { release?: () => Promis
   }
 }
 
-/** Records encoded per batch of a snapshot from the model (one await per batch, not per record). */
-const SNAPSHOT_BATCH_RECORDS = 4096;
-
-/**
- * The FSM's pairs, then every frozen record as the key and value the store holds for it, in
- * batches. Between batches the event loop gets a turn, so that the leader keeps serving while
- * it encodes a large snapshot (a batch is a few ms of work).
- */
-async function* recordBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource): AsyncGenerator<readonly KeyValue[]> {
-  let batch: KeyValue[] = [...fsmPairs];
-  for (const change of putChangesOf(frozen)) {
-    const op = changeToOp(change);
-    assert(op.type === 'put', 'a record encodes as a put');
-    batch.push({ key: Buffer.from(op.key, 'utf8'), value: op.value });
-    if (batch.length >= SNAPSHOT_BATCH_RECORDS) {
-      yield batch;
-      batch = [];
-      await setImmediate();
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
 /** A Buffer over the same memory (records are Buffers already; a plain Uint8Array gets a view). */
 function ownedBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -535,7 +524,8 @@ interface LoadedState {
 
 /** Builds the model, applied index and membership from a store's pairs, in any order. */
 class ModelLoader {
-  private readonly model: ModelState;
+  private model: ModelState;
+  private recordLoaded = false;
   private applied = { index: 0, term: 0 };
   private membership = EMPTY_MEMBERSHIP;
 
@@ -550,7 +540,13 @@ class ModelLoader {
       else if (bytesEqual(key, MEMBERS_KEY)) this.membership = decodeMembership(value);
       return;
     }
-    loadRecord(this.model, key, value);
+    if (loadRecord(this.model, key, value)) this.recordLoaded = true;
+  }
+
+  /** Packed tables that were checked on arrival (a snapshot's), before any record. */
+  useTables(packed: PackedUsers): void {
+    if (this.recordLoaded) throw new SnapshotStreamError('packed tables after the records they stand for');
+    this.model = emptyState(unpackUsers(packed, { checked: true }));
   }
 
   /** A record as the put that recreates it (a model image's content). */

@@ -16,20 +16,18 @@
 //
 // File: [magic 8][u32 header length][header JSON][users table][access keys table]
 //       [chunks: u32 length + msgpack array of puts]...[crc32 of all the bytes before it, u32].
-// A table (packed-users.ts: the users with no policy, and their keys) is [u32 count]
-// [u32 rows bytes][count + 1 row starts, u32][count key hashes, u32][rows]; the typed arrays are
-// little-endian, as the machines this runs on. Integers of the frame are big-endian.
+// A table (packed-users.ts: the users with no policy, and their keys) is laid out as in
+// packed-table-codec.ts. Integers of the frame are big-endian.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import fsp from 'node:fs/promises';
-import { endianness } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { Packr } from 'msgpackr';
-import { packUsers, putChangesOf, RECORD_VERSION, recordCount, type Change, type ModelView, type PackedTable, type PackedUsers } from '../model/index.js';
-import { assert } from '../util/assert.js';
+import { packUsers, putChangesOf, RECORD_VERSION, recordCount, type Change, type ModelView, type PackedUsers } from '../model/index.js';
 import type { AppliedPosition } from './fsm-keys.js';
+import { readTable, tableParts, u32 } from './packed-table-codec.js';
 
 const MAGIC = Buffer.from('CMIMAGE2', 'latin1');
 const FORMAT = 2;
@@ -39,8 +37,6 @@ const CHUNK_CHANGES = 8192;
 /** A header is a few hundred bytes; anything larger is a corrupt length. */
 const HEADER_MAX_BYTES = 64 * 1024;
 const U32_BYTES = 4;
-
-assert(endianness() === 'LE', 'model images store typed arrays little-endian');
 
 // Records keep their shapes (record extension), Maps stay Maps, Sets stay Sets, bigints are
 // int64/uint64 and come back as bigints; numbers above 32 bits are float64 and stay numbers.
@@ -132,14 +128,6 @@ function* concat<T>(...sources: Iterable<T>[]): Generator<T> {
   for (const source of sources) yield* source;
 }
 
-function tableParts(table: PackedTable): Uint8Array[] {
-  return [u32(table.count), u32(table.rows.byteLength), bytesOf(table.starts), bytesOf(table.hashes), table.rows];
-}
-
-function bytesOf(array: Uint32Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
 export interface ModelImage {
   readonly header: ModelImageHeader;
   /** The users with no policy and their access keys (packed-users.ts unpackUsers). */
@@ -166,28 +154,10 @@ export async function readModelImage(file: string): Promise<ModelImage> {
   if (headerLength > HEADER_MAX_BYTES || bodyStart > end) throw new ModelImageError(`header length ${headerLength}`);
   const header = parseHeader(bytes.subarray(MAGIC.byteLength + U32_BYTES, bodyStart));
   const reader = { at: bodyStart };
-  const users = readTable(bytes, reader, end);
-  const accessKeys = readTable(bytes, reader, end);
+  const fail = (message: string): Error => new ModelImageError(message);
+  const users = readTable(bytes, reader, end, fail);
+  const accessKeys = readTable(bytes, reader, end, fail);
   return { header, packed: { users, accessKeys }, chunks: chunksOf(bytes, reader.at, end, header.records - users.count - accessKeys.count) };
-}
-
-/** A table at `reader.at`, its typed arrays copied out (aligned), its rows a view of `bytes`. */
-function readTable(bytes: Buffer, reader: { at: number }, end: number): PackedTable {
-  const take = (n: number, what: string): Buffer => {
-    if (reader.at + n > end) throw new ModelImageError(`truncated ${what}`);
-    const part = bytes.subarray(reader.at, reader.at + n);
-    reader.at += n;
-    return part;
-  };
-  const count = take(U32_BYTES, 'table count').readUInt32BE(0);
-  const rowsBytes = take(U32_BYTES, 'table rows length').readUInt32BE(0);
-  const starts = new Uint32Array(count + 1);
-  bytesOf(starts).set(take(starts.byteLength, 'table row starts'));
-  const hashes = new Uint32Array(count);
-  bytesOf(hashes).set(take(hashes.byteLength, 'table key hashes'));
-  const rows = take(rowsBytes, 'table rows');
-  if (starts[0] !== 0 || starts[count] !== rowsBytes) throw new ModelImageError('table row starts do not span its rows');
-  return { count, rows, starts, hashes };
 }
 
 function* chunksOf(bytes: Buffer, start: number, end: number, records: number): Generator<readonly Change[]> {
@@ -220,12 +190,6 @@ function parseHeader(bytes: Buffer): ModelImageHeader {
   if (h.recordVersion !== RECORD_VERSION) throw new ModelImageError(`record version ${String(h.recordVersion)}, this version reads ${RECORD_VERSION}`);
   if (h.code !== modelCodeFingerprint()) throw new ModelImageError('written by other model code (another version of cubemaster)');
   return h;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
 }
 
 let fingerprint: string | null = null;

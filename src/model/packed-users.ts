@@ -8,7 +8,7 @@
 // (invariants.ts checkUsers).
 import { assert } from '../util/assert.js';
 import { packEntries, PackedMap } from './packed-map.js';
-import type { PackedCodec, PackedTable } from './packed-rows.js';
+import { bytesEqualAt, KEY_LENGTH_BYTES, keyHash, rowKey, rowValueStart, TableWriter, type PackedCodec, type PackedTable } from './packed-rows.js';
 import type { AccessKeyRecord, ModelView, UserRecord, UserType } from './state.js';
 import { emptyPolicy, isEmptyPolicy } from './state.js';
 
@@ -107,4 +107,201 @@ export function unpackUsers(packed: PackedUsers, options: { checked: boolean }):
     users: new PackedMap(packed.users, packedUserCodec, options.checked),
     accessKeys: new PackedMap(packed.accessKeys, packedAccessKeyCodec, options.checked),
   };
+}
+
+/**
+ * The packed tables built one record at a time, from records that are not in a Map (a snapshot
+ * streamed from a model's frozen records): every user first, then every key. Packs the same as
+ * packUsers: the users with no policy, and the keys such a user holds.
+ */
+export class PackedUsersBuilder {
+  private readonly users: TableWriter;
+  private readonly accessKeys: TableWriter;
+  private readonly packedUsers: UserRecord[] = [];
+  private readonly packedKeys: AccessKeyRecord[] = [];
+  /** The packed user whose key is expected next: keys usually come in their users' order. */
+  private keyCursor = 0;
+  /** access key -> the packed user who holds it; made only if the keys come out of that order. */
+  private holders: Map<string, string> | null = null;
+  private keysStarted = false;
+
+  constructor(expectedUsers = 0) {
+    this.users = new TableWriter(expectedUsers, expectedUsers * USER_ROW_BYTES_GUESS);
+    this.accessKeys = new TableWriter(expectedUsers, expectedUsers * KEY_ROW_BYTES_GUESS);
+  }
+
+  /** Packs the user if it has no policy; false when it stays an ordinary record. */
+  addUser(user: UserRecord): boolean {
+    assert(!this.keysStarted, 'PackedUsersBuilder: every user before the first key');
+    if (!isPackable(user)) return false;
+    this.users.entry(user.userId, user, packedUserCodec);
+    this.packedUsers.push(user);
+    return true;
+  }
+
+  /** Packs the key if a packed user holds it; false when it stays an ordinary record. */
+  addAccessKey(key: AccessKeyRecord): boolean {
+    this.keysStarted = true;
+    const next = this.packedUsers[this.keyCursor] as UserRecord | undefined;
+    if (next !== undefined && next.accessKey === key.accessKey && next.userId === key.userId) this.keyCursor++;
+    else {
+      this.holders ??= new Map(this.packedUsers.map((user) => [user.accessKey, user.userId]));
+      if (this.holders.get(key.accessKey) !== key.userId) return false;
+    }
+    this.accessKeys.entry(key.accessKey, key, packedAccessKeyCodec);
+    this.packedKeys.push(key);
+    return true;
+  }
+
+  /** The tables, and the records they hold in row order. */
+  finish(): { packed: PackedUsers; users: readonly UserRecord[]; accessKeys: readonly AccessKeyRecord[] } {
+    return { packed: { users: this.users.finish(), accessKeys: this.accessKeys.finish() }, users: this.packedUsers, accessKeys: this.packedKeys };
+  }
+}
+
+/** First guesses of a row's size (a 32-character secret key and a 40-character sha1 dominate). */
+const USER_ROW_BYTES_GUESS = 96;
+const KEY_ROW_BYTES_GUESS = 72;
+
+/**
+ * Problems of packed tables received from elsewhere (a snapshot), read as bytes, with no record
+ * decoded: rows that do not hold exactly what the codecs above write, stored key hashes that are
+ * not the keys', a key twice in a table, and any break of the pairing that a checked image
+ * promises (every packed user's key is in the key table with that user as owner, and every
+ * packed key is so matched). Empty when the tables may be loaded as checked (unpackUsers). The
+ * row walks follow packedUserCodec and packedAccessKeyCodec field by field.
+ */
+export function verifyPackedUsers(packed: PackedUsers, maxProblems = 5): string[] {
+  const problems: string[] = [];
+  const report = (problem: string): boolean => problems.push(problem) >= maxProblems;
+  const users = indexRows(packed.users, 'users', report);
+  const keys = indexRows(packed.accessKeys, 'access keys', report);
+  if (users === null || keys === null) return problems;
+  const { rows: userRows, starts: userStarts } = packed.users;
+  const { rows: keyRows, starts: keyStarts } = packed.accessKeys;
+  const field = { start: 0, end: 0 };
+  for (let row = 0; row < packed.users.count; row++) {
+    const keyStart = userStarts[row] + KEY_LENGTH_BYTES;
+    const keyEnd = keyStart + userRows.readUInt16LE(userStarts[row]);
+    const end = userStarts[row + 1];
+    // u8 user type, f64 create time, then the access key, secret key and description.
+    let at = keyEnd + 1 + 8;
+    if (!stringAt(userRows, at, end, field)) {
+      if (report(`packed user row ${row}: fields do not fit the row`)) return problems;
+      continue;
+    }
+    const akStart = field.start;
+    const akEnd = field.end;
+    at = akEnd;
+    if (!stringAt(userRows, at, end, field) || !stringAt(userRows, field.end, end, field) || field.end !== end) {
+      if (report(`packed user row ${row}: fields do not fit the row`)) return problems;
+      continue;
+    }
+    const keyRow = findRow(packed.accessKeys, keys, userRows, akStart, akEnd);
+    if (keyRow < 0) {
+      if (report(`packed user ${rowKey(packed.users, row)}: access key not in the packed keys`)) return problems;
+      continue;
+    }
+    // The key's row: the owner's user id, then the password's sha1.
+    const keyRowEnd = keyStarts[keyRow + 1];
+    if (!stringAt(keyRows, rowValueStart(packed.accessKeys, keyRow), keyRowEnd, field)) {
+      if (report(`packed access key row ${keyRow}: fields do not fit the row`)) return problems;
+      continue;
+    }
+    const ownerStart = field.start;
+    const ownerEnd = field.end;
+    if (!stringAt(keyRows, ownerEnd, keyRowEnd, field) || field.end !== keyRowEnd) {
+      if (report(`packed access key row ${keyRow}: fields do not fit the row`)) return problems;
+      continue;
+    }
+    if (ownerEnd - ownerStart !== keyEnd - keyStart || !bytesEqualAt(userRows, keyStart, keyRows, ownerStart, keyEnd - keyStart)) {
+      if (report(`packed user ${rowKey(packed.users, row)}: its access key is held by ${keyRows.toString('utf8', ownerStart, ownerEnd)}`)) return problems;
+    }
+  }
+  // Each user matched a key of its own (user ids are distinct), so equal counts leave no key unmatched.
+  if (problems.length === 0 && packed.users.count !== packed.accessKeys.count) {
+    problems.push(`${packed.accessKeys.count} packed access keys for ${packed.users.count} packed users`);
+  }
+  return problems;
+}
+
+
+/** A u32 length and that many bytes at `at`, within `end`: their bounds in `out`. */
+function stringAt(bytes: Buffer, at: number, end: number, out: { start: number; end: number }): boolean {
+  if (at + 4 > end) return false;
+  out.start = at + 4;
+  out.end = out.start + bytes.readUInt32LE(at);
+  return out.end <= end;
+}
+
+/**
+ * A hash index over the table's rows after checking their bounds, keys and hashes, or null (with
+ * the problems reported). Open addressing over row index + 1, as PackedMap's.
+ */
+function indexRows(table: PackedTable, name: string, report: (problem: string) => boolean): Int32Array | null {
+  const { count, rows, starts, hashes } = table;
+  let capacity = 2;
+  while (capacity < count * 2) capacity *= 2;
+  const slots = new Int32Array(capacity);
+  const mask = capacity - 1;
+  let ok = true;
+  if (starts.length !== count + 1 || hashes.length !== count || starts[0] !== 0 || starts[count] !== rows.byteLength) {
+    report(`packed ${name}: the table's arrays do not match its rows`);
+    return null;
+  }
+  for (let row = 0; row < count; row++) {
+    const start = starts[row];
+    if (starts[row + 1] < start + KEY_LENGTH_BYTES || starts[row + 1] < start + KEY_LENGTH_BYTES + rows.readUInt16LE(start)) {
+      ok = false;
+      if (report(`packed ${name} row ${row}: its key does not fit the row`)) return null;
+      continue;
+    }
+    const keyStart = start + KEY_LENGTH_BYTES;
+    const keyEnd = keyStart + rows.readUInt16LE(start);
+    const hash = bytesKeyHash(rows, keyStart, keyEnd);
+    if (hash !== hashes[row]) {
+      ok = false;
+      if (report(`packed ${name} row ${row}: stored hash is not its key's`)) return null;
+      continue;
+    }
+    let slot = hash & mask;
+    for (; slots[slot] !== 0; slot = (slot + 1) & mask) {
+      const other = slots[slot] - 1;
+      if (hashes[other] === hash && sameKey(table, other, rows, keyStart, keyEnd)) {
+        ok = false;
+        if (report(`packed ${name}: key ${rowKey(table, row)} twice`)) return null;
+        break;
+      }
+    }
+    slots[slot] = row + 1;
+  }
+  return ok ? slots : null;
+}
+
+/** keyHash of the UTF-8 key in bytes[start, end): byte by byte while ASCII, else by decoding. */
+function bytesKeyHash(bytes: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i];
+    if (byte >= 0x80) return keyHash(bytes.toString('utf8', start, end));
+    h ^= byte;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function sameKey(table: PackedTable, row: number, bytes: Buffer, start: number, end: number): boolean {
+  const rowStart = table.starts[row];
+  return table.rows.readUInt16LE(rowStart) === end - start && bytesEqualAt(table.rows, rowStart + KEY_LENGTH_BYTES, bytes, start, end - start);
+}
+
+/** The row whose key is the UTF-8 in bytes[start, end), or -1. */
+function findRow(table: PackedTable, slots: Int32Array, bytes: Buffer, start: number, end: number): number {
+  const hash = bytesKeyHash(bytes, start, end);
+  const mask = slots.length - 1;
+  for (let slot = hash & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
+    const row = slots[slot] - 1;
+    if (table.hashes[row] === hash && sameKey(table, row, bytes, start, end)) return row;
+  }
+  return -1;
 }
