@@ -22,6 +22,7 @@
 // ~100 bytes per user of junk): upgrade followers before the leader.
 import { setImmediate } from 'node:timers/promises';
 import {
+  accessKeyJson,
   bytesEqualAt,
   changeToOp,
   KEY,
@@ -40,12 +41,13 @@ import {
   type PackedUsers,
   type RecordSource,
   type UserRecord,
+  userJson,
 } from '../model/index.js';
 import { assert } from '../util/assert.js';
 import { SNAPSHOT_TABLE_KEY, SNAPSHOT_TABLE_PART_KEY } from './fsm-keys.js';
 import { modelCodeFingerprint } from './model-image.js';
 import { readTable, tableBytes, tableParts } from './packed-table-codec.js';
-import { SnapshotStreamError, type KeyValue } from './snapshot-codec.js';
+import { SnapshotStreamError, type KeyValue, type TextPair } from './snapshot-codec.js';
 
 /** Records encoded per batch (one await per batch, not per record). */
 const BATCH_RECORDS = 4096;
@@ -70,7 +72,7 @@ const RAW_KEY_PREFIX: { readonly [T in TableName]: Buffer } = {
  * Between batches the event loop gets a turn, so that the leader keeps serving while it packs
  * and encodes a large snapshot (a batch is a few ms of work). `expectedUsers` sizes the tables.
  */
-export async function* modelSnapshotBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, expectedUsers: number): AsyncGenerator<readonly KeyValue[]> {
+export async function* modelSnapshotBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, expectedUsers: number): AsyncGenerator<readonly (KeyValue | TextPair)[]> {
   yield fsmPairs;
   const builder = new PackedUsersBuilder(expectedUsers);
   const otherUsers: UserRecord[] = [];
@@ -88,8 +90,8 @@ export async function* modelSnapshotBatches(fsmPairs: readonly KeyValue[], froze
   const code = modelCodeFingerprint();
   yield tablePairs('users', packed.users, code);
   yield tablePairs('accessKeys', packed.accessKeys, code);
-  yield* encodedInBatches(userPuts(users));
-  yield* encodedInBatches(keyPuts(accessKeys));
+  yield* textInBatches(users, (u) => KEY.user(u.userId), userJson);
+  yield* textInBatches(accessKeys, (k) => KEY.accessKey(k.accessKey), accessKeyJson);
   yield* encodedInBatches(concat(putChangesOf(frozen, { users: false }), userPuts(otherUsers), keyPuts(otherKeys)));
 }
 
@@ -117,6 +119,16 @@ async function* encodedInBatches(changes: Iterable<Change>): AsyncGenerator<read
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** The packed users' and keys' pairs, in row order, as text. */
+async function* textInBatches<R>(records: readonly R[], key: (record: R) => string, value: (record: R) => string): AsyncGenerator<readonly TextPair[]> {
+  for (let at = 0; at < records.length; at += BATCH_RECORDS) {
+    const batch: TextPair[] = [];
+    for (let i = at; i < Math.min(records.length, at + BATCH_RECORDS); i++) batch.push({ key: key(records[i]), value: value(records[i]) });
+    yield batch;
+    await setImmediate();
+  }
 }
 
 function* userPuts(users: readonly UserRecord[]): Generator<Change> {

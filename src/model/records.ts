@@ -571,7 +571,12 @@ function sortedAuthorizedVols(m: ReadonlyMap<string, readonly string[]>): [strin
 }
 
 export function encodeUser(r: UserRecord): Uint8Array {
-  return json({
+  return Buffer.from(userJson(r), 'utf8');
+}
+
+/** A user's stored value as text (a snapshot writes it straight into its chunk). */
+export function userJson(r: UserRecord): string {
+  return JSON.stringify({
     v: RECORD_VERSION,
     userId: r.userId,
     accessKey: r.accessKey,
@@ -612,7 +617,12 @@ function decodeUser(o: Obj, p: string): UserRecord {
 }
 
 export function encodeAccessKey(r: AccessKeyRecord): Uint8Array {
-  return json({ v: RECORD_VERSION, accessKey: r.accessKey, userId: r.userId, passwordSha1: r.passwordSha1 });
+  return Buffer.from(accessKeyJson(r), 'utf8');
+}
+
+/** An access key's stored value as text (a snapshot writes it straight into its chunk). */
+export function accessKeyJson(r: AccessKeyRecord): string {
+  return JSON.stringify({ v: RECORD_VERSION, accessKey: r.accessKey, userId: r.userId, passwordSha1: r.passwordSha1 });
 }
 
 function decodeAccessKey(o: Obj, p: string): AccessKeyRecord {

@@ -47,7 +47,8 @@ function leaderModel(): ModelState {
 
 async function streamOf(state: ModelState): Promise<KeyValue[]> {
   const fsmPairs = [{ key: APPLIED_KEY, value: encodeApplied(META) }];
-  return (await collect(modelSnapshotBatches(fsmPairs, freezeRecords(state), state.users.size))).flat();
+  const pairs = (await collect(modelSnapshotBatches(fsmPairs, freezeRecords(state), state.users.size))).flat();
+  return pairs.map((p) => (typeof p.key === 'string' ? { key: Buffer.from(p.key, 'utf8'), value: Buffer.from(p.value as string, 'utf8') } : (p as KeyValue)));
 }
 
 const isTablePair = (key: Uint8Array): boolean => Buffer.from(key).equals(SNAPSHOT_TABLE_KEY) || Buffer.from(key).equals(SNAPSHOT_TABLE_PART_KEY);
