@@ -14,10 +14,11 @@ export const MEMBERS_KEY = encoder.encode('\x00raft/members');
 export const IMAGE_KEY = encoder.encode('\x00raft/image');
 /**
  * Only in a snapshot stream, never in a store (snapshot-stream.ts): a packed table's header, then
- * its bytes in parts.
+ * its bytes in parts. In the model's namespace on purpose: a version that does not know them
+ * fails to decode them as a record and refuses the snapshot.
  */
-export const SNAPSHOT_TABLE_KEY = encoder.encode('\x00raft/snapshot-table');
-export const SNAPSHOT_TABLE_PART_KEY = encoder.encode('\x00raft/snapshot-table-part');
+export const SNAPSHOT_TABLE_KEY = encoder.encode('#snapshot#table');
+export const SNAPSHOT_TABLE_PART_KEY = encoder.encode('#snapshot#part');
 
 export interface AppliedPosition {
   readonly index: number;

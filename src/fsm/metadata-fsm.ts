@@ -11,6 +11,7 @@
 //   (store-dir.ts).
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import {
   apply as applyCommand,
   applyChanges,
@@ -55,7 +56,7 @@ import {
 import { readAhead } from '../util/read-ahead.js';
 import { ModelImageError, newImageToken, readModelImage, writeModelImage } from './model-image.js';
 import { decodeSnapshotChunks, encodeSnapshotChunks, SnapshotStreamError, type KeyValue } from './snapshot-codec.js';
-import { modelSnapshotBatches, PackedIntake, PairUse } from './snapshot-stream.js';
+import { modelSnapshotBatches, PackedIntake, packedRecordPairs, PairUse } from './snapshot-stream.js';
 import { StoreDir } from './store-dir.js';
 import { WriteBehind } from './write-behind.js';
 
@@ -306,7 +307,15 @@ export class MetadataFsm implements StateMachine {
     let batch = store.batch();
     // One batch is written while the next is decoded (the decoding is the work; waiting for
     // each write left the decoder idle); the next write waits for the one in flight.
-    let writing: Promise<void> | null = null;
+    // (Set inside writeIfFull: declared wide, so that the checker does not narrow it to null.)
+    let writing = null as Promise<void> | null;
+    const writeIfFull = async (): Promise<void> => {
+      if (batch.sizeBytes < STAGE_BATCH_BYTES) return;
+      await writing;
+      writing = batch.commit();
+      writing.catch(() => undefined); // awaited at the next batch or below
+      batch = store.batch();
+    };
     let appliedSeen = null;
     // The model is built while the pairs stream in: the install then needs no second scan.
     const loader = new ModelLoader();
@@ -318,25 +327,26 @@ export class MetadataFsm implements StateMachine {
           // The decoder's pairs are views of chunks nobody writes again: no copies.
           const key = ownedBuffer(pair.key);
           const value = ownedBuffer(pair.value);
-          const use = intake.take(key, value);
-          if (use === PairUse.Table) {
+          if (intake.take(key, value) === PairUse.Table) {
             const tables = intake.takeTables();
-            if (tables !== null) loader.useTables(tables);
+            if (tables === null) continue;
+            // Before the next pair, which may be a record: the model starts from the tables.
+            loader.useTables(tables);
+            // Their records go to the store as it encodes them; the event loop gets a turn per batch.
+            for (const records of packedRecordPairs(tables)) {
+              for (const record of records) batch.putOwned(ownedBuffer(record.key), ownedBuffer(record.value));
+              await writeIfFull();
+              await setImmediate();
+            }
             continue;
           }
-          if (use === PairUse.Record) {
-            if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
-            loader.add(key, value);
-          }
+          if (bytesEqual(key, APPLIED_KEY)) appliedSeen = decodeApplied(value);
+          loader.add(key, value);
           batch.putOwned(key, value);
         }
-        if (batch.sizeBytes >= STAGE_BATCH_BYTES) {
-          await writing;
-          writing = batch.commit();
-          writing.catch(() => undefined); // awaited at the next batch or below
-          batch = store.batch();
-        }
+        await writeIfFull();
       }
+      intake.finish();
     } catch (error) {
       // The staged store is closed by the caller's discard: no write may still be going on.
       await writing?.catch(() => undefined);
@@ -344,7 +354,6 @@ export class MetadataFsm implements StateMachine {
     }
     await writing;
     await batch.commit();
-    intake.finish();
     if (appliedSeen === null || appliedSeen.index !== meta.index || appliedSeen.term !== meta.term) {
       throw new SnapshotStreamError(`snapshot stream holds applied ${JSON.stringify(appliedSeen)}, announced ${meta.term}/${meta.index}`);
     }

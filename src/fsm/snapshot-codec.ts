@@ -18,48 +18,35 @@ export interface KeyValue {
 export const MAX_FIELD_BYTES = 64 * 1024 * 1024;
 
 /**
- * A pair as text, framed as its UTF-8: what a snapshot from the model sends for most records,
- * written straight into the chunk (a Buffer per key and per value was a third of the leader's
- * encoding work and much of its garbage).
- */
-export interface TextPair {
-  readonly key: string;
-  readonly value: string;
-}
-
-/**
  * Pairs come in batches (StateIterator.batches): one await per batch, not per pair. Each pair is
  * framed straight into the chunk being filled (one copy of its bytes); a chunk is at most
  * chunkSizeBytes, or one pair when a pair alone is larger.
  */
-export async function* encodeSnapshotChunks(batches: AsyncIterable<readonly (KeyValue | TextPair)[]>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
+export async function* encodeSnapshotChunks(batches: AsyncIterable<readonly KeyValue[]>, chunkSizeBytes: number): AsyncGenerator<Uint8Array> {
   let chunk = Buffer.allocUnsafe(chunkSizeBytes);
   let size = 0;
   for await (const batch of batches) {
-    for (const pair of batch) {
-      // Text takes at most 3 bytes per UTF-16 unit in UTF-8: room for that, the exact size after.
-      const frameBytes = isTextPair(pair) ? 8 + 3 * (pair.key.length + pair.value.length) : 8 + pair.key.byteLength + pair.value.byteLength;
+    for (const { key, value } of batch) {
+      const frameBytes = 8 + key.byteLength + value.byteLength;
       if (size + frameBytes > chunk.byteLength) {
         // A yielded chunk belongs to the consumer: the next one is a new buffer.
         if (size > 0) yield chunk.subarray(0, size);
         chunk = Buffer.allocUnsafe(Math.max(chunkSizeBytes, frameBytes));
         size = 0;
       }
-      size = isTextPair(pair) ? writeTextFrame(chunk, size, pair.key, pair.value) : writeFrame(chunk, size, pair.key, pair.value);
+      size = writeFrame(chunk, size, key, value);
     }
   }
   if (size > 0) yield chunk.subarray(0, size);
 }
 
-function isTextPair(pair: KeyValue | TextPair): pair is TextPair {
-  return typeof pair.key === 'string';
-}
-
 /** The pairs of each chunk as one batch (a chunk that ends inside a pair carries it over). */
 export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<readonly KeyValue[]> {
-  let buffer: Uint8Array = new Uint8Array(0);
+  // Buffers, so that the pairs are Buffer views that a store batch takes as they are.
+  let buffer: Buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
-    buffer = buffer.byteLength === 0 ? chunk : concat([buffer, chunk], buffer.byteLength + chunk.byteLength);
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    buffer = buffer.byteLength === 0 ? bytes : Buffer.concat([buffer, bytes], buffer.byteLength + bytes.byteLength);
     const view = viewOf(buffer);
     let offset = 0;
     const pairs: KeyValue[] = [];
@@ -67,7 +54,7 @@ export async function* decodeSnapshotChunks(chunks: AsyncIterable<Uint8Array>): 
       const pair = readPair(buffer, view, offset);
       if (pair === null) break;
       offset = pair.next;
-      pairs.push({ key: pair.key, value: pair.value });
+      pairs.push(pair);
     }
     buffer = buffer.subarray(offset);
     if (pairs.length > 0) yield pairs;
@@ -112,16 +99,6 @@ function writeFrame(out: Buffer, at: number, key: Uint8Array, value: Uint8Array)
   out.writeUInt32BE(value.byteLength, valueAt - 4);
   out.set(value, valueAt);
   return valueAt + value.byteLength;
-}
-
-/** writeFrame for text, as its UTF-8 (the caller made room for 3 bytes per UTF-16 unit). */
-function writeTextFrame(out: Buffer, at: number, key: string, value: string): number {
-  const keyBytes = out.write(key, at + 4, 'utf8');
-  out.writeUInt32BE(keyBytes, at);
-  const valueAt = at + 8 + keyBytes;
-  const valueBytes = out.write(value, valueAt, 'utf8');
-  out.writeUInt32BE(valueBytes, valueAt - 4);
-  return valueAt + valueBytes;
 }
 
 /** One DataView per buffer, not per pair: the decoders read hundreds of thousands of pairs. */

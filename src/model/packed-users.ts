@@ -11,6 +11,13 @@ import { packEntries, PackedMap } from './packed-map.js';
 import { bytesEqualAt, KEY_LENGTH_BYTES, keyHash, rowKey, rowValueStart, TableWriter, type PackedCodec, type PackedTable } from './packed-rows.js';
 import type { AccessKeyRecord, ModelView, UserRecord, UserType } from './state.js';
 import { emptyPolicy, isEmptyPolicy } from './state.js';
+import { KEY, RECORD_VERSION } from './records.js';
+
+/**
+ * The layout of the rows below (the codecs, and packed-rows.ts): a snapshot's tables name it, and
+ * a member reads only its own (fsm/snapshot-stream.ts). Bump it with any change to either.
+ */
+export const PACKED_ROWS_VERSION = 1;
 
 export interface PackedUsers {
   readonly users: PackedTable;
@@ -118,7 +125,6 @@ export class PackedUsersBuilder {
   private readonly users: TableWriter;
   private readonly accessKeys: TableWriter;
   private readonly packedUsers: UserRecord[] = [];
-  private readonly packedKeys: AccessKeyRecord[] = [];
   /** The packed user whose key is expected next: keys usually come in their users' order. */
   private keyCursor = 0;
   /** access key -> the packed user who holds it; made only if the keys come out of that order. */
@@ -149,13 +155,11 @@ export class PackedUsersBuilder {
       if (this.holders.get(key.accessKey) !== key.userId) return false;
     }
     this.accessKeys.entry(key.accessKey, key, packedAccessKeyCodec);
-    this.packedKeys.push(key);
     return true;
   }
 
-  /** The tables, and the records they hold in row order. */
-  finish(): { packed: PackedUsers; users: readonly UserRecord[]; accessKeys: readonly AccessKeyRecord[] } {
-    return { packed: { users: this.users.finish(), accessKeys: this.accessKeys.finish() }, users: this.packedUsers, accessKeys: this.packedKeys };
+  finish(): PackedUsers {
+    return { users: this.users.finish(), accessKeys: this.accessKeys.finish() };
   }
 }
 
@@ -304,4 +308,112 @@ function findRow(table: PackedTable, slots: Int32Array, bytes: Buffer, start: nu
     if (table.hashes[row] === hash && sameKey(table, row, bytes, start, end)) return row;
   }
   return -1;
+}
+
+/**
+ * A packed row's record as the store holds it: the key (records.ts KEY) and the JSON value
+ * (userJson, accessKeyJson), written from the row's bytes into `out` at `at` with no string or
+ * object made, for a follower that writes a snapshot's packed users into its store. Only for
+ * rows whose strings are printable ASCII with no quote or backslash (JSON copies those bytes as
+ * they are: nearly every id and key); for any other row it writes nothing and returns -1, and the
+ * caller encodes the decoded record (what was written past `at` is then garbage). Returns where
+ * the value ends; the key ends at `ends.keyEnd`. `out` needs room for twice the row's bytes (its
+ * key is in the pair's key and value) and PAIR_OVERHEAD_BYTES.
+ */
+export function writeStoredPair(table: PackedTable, row: number, kind: 'user' | 'accessKey', out: Buffer, at: number, ends: { keyEnd: number }): number {
+  // Byte loops in JS, not Buffer.write or copy: for fields of tens of bytes the native calls
+  // cost more than the copying (they were two thirds of this function). A string is checked as
+  // it is copied; on the first byte JSON would escape, the row is given up (-1).
+  const { rows, starts } = table;
+  const start = starts[row];
+  const keyStart = start + KEY_LENGTH_BYTES;
+  const keyEnd = keyStart + rows.readUInt16LE(start);
+  let w = at;
+  if (kind === 'user') {
+    // Row: u8 user type, f64 create time, access key, secret key, description (packedUserCodec).
+    const createTimeUnixSec = rows.readDoubleLE(keyEnd + 1);
+    if (!Number.isFinite(createTimeUnixSec)) return -1;
+    const ak = keyEnd + 9;
+    const sk = ak + 4 + rows.readUInt32LE(ak);
+    const description = sk + 4 + rows.readUInt32LE(sk);
+    w = putBytes(out, w, USER_KEY_PREFIX, 0, USER_KEY_PREFIX.length);
+    w = putBytes(out, w, rows, keyStart, keyEnd);
+    ends.keyEnd = w;
+    w = putBytes(out, w, USER_JSON.head, 0, USER_JSON.head.length);
+    if ((w = putString(out, w, rows, keyStart, keyEnd)) < 0) return -1;
+    w = putBytes(out, w, USER_JSON.accessKey, 0, USER_JSON.accessKey.length);
+    if ((w = putString(out, w, rows, ak + 4, sk)) < 0) return -1;
+    w = putBytes(out, w, USER_JSON.secretKey, 0, USER_JSON.secretKey.length);
+    if ((w = putString(out, w, rows, sk + 4, description)) < 0) return -1;
+    const middle = userJsonMiddle(rows[keyEnd], createTimeUnixSec);
+    w = putBytes(out, w, middle, 0, middle.length);
+    if ((w = putString(out, w, rows, description + 4, starts[row + 1])) < 0) return -1;
+    return putBytes(out, w, USER_JSON.tail, 0, USER_JSON.tail.length);
+  }
+  // Row: the owner's user id, then the password's sha1 (packedAccessKeyCodec).
+  const owner = keyEnd;
+  const sha = owner + 4 + rows.readUInt32LE(owner);
+  w = putBytes(out, w, ACCESS_KEY_KEY_PREFIX, 0, ACCESS_KEY_KEY_PREFIX.length);
+  w = putBytes(out, w, rows, keyStart, keyEnd);
+  ends.keyEnd = w;
+  w = putBytes(out, w, ACCESS_KEY_JSON.head, 0, ACCESS_KEY_JSON.head.length);
+  if ((w = putString(out, w, rows, keyStart, keyEnd)) < 0) return -1;
+  w = putBytes(out, w, ACCESS_KEY_JSON.userId, 0, ACCESS_KEY_JSON.userId.length);
+  if ((w = putString(out, w, rows, owner + 4, sha)) < 0) return -1;
+  w = putBytes(out, w, ACCESS_KEY_JSON.passwordSha1, 0, ACCESS_KEY_JSON.passwordSha1.length);
+  if ((w = putString(out, w, rows, sha + 4, starts[row + 1])) < 0) return -1;
+  return putBytes(out, w, ACCESS_KEY_JSON.tail, 0, ACCESS_KEY_JSON.tail.length);
+}
+
+/**
+ * The JSON between a user's secret key and description. Users created in the same second with
+ * the same type share it (most neighbours in a table): the last one is kept.
+ */
+function userJsonMiddle(userType: number, createTimeUnixSec: number): Buffer {
+  if (lastMiddle.userType !== userType || lastMiddle.createTimeUnixSec !== createTimeUnixSec) {
+    lastMiddle = { userType, createTimeUnixSec, bytes: ascii(`,"userType":${userType},"createTimeUnixSec":${JSON.stringify(createTimeUnixSec)},"description":`) };
+  }
+  return lastMiddle.bytes;
+}
+
+/** Bytes a stored pair takes beyond its row's bytes (names, quotes, numbers), at most. */
+export const PAIR_OVERHEAD_BYTES = 256;
+
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1');
+let lastMiddle: { userType: number; createTimeUnixSec: number; bytes: Buffer } = { userType: -1, createTimeUnixSec: NaN, bytes: Buffer.alloc(0) };
+const USER_KEY_PREFIX = ascii(KEY.user(''));
+const ACCESS_KEY_KEY_PREFIX = ascii(KEY.accessKey(''));
+/** The JSON around a user's fields, in userJson's order. */
+const USER_JSON = {
+  head: ascii(`{"v":${RECORD_VERSION},"userId":`),
+  accessKey: ascii(',"accessKey":'),
+  secretKey: ascii(',"secretKey":'),
+  tail: ascii(',"ownVols":[],"authorizedVols":[]}'),
+};
+/** The JSON around an access key's fields, in accessKeyJson's order. */
+const ACCESS_KEY_JSON = {
+  head: ascii(`{"v":${RECORD_VERSION},"accessKey":`),
+  userId: ascii(',"userId":'),
+  passwordSha1: ascii(',"passwordSha1":'),
+  tail: ascii('}'),
+};
+
+function putBytes(out: Buffer, w: number, bytes: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) out[w++] = bytes[i];
+  return w;
+}
+
+/**
+ * bytes[start, end) as a JSON string at `w`, if they are printable ASCII with no '"' or '\\'
+ * (JSON writes those as they are); returns where it ends, or -1 at the first other byte.
+ */
+function putString(out: Buffer, w: number, bytes: Uint8Array, start: number, end: number): number {
+  out[w++] = 0x22;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) return -1;
+    out[w++] = b;
+  }
+  out[w++] = 0x22;
+  return w;
 }

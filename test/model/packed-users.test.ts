@@ -14,6 +14,10 @@ import {
   TableWriter,
   unpackUsers,
   verifyPackedUsers,
+  writeStoredPair,
+  PAIR_OVERHEAD_BYTES,
+  changeToOp,
+  type Change,
   type AccessKeyRecord,
   type ModelState,
   type PackedCodec,
@@ -43,13 +47,13 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-function built(users: Iterable<UserRecord>, keys: Iterable<AccessKeyRecord>): ReturnType<PackedUsersBuilder['finish']> & { leftUsers: string[]; leftKeys: string[] } {
+function built(users: Iterable<UserRecord>, keys: Iterable<AccessKeyRecord>): { packed: PackedUsers; leftUsers: string[]; leftKeys: string[] } {
   const builder = new PackedUsersBuilder();
   const leftUsers: string[] = [];
   const leftKeys: string[] = [];
   for (const user of users) if (!builder.addUser(user)) leftUsers.push(user.userId);
   for (const key of keys) if (!builder.addAccessKey(key)) leftKeys.push(key.accessKey);
-  return { ...builder.finish(), leftUsers, leftKeys };
+  return { packed: builder.finish(), leftUsers, leftKeys };
 }
 
 function entriesOf<V>(table: PackedTable, codec: PackedCodec<V>): [string, V][] {
@@ -82,9 +86,6 @@ void describe('PackedUsersBuilder', () => {
       assert.deepEqual(entriesOf(got.packed.accessKeys, packedAccessKeyCodec), want.keys, `seed ${seed}: keys`);
       assert.deepEqual(got.leftUsers, ['owner'], 'the owner of a vol has a policy: an ordinary record');
       assert.deepEqual(got.leftKeys, [state.users.get('owner')!.accessKey]);
-      // The records come back in row order.
-      assert.deepEqual(got.users.map((u) => u.userId), [...new PackedMap(got.packed.users, packedUserCodec).keys()]);
-      assert.deepEqual(got.accessKeys.map((k) => k.accessKey), [...new PackedMap(got.packed.accessKeys, packedAccessKeyCodec).keys()]);
       assert.deepEqual(verifyPackedUsers(got.packed), [], `seed ${seed}`);
     }
   });
@@ -99,6 +100,8 @@ void describe('PackedUsersBuilder', () => {
     assert.equal(got.packed.accessKeys.count, got.packed.users.count);
   });
 });
+
+const state0 = modelWithUsers(0);
 
 void describe('verifyPackedUsers', () => {
   const state = modelWithUsers(50);
@@ -164,7 +167,7 @@ void describe('verifyPackedUsers', () => {
     const builder = new PackedUsersBuilder();
     assert.ok(builder.addUser(user));
     assert.ok(builder.addAccessKey({ accessKey: 'ÄK00000000000001', userId: 'zoë', passwordSha1: 'x'.repeat(40) }));
-    const { packed } = builder.finish();
+    const packed = builder.finish();
     assert.deepEqual(verifyPackedUsers(packed), []);
     assert.equal(packed.users.hashes[0], keyHash('zoë'));
     assert.equal(unpackUsers(packed, { checked: true }).users.get('zoë')?.description, 'café ☕');
@@ -174,5 +177,58 @@ void describe('verifyPackedUsers', () => {
     const bad = copyOf(good);
     for (let row = 0; row < bad.users.count; row++) bad.users.hashes[row] ^= 1;
     assert.equal(verifyPackedUsers(bad, 3).length, 3);
+  });
+});
+
+void describe('writeStoredPair', () => {
+  void it("writes a row's record as the store encodes it, byte for byte, or nothing when a string needs escapes (300 random records)", () => {
+    const random = prng(42);
+    const chars = ['a', 'Z', '9', '_', '-', '.', ' ', '~', '"', '\\', '\n', '\u0001', 'é', '☕', '\u007f'];
+    const pick = (n: number, plainOnly: boolean): string =>
+      Array.from({ length: n }, () => (plainOnly ? chars.slice(0, 8) : chars)[Math.floor(random() * (plainOnly ? 8 : chars.length))]).join('');
+    const builder = new PackedUsersBuilder();
+    const users: UserRecord[] = [];
+    const keys: AccessKeyRecord[] = [];
+    for (let i = 0; i < 300; i++) {
+      const plain = random() < 0.6;
+      const userId = `u${i}${pick(3, plain)}`;
+      const accessKey = `AK${i}${pick(5, plain)}`;
+      const user: UserRecord = {
+        ...state0.users.get('zoe')!,
+        userId,
+        accessKey,
+        secretKey: pick(32, plain),
+        userType: (1 + Math.floor(random() * 3)) as UserRecord['userType'],
+        createTimeUnixSec: random() < 0.5 ? 1_700_000_000 + i : 1e15 * random(),
+        description: pick(Math.floor(random() * 20), plain),
+      };
+      users.push(user);
+      keys.push({ accessKey, userId, passwordSha1: pick(40, plain) });
+    }
+    for (const user of users) assert.ok(builder.addUser(user));
+    for (const key of keys) assert.ok(builder.addAccessKey(key));
+    const packed = builder.finish();
+    let written = 0;
+    for (const [table, kind, records] of [
+      [packed.users, 'user', users],
+      [packed.accessKeys, 'accessKey', keys],
+    ] as const) {
+      for (let row = 0; row < table.count; row++) {
+        const change: Change = kind === 'user' ? { kind, op: 'put', record: records[row] } : { kind, op: 'put', record: records[row] };
+        const op = changeToOp(change);
+        assert.ok(op.type === 'put');
+        const out = Buffer.alloc(2 * (table.starts[row + 1] - table.starts[row]) + PAIR_OVERHEAD_BYTES + 10);
+        const ends = { keyEnd: 0 };
+        const end = writeStoredPair(table, row, kind, out, 10, ends);
+        const strings = kind === 'user' ? [users[row].userId, users[row].accessKey, users[row].secretKey, users[row].description] : [keys[row].accessKey, keys[row].userId, keys[row].passwordSha1];
+        const plain = strings.every((text) => /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(text));
+        assert.equal(end >= 0, plain, `${kind} row ${row}: written from its bytes exactly when its strings are plain`);
+        if (end < 0) continue;
+        written++;
+        assert.equal(out.toString('utf8', 10, ends.keyEnd), op.key, `${kind} row ${row}: key`);
+        assert.equal(out.toString('utf8', ends.keyEnd, end), Buffer.from(op.value).toString('utf8'), `${kind} row ${row}: value`);
+      }
+    }
+    assert.ok(written > 200, `most rows are written from their bytes (${written})`);
   });
 });
