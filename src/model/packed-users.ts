@@ -328,7 +328,7 @@ export function writeStoredPair(table: PackedTable, row: number, kind: 'user' | 
   const start = starts[row];
   const keyStart = start + KEY_LENGTH_BYTES;
   const keyEnd = keyStart + rows.readUInt16LE(start);
-  let w = at;
+  let w: number;
   if (kind === 'user') {
     // Row: u8 user type, f64 create time, access key, secret key, description (packedUserCodec).
     const createTimeUnixSec = rows.readDoubleLE(keyEnd + 1);
@@ -336,33 +336,32 @@ export function writeStoredPair(table: PackedTable, row: number, kind: 'user' | 
     const ak = keyEnd + 9;
     const sk = ak + 4 + rows.readUInt32LE(ak);
     const description = sk + 4 + rows.readUInt32LE(sk);
-    w = putBytes(out, w, USER_KEY_PREFIX, 0, USER_KEY_PREFIX.length);
-    w = putBytes(out, w, rows, keyStart, keyEnd);
-    ends.keyEnd = w;
-    w = putBytes(out, w, USER_JSON.head, 0, USER_JSON.head.length);
-    if ((w = putString(out, w, rows, keyStart, keyEnd)) < 0) return -1;
-    w = putBytes(out, w, USER_JSON.accessKey, 0, USER_JSON.accessKey.length);
-    if ((w = putString(out, w, rows, ak + 4, sk)) < 0) return -1;
-    w = putBytes(out, w, USER_JSON.secretKey, 0, USER_JSON.secretKey.length);
-    if ((w = putString(out, w, rows, sk + 4, description)) < 0) return -1;
-    const middle = userJsonMiddle(rows[keyEnd], createTimeUnixSec);
-    w = putBytes(out, w, middle, 0, middle.length);
-    if ((w = putString(out, w, rows, description + 4, starts[row + 1])) < 0) return -1;
+    if ((w = putKeyAndId(out, at, USER_KEY_PREFIX, USER_JSON.head, rows, keyStart, keyEnd, ends)) < 0) return -1;
+    if ((w = putField(out, w, USER_JSON.accessKey, rows, ak + 4, sk)) < 0) return -1;
+    if ((w = putField(out, w, USER_JSON.secretKey, rows, sk + 4, description)) < 0) return -1;
+    if ((w = putField(out, w, userJsonMiddle(rows[keyEnd], createTimeUnixSec), rows, description + 4, starts[row + 1])) < 0) return -1;
     return putBytes(out, w, USER_JSON.tail, 0, USER_JSON.tail.length);
   }
   // Row: the owner's user id, then the password's sha1 (packedAccessKeyCodec).
   const owner = keyEnd;
   const sha = owner + 4 + rows.readUInt32LE(owner);
-  w = putBytes(out, w, ACCESS_KEY_KEY_PREFIX, 0, ACCESS_KEY_KEY_PREFIX.length);
+  if ((w = putKeyAndId(out, at, ACCESS_KEY_KEY_PREFIX, ACCESS_KEY_JSON.head, rows, keyStart, keyEnd, ends)) < 0) return -1;
+  if ((w = putField(out, w, ACCESS_KEY_JSON.userId, rows, owner + 4, sha)) < 0) return -1;
+  if ((w = putField(out, w, ACCESS_KEY_JSON.passwordSha1, rows, sha + 4, starts[row + 1])) < 0) return -1;
+  return putBytes(out, w, ACCESS_KEY_JSON.tail, 0, ACCESS_KEY_JSON.tail.length);
+}
+
+/** The pair's key (prefix and id), then its value up to the id as a JSON string; -1 as putString. */
+function putKeyAndId(out: Buffer, w: number, prefix: Buffer, head: Buffer, rows: Buffer, keyStart: number, keyEnd: number, ends: { keyEnd: number }): number {
+  w = putBytes(out, w, prefix, 0, prefix.length);
   w = putBytes(out, w, rows, keyStart, keyEnd);
   ends.keyEnd = w;
-  w = putBytes(out, w, ACCESS_KEY_JSON.head, 0, ACCESS_KEY_JSON.head.length);
-  if ((w = putString(out, w, rows, keyStart, keyEnd)) < 0) return -1;
-  w = putBytes(out, w, ACCESS_KEY_JSON.userId, 0, ACCESS_KEY_JSON.userId.length);
-  if ((w = putString(out, w, rows, owner + 4, sha)) < 0) return -1;
-  w = putBytes(out, w, ACCESS_KEY_JSON.passwordSha1, 0, ACCESS_KEY_JSON.passwordSha1.length);
-  if ((w = putString(out, w, rows, sha + 4, starts[row + 1])) < 0) return -1;
-  return putBytes(out, w, ACCESS_KEY_JSON.tail, 0, ACCESS_KEY_JSON.tail.length);
+  return putField(out, w, head, rows, keyStart, keyEnd);
+}
+
+/** The JSON before a string field (`label`), then the field as putString writes it. */
+function putField(out: Buffer, w: number, label: Buffer, rows: Buffer, start: number, end: number): number {
+  return putString(out, putBytes(out, w, label, 0, label.length), rows, start, end);
 }
 
 /**

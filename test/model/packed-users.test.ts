@@ -205,6 +205,26 @@ void describe('writeStoredPair', () => {
       users.push(user);
       keys.push({ accessKey, userId, passwordSha1: pick(40, plain) });
     }
+    // And one special character in one field of an otherwise plain record, for each character and field.
+    const specials = ['"', '\\', '\n', '\u0001', 'é', '\u007f'];
+    specials.forEach((special, s) => {
+      for (const field of ['userId', 'accessKey', 'secretKey', 'description', 'passwordSha1'] as const) {
+        const odd = (text: string, on: boolean): string => (on ? `${text}${special}` : text);
+        const userId = odd(`s${s}${field}`, field === 'userId');
+        const accessKey = odd(`SK${s}${field}`, field === 'accessKey');
+        const user: UserRecord = {
+          ...state0.users.get('zoe')!,
+          userId,
+          accessKey,
+          secretKey: odd('x'.repeat(32), field === 'secretKey'),
+          description: odd('plain', field === 'description'),
+          createTimeUnixSec: 1_700_000_000,
+        };
+        const key: AccessKeyRecord = { accessKey, userId, passwordSha1: odd('y'.repeat(40), field === 'passwordSha1') };
+        users.push(user);
+        keys.push(key);
+      }
+    });
     for (const user of users) assert.ok(builder.addUser(user));
     for (const key of keys) assert.ok(builder.addAccessKey(key));
     const packed = builder.finish();
