@@ -24,4 +24,5 @@ export * from './time-format.js';
 export * from './errors.js';
 export * from './packed-map.js';
 export * from './packed-users.js';
+export * from './packed-user-bytes.js';
 export * from './packed-rows.js';
