@@ -6,7 +6,8 @@
 //   result is handed back, so no proposer hears "done" before the store has it. A failed commit
 //   is fatal (the member stops and replays from its durable applied index on restart).
 // - a follower's snapshot is the model's records frozen at the applied index, encoded as they
-//   stream (openSnapshot); a backup's is a consistent RocksDB view (openStoreSnapshot). A
+//   stream, the users with no policy and their keys as packed tables (openSnapshot,
+//   snapshot-stream.ts); a backup's is a consistent RocksDB view (openStoreSnapshot). A
 //   received snapshot is built in a new database beside the live one and swapped in
 //   (store-dir.ts).
 import { existsSync } from 'node:fs';
@@ -246,8 +247,9 @@ export class MetadataFsm implements StateMachine {
 
   /**
    * The snapshot a follower is sent: the model's records as of now (freezeRecords) with the
-   * applied index and the membership of this moment, encoded as the stream goes. The model is
-   * the store's exact content at its applied index, so the follower gets what a read of the
+   * applied index and the membership of this moment, encoded as the stream goes (most users as
+   * packed tables, from which the follower writes their records: snapshot-stream.ts). The model
+   * is the store's exact content at its applied index, so the follower gets what a read of the
    * store would give at that index (in another order), without iterating RocksDB: that costs
    * ~7 µs per record in rocksdb-native (an external ArrayBuffer per key and per value), twice
    * what encoding a record from the model costs, and it was most of the leader's work in a
