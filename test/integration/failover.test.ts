@@ -43,10 +43,12 @@ for (const [how, subnet] of [['SIGTERM', 41], ['SIGKILL', 42]] as const) {
       assert.ok(failoverMs < 10 * ELECTION_TIMEOUT_MS, `no write acknowledged by a new leader within ${10 * ELECTION_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 500));
       const result = await load.stop();
-      // The old leader rejoins and catches up; every member holds every acknowledged write.
-      await leader.start();
+      // Asked before the old leader rejoins: once back, it may win a later election fairly.
       const newLeader = await cluster.leader();
       assert.notEqual(newLeader, leader);
+      // The old leader rejoins and catches up; every member holds every acknowledged write.
+      await leader.start();
+      await cluster.leader(); // every member, the rejoined one too, names a leader
       for (const m of [...others, leader]) {
         const lost = lostWrites(result, await readState(m.url));
         assert.deepEqual(lost.slice(0, 10), [], `member ${m.spec.id} lost acknowledged writes`);
