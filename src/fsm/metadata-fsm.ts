@@ -82,6 +82,7 @@ export interface MetadataFsmOptions {
   /**
    * A clean close writes the model image (model-image.ts) when the model holds at least this
    * many records; below it the start's scan is fast anyway, and the stop stays in milliseconds.
+   * A follower's snapshot carries the users as packed tables from the same size on.
    */
   readonly modelImageMinRecords?: number;
 }
@@ -258,7 +259,8 @@ export class MetadataFsm implements StateMachine {
   async openSnapshot(): Promise<SnapshotSource> {
     // One synchronous turn: no apply can come between the records and the index they are at.
     const frozen = freezeRecords(this.model);
-    const users = this.model.users.size;
+    // Packed tables where the image would use them: a small model is records only, as a scan loads it.
+    const packUsersAt = recordCount(this.model) >= (this.options.modelImageMinRecords ?? MODEL_IMAGE_MIN_RECORDS_DEFAULT) ? this.model.users.size : null;
     const applied = this.applied;
     const membership = this.membership;
     assert(applied.index > 0, 'snapshot of a state that applied nothing');
@@ -268,7 +270,7 @@ export class MetadataFsm implements StateMachine {
     const chunkSizeBytes = this.options.snapshotChunkSizeBytes ?? 1024 * 1024;
     return Promise.resolve({
       meta: { index: applied.index, term: applied.term, conf: membership.conf },
-      chunks: (signal) => encodeSnapshotChunks(abortable(modelSnapshotBatches(fsmPairs, frozen, users), signal), chunkSizeBytes),
+      chunks: (signal) => encodeSnapshotChunks(abortable(modelSnapshotBatches(fsmPairs, frozen, packUsersAt), signal), chunkSizeBytes),
       release: () => Promise.resolve(),
     });
   }

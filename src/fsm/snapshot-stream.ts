@@ -62,10 +62,15 @@ type TableName = 'users' | 'accessKeys';
 /**
  * The stream's pairs in batches, from `fsmPairs` and the records frozen at their applied index.
  * Between batches the event loop gets a turn, so that the leader keeps serving while it packs
- * and encodes a large snapshot (a batch is a few ms of work). `expectedUsers` sizes the tables.
+ * and encodes a large snapshot (a batch is a few ms of work). `expectedUsers` sizes the tables;
+ * null sends every record as a pair, with no tables (a small model, as a scan would load it).
  */
-export async function* modelSnapshotBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, expectedUsers: number): AsyncGenerator<readonly KeyValue[]> {
+export async function* modelSnapshotBatches(fsmPairs: readonly KeyValue[], frozen: RecordSource, expectedUsers: number | null): AsyncGenerator<readonly KeyValue[]> {
   yield fsmPairs;
+  if (expectedUsers === null) {
+    yield* encodedInBatches(putChangesOf(frozen));
+    return;
+  }
   const builder = new PackedUsersBuilder(expectedUsers);
   const otherUsers: UserRecord[] = [];
   const otherKeys: AccessKeyRecord[] = [];

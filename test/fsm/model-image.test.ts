@@ -385,8 +385,8 @@ async function pairsOf(source: { chunks: (signal: AbortSignal) => AsyncIterable<
 }
 
 void describe("a follower's snapshot, streamed from the model", () => {
-  for (const start of ['scan', 'image'] as const) {
-    void it(`holds exactly the store's records at its index while writes go on (a model from a ${start})`, async () => {
+  for (const [start, tables] of [['scan', false], ['image', false], ['scan', true], ['image', true]] as const) {
+    void it(`installs exactly the store's records at its index while writes go on (a model from a ${start}, users ${tables ? 'as packed tables' : 'as records'})`, async () => {
       for (let seed = 1; seed <= 4; seed++) {
         const storeDir = tempDir();
         if (start === 'image') await stoppedWithImage(storeDir, 40);
@@ -395,7 +395,8 @@ void describe("a follower's snapshot, streamed from the model", () => {
           await first.fsm.apply(entries(1, 40));
           await first.fsm.close();
         }
-        const { fsm } = await openFsm(storeDir, Number.MAX_SAFE_INTEGER);
+        // The image's threshold is also the one from which a snapshot sends packed tables.
+        const { fsm } = await openFsm(storeDir, tables ? 0 : Number.MAX_SAFE_INTEGER);
         assert.equal(fsm.view.users instanceof PackedMap, start === 'image', 'the users are packed after a start from an image');
         // Changes before the snapshot (packed rows updated, removed, added).
         await fsm.apply(userChanges(fsm.appliedIndex() + 1, [...fsm.view.users.keys()], seed));
@@ -417,6 +418,7 @@ void describe("a follower's snapshot, streamed from the model", () => {
         await follower.installStagedSnapshot(source.meta);
         assert.equal(follower.digest(), digestThen, `seed ${seed}`);
         assert.equal(follower.appliedIndex(), source.meta.index);
+        assert.equal(follower.view.users instanceof PackedMap, tables, 'the follower loads packed tables exactly when they were sent');
         const followerStore = await follower.openStoreSnapshot();
         assert.deepEqual([...(await pairsOf(followerStore))].sort(), [...fromStore].sort(), `seed ${seed}: the follower's store is the leader's at the index`);
         await followerStore.release();
