@@ -16,6 +16,7 @@ import { setImmediate } from 'node:timers/promises';
 import {
   apply as applyCommand,
   applyChanges,
+  bytesEqualAt,
   changesToBatch,
   checkModel,
   decodeCommand,
@@ -524,9 +525,7 @@ function ownedBuffer(bytes: Uint8Array): Buffer {
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.byteLength === b.byteLength && bytesEqualAt(a, 0, b, 0, a.byteLength);
 }
 
 interface LoadedState {
